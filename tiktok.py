@@ -1,0 +1,473 @@
+"""TikTok for Autohive: post videos and photos, send drafts to the inbox, read the account and its videos.
+
+Reads top to bottom: constants, calling TikTok (one place for errors), the upload pipeline, then one small
+handler per action. TikTok's contract as pure functions lives in tiktok_helpers.py; moving video bytes lives
+in tiktok_media.py. Section numbers (§) point into shared/docs/tiktok-api.md.
+"""
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import time
+import traceback
+
+import aiohttp
+from autohive_integrations_sdk import (
+    ActionError,
+    ActionHandler,
+    ActionResult,
+    ConnectedAccountHandler,
+    ConnectedAccountInfo,
+    HTTPError,
+    Integration,
+    RateLimitError,
+)
+
+from tiktok_helpers import (
+    CONTENT_INIT_URL,
+    CREATOR_INFO_URL,
+    INBOX_INIT_URL,
+    JSON_HEADERS,
+    LIST_PAGE_MAX,
+    PHOTO_DESCRIPTION_MAX,
+    PHOTO_TITLE_MAX,
+    STATUS_URL,
+    USER_FIELDS_BY_SCOPE,
+    USER_INFO_URL,
+    VIDEO_FIELDS,
+    VIDEO_INIT_URL,
+    VIDEO_LIST_URL,
+    VIDEO_QUERY_URL,
+    VIDEO_TITLE_MAX,
+    InputError,
+    TikTokError,
+    UserFacingError,
+    check_branded_privacy,
+    check_duration,
+    check_privacy_offered,
+    check_text_limit,
+    envelope_error,
+    forced_interactions,
+    missing_user_scopes,
+    mp4_duration_seconds,
+    normalize_creator,
+    normalize_status,
+    normalize_user,
+    normalize_video,
+    plan_chunks,
+    pull_source_info,
+    video_post_info,
+)
+from tiktok_media import (
+    TRANSFER_DEADLINE_S,
+    TransferError,
+    check_link,
+    check_upload_url,
+    open_link,
+    resolve_video_source,
+    upload_chunks,
+)
+
+tiktok = Integration.load()
+logger = logging.getLogger("tiktok")
+
+# Each request gets at most this long; the SDK's own default (30 s) is the whole step.
+API_TIMEOUT_S = 15
+# A 429 on a read is retried after these pauses (seconds); a 429 on a publish request never is.
+READ_RETRY_DELAYS_S = (1.0, 3.0)
+# get_post_status polls at most every 2 s: TikTok allows 30 status requests a minute (§11).
+STATUS_POLL_INTERVAL_S = 2.0
+USER_SCOPES = tuple(USER_FIELDS_BY_SCOPE)
+
+
+# ---- Calling TikTok ------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def single_attempt(context):
+    """The SDK resends a request after a network error or timeout, for POSTs too. A resent init could create a
+    second post, so publish requests get exactly one attempt."""
+    config = getattr(context, "config", None)
+    if not isinstance(config, dict):
+        yield
+        return
+    context.config = {**config, "max_retries": 0}
+    try:
+        yield
+    finally:
+        context.config = config
+
+
+def _error_from_body(body, http_status: int | None) -> TikTokError:
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            body = None
+    code, detail, log_id = envelope_error(body)
+    return TikTokError(code, detail, log_id, http_status)
+
+
+async def call_tiktok(context, url: str, *, method: str = "POST", params=None, body=None, publish=False) -> dict:
+    """One TikTok v2 request; returns `data`. Success means error.code == "ok", whatever the HTTP status (§0.1)."""
+    delays = () if publish else READ_RETRY_DELAYS_S
+    for attempt in range(len(delays) + 1):
+        try:
+            with single_attempt(context) if publish else contextlib.nullcontext():
+                reply = await context.fetch(
+                    url, method=method, params=params, json=body, headers=JSON_HEADERS, timeout=API_TIMEOUT_S
+                )
+        except RateLimitError as error:
+            if attempt < len(delays):
+                await asyncio.sleep(delays[attempt])
+                continue
+            raise _error_from_body(error.response_data, 429) from None
+        except HTTPError as error:
+            raise _error_from_body(error.response_data, error.status) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise _network_error(publish, error) from None
+        payload = reply.data
+        code, _detail, _log_id = envelope_error(payload)
+        if code != "ok":
+            raise _error_from_body(payload, reply.status)
+        data = payload.get("data")
+        return data if isinstance(data, dict) else {}
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _network_error(publish: bool, error: BaseException) -> UserFacingError:
+    kind = "did not answer in time" if isinstance(error, asyncio.TimeoutError) else "could not be reached"
+    if publish:
+        return UserFacingError(
+            f"TikTok {kind} while the post was being created. It was not sent again, so that nothing is posted "
+            "twice. Check the TikTok profile (or its drafts) before running the step again."
+        )
+    return UserFacingError(f"TikTok {kind}. Check the connection and run the step again in a minute.")
+
+
+def user_errors(execute):
+    """Every failure reaches the user as an ActionError: the platform shows an escaped exception as a crash."""
+
+    @functools.wraps(execute)
+    async def wrapper(self, inputs, context):
+        try:
+            return await execute(self, inputs, context)
+        except UserFacingError as error:
+            return ActionError(message=str(error))
+        except Exception as error:
+            # Only the type and place: exception texts can carry HTTP bodies.
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            logger.error("unexpected %s at %s:%s", type(error).__name__, where.filename, where.lineno)
+            return ActionError(
+                message=f"The TikTok step failed unexpectedly ({type(error).__name__}). Run it again; if it keeps "
+                "failing, report it to the integration's maintainers."
+            )
+
+    return wrapper
+
+
+async def query_creator(context) -> dict:
+    """creator_info answers posting caps with HTTP 200 and an error code (§6); call_tiktok turns them into errors."""
+    return normalize_creator(await call_tiktok(context, CREATOR_INFO_URL))
+
+
+async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
+    """User fields for the scopes the account granted. TikTok does not say which it granted: it refuses fields it
+    will not give (scope_permission_missed), so each optional scope is probed on its own after a refusal."""
+
+    async def get(groups):
+        fields = ",".join(f for g in groups for f in USER_FIELDS_BY_SCOPE[g])
+        return (await call_tiktok(context, USER_INFO_URL, method="GET", params={"fields": fields})).get("user") or {}
+
+    try:
+        user = await get(scopes)
+        return user, missing_user_scopes(user, scopes)
+    except TikTokError as error:
+        if error.code not in ("scope_permission_missed", "scope_not_authorized") or len(scopes) == 1:
+            raise
+    merged, granted = {}, ["user.info.basic"]
+    for scope in scopes[1:]:
+        try:
+            merged.update(await get(["user.info.basic", scope]))
+            granted.append(scope)
+        except TikTokError as error:
+            if error.code not in ("scope_permission_missed", "scope_not_authorized"):
+                raise
+    if not merged:
+        merged = await get(["user.info.basic"])
+    return merged, missing_user_scopes(merged, granted)
+
+
+# ---- The upload pipeline -----------------------------------------------------------------------------------------
+
+
+async def publish_video(context, init_url: str, spec, post_info: dict | None = None, max_duration=None) -> dict:
+    """Init a video (with post_info for a direct post) and move its bytes; returns as soon as TikTok has them."""
+    body = {} if post_info is None else {"post_info": post_info}
+    if spec.kind == "pull":
+        body["source_info"] = pull_source_info(spec.url)
+        data = await call_tiktok(context, init_url, body=body, publish=True)
+        return {"publish_id": _publish_id(data), "status": "PROCESSING_DOWNLOAD", "source": "PULL_FROM_URL"}
+
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(TRANSFER_DEADLINE_S) as budget:
+            source = (
+                spec.inline
+                if spec.kind == "inline"
+                else await open_link(spec.url, lambda n: plan_chunks(n).ranges()[0][1] + 1)
+            )
+            try:
+                content_type = source.content_type
+                if content_type in ("video/mp4", "video/quicktime"):
+                    check_duration(mp4_duration_seconds(source.read_at, source.size), max_duration)
+                plan = plan_chunks(source.size)
+                body["source_info"] = plan.source_info()
+                data = await call_tiktok(context, init_url, body=body, publish=True)
+                publish_id = _publish_id(data)
+                await upload_chunks(source, plan, check_upload_url(data.get("upload_url")), content_type)
+            finally:
+                await source.aclose()
+    except TimeoutError:
+        if not budget.expired():
+            raise
+        raise TransferError(
+            f"The video is too large to move to TikTok within one workflow step (stopped after "
+            f"{time.monotonic() - started:.0f} s). Nothing was posted. Host it on a domain verified in your TikTok "
+            "developer portal and use pull_from_url, or post a smaller file."
+        ) from None
+    return {
+        "publish_id": publish_id,
+        "status": "PROCESSING_UPLOAD",
+        "source": "FILE_UPLOAD",
+        "video_size": plan.video_size,
+        "chunk_count": plan.count,
+        "content_type": content_type,
+    }
+
+
+def _publish_id(data: dict) -> str:
+    publish_id = data.get("publish_id")
+    if not isinstance(publish_id, str) or not publish_id:
+        raise UserFacingError("TikTok accepted the request but returned no publish_id. Check the TikTok profile.")
+    return publish_id
+
+
+# ---- Actions ---------------------------------------------------------------------------------------------------------
+
+
+@tiktok.action("get_user_info")
+class GetUserInfo(ActionHandler):
+    @user_errors
+    async def execute(self, inputs, context):
+        user, missing = await fetch_user(context, list(USER_SCOPES))
+        return ActionResult(data={**normalize_user(user), "missing_scopes": missing})
+
+
+@tiktok.action("get_creator_info")
+class GetCreatorInfo(ActionHandler):
+    @user_errors
+    async def execute(self, inputs, context):
+        return ActionResult(data=await query_creator(context))
+
+
+@tiktok.action("create_video_post")
+class CreateVideoPost(ActionHandler):
+    @user_errors
+    async def execute(self, inputs, context):
+        spec = resolve_video_source(
+            inputs.get("file"), inputs.get("files"), inputs.get("video_url"), inputs.get("pull_from_url", False)
+        )
+        privacy_level = inputs["privacy_level"]
+        title = inputs.get("title")
+        brand_content = inputs.get("brand_content_toggle", False)
+        check_text_limit(title, VIDEO_TITLE_MAX, "title")
+        check_branded_privacy(privacy_level, brand_content)
+        requested = {
+            "disable_comment": inputs.get("disable_comment", True),
+            "disable_duet": inputs.get("disable_duet", True),
+            "disable_stitch": inputs.get("disable_stitch", True),
+        }
+        creator = await query_creator(context)
+        check_privacy_offered(privacy_level, creator["privacy_level_options"])
+        interactions, forced = forced_interactions(requested, creator)
+        post_info = video_post_info(
+            privacy_level,
+            interactions,
+            title,
+            inputs.get("video_cover_timestamp_ms"),
+            brand_content,
+            inputs.get("brand_organic_toggle", False),
+            inputs.get("is_aigc", False),
+        )
+        result = await publish_video(context, VIDEO_INIT_URL, spec, post_info, creator["max_video_post_duration_sec"])
+        return ActionResult(
+            data={
+                **result,
+                "creator_nickname": creator["creator_nickname"],
+                "privacy_level": privacy_level,
+                "forced_settings": forced,
+            }
+        )
+
+
+@tiktok.action("upload_video_draft")
+class UploadVideoDraft(ActionHandler):
+    @user_errors
+    async def execute(self, inputs, context):
+        spec = resolve_video_source(
+            inputs.get("file"), inputs.get("files"), inputs.get("video_url"), inputs.get("pull_from_url", False)
+        )
+        return ActionResult(data=await publish_video(context, INBOX_INIT_URL, spec))
+
+
+@tiktok.action("get_post_status")
+class GetPostStatus(ActionHandler):
+    @user_errors
+    async def execute(self, inputs, context):
+        publish_id = inputs["publish_id"].strip()
+        wait_seconds = inputs.get("wait_seconds", 0)
+        if not publish_id:
+            raise InputError("publish_id is empty. Use the publish_id returned by a post or draft step.")
+        stop_at = time.monotonic() + wait_seconds
+        while True:
+            status = normalize_status(await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}))
+            settled = status["is_final"] or status["waiting_on_user"]
+            if settled or time.monotonic() + STATUS_POLL_INTERVAL_S > stop_at:
+                return ActionResult(data={"publish_id": publish_id, **status})
+            await asyncio.sleep(STATUS_POLL_INTERVAL_S)
+
+
+@tiktok.action("get_videos")
+class GetVideos(ActionHandler):
+    @user_errors
+    async def execute(self, inputs, context):
+        max_count = inputs.get("max_count", 20)
+        cursor = inputs.get("cursor")
+        videos, has_more = [], True
+        # TikTok pages hold at most 20 and may hold fewer even when more exist, so the page count is bounded.
+        for _page in range(-(-max_count // LIST_PAGE_MAX) + 3):
+            if len(videos) >= max_count or not has_more:
+                break
+            body = {"max_count": min(LIST_PAGE_MAX, max_count - len(videos))}
+            if cursor is not None:
+                body["cursor"] = cursor
+            data = await call_tiktok(context, VIDEO_LIST_URL, params={"fields": ",".join(VIDEO_FIELDS)}, body=body)
+            videos += [normalize_video(v) for v in data.get("videos") or []]
+            has_more = bool(data.get("has_more"))
+            cursor = data.get("cursor", cursor)
+        return ActionResult(data={"videos": videos, "cursor": cursor, "has_more": has_more})
+
+
+@tiktok.action("get_video")
+class GetVideo(ActionHandler):
+    @user_errors
+    async def execute(self, inputs, context):
+        video_ids = [v.strip() for v in inputs["video_ids"]]
+        body = {"filters": {"video_ids": video_ids}}
+        data = await call_tiktok(context, VIDEO_QUERY_URL, params={"fields": ",".join(VIDEO_FIELDS)}, body=body)
+        videos = [normalize_video(v) for v in data.get("videos") or []]
+        found = {v["id"] for v in videos}
+        return ActionResult(data={"videos": videos, "not_found": [v for v in video_ids if v not in found]})
+
+
+@tiktok.action("create_photo_post")
+class CreatePhotoPost(ActionHandler):
+    @user_errors
+    async def execute(self, inputs, context):
+        photo_urls = inputs["photo_urls"]
+        cover_index = inputs.get("photo_cover_index", 0)
+        post_mode = inputs.get("post_mode", "DIRECT_POST")
+        title, description = inputs.get("title"), inputs.get("description")
+        direct_only = {
+            "privacy_level": inputs.get("privacy_level"),
+            "disable_comment": inputs.get("disable_comment"),
+            "auto_add_music": inputs.get("auto_add_music"),
+            "brand_content_toggle": inputs.get("brand_content_toggle"),
+            "brand_organic_toggle": inputs.get("brand_organic_toggle"),
+        }
+        check_photo_inputs(photo_urls, cover_index, title, description)
+        post_info = {key: value for key, value in (("title", title), ("description", description)) if value}
+        creator, forced = {}, []
+        if post_mode == "MEDIA_UPLOAD":
+            refuse_direct_only(direct_only)
+        else:
+            privacy_level = direct_only["privacy_level"]
+            if privacy_level is None:
+                raise InputError(
+                    "privacy_level is required for DIRECT_POST. Run Get Creator Info to see the options; nothing "
+                    "was posted."
+                )
+            brand_content = bool(direct_only["brand_content_toggle"])
+            check_branded_privacy(privacy_level, brand_content)
+            creator = await query_creator(context)
+            check_privacy_offered(privacy_level, creator["privacy_level_options"])
+            disable = direct_only["disable_comment"]
+            interactions, forced = forced_interactions({"disable_comment": disable is not False}, creator)
+            post_info.update(
+                privacy_level=privacy_level,
+                **interactions,
+                auto_add_music=bool(direct_only["auto_add_music"]),
+                brand_content_toggle=brand_content,
+                brand_organic_toggle=bool(direct_only["brand_organic_toggle"]),
+            )
+        body = {
+            "media_type": "PHOTO",
+            "post_mode": post_mode,
+            "post_info": post_info,
+            "source_info": {"source": "PULL_FROM_URL", "photo_images": photo_urls, "photo_cover_index": cover_index},
+        }
+        data = await call_tiktok(context, CONTENT_INIT_URL, body=body, publish=True)
+        return ActionResult(
+            data={
+                "publish_id": _publish_id(data),
+                "status": "PROCESSING_DOWNLOAD",
+                "post_mode": post_mode,
+                "photo_count": len(photo_urls),
+                "creator_nickname": creator.get("creator_nickname"),
+                "privacy_level": post_info.get("privacy_level"),
+                "forced_settings": forced,
+            }
+        )
+
+
+def check_photo_inputs(photo_urls: list[str], cover_index: int, title, description) -> None:
+    for position, url in enumerate(photo_urls):
+        check_link(url, f"photo link #{position + 1}")
+    if cover_index >= len(photo_urls):
+        raise InputError(
+            f"photo_cover_index is {cover_index}, but there are only {len(photo_urls)} photos (the first is 0). "
+            "Choose a photo that exists; nothing was posted."
+        )
+    check_text_limit(title, PHOTO_TITLE_MAX, "photo title")
+    check_text_limit(description, PHOTO_DESCRIPTION_MAX, "description")
+
+
+def refuse_direct_only(settings: dict) -> None:
+    """With MEDIA_UPLOAD the creator decides these in the TikTok app: a value given here would be ignored."""
+    given = [name for name, value in settings.items() if value is not None]
+    if given:
+        raise InputError(
+            f"{', '.join(given)} only apply to DIRECT_POST; with MEDIA_UPLOAD the creator chooses them in the "
+            "TikTok app. Remove them or use DIRECT_POST; nothing was posted."
+        )
+
+
+@tiktok.connected_account()
+class TikTokAccount(ConnectedAccountHandler):
+    async def get_account_info(self, context):
+        try:
+            user, _missing = await fetch_user(context, ["user.info.basic", "user.info.profile"])
+        except Exception as error:  # the platform must get an answer even when TikTok does not give one
+            logger.warning("connected account lookup failed: %s", type(error).__name__)
+            return ConnectedAccountInfo()
+        first, _, last = (user.get("display_name") or "").strip().partition(" ")
+        return ConnectedAccountInfo(
+            user_id=user.get("open_id"),
+            username=user.get("username"),
+            first_name=first or None,
+            last_name=last.strip() or None,
+            avatar_url=user.get("avatar_large_url") or user.get("avatar_url"),
+        )

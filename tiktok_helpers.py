@@ -1,0 +1,493 @@
+"""Pure helpers for the TikTok integration: TikTok's contract as data and functions, no I/O.
+
+Everything here follows shared/docs/tiktok-api.md (TikTok for Developers API v2). Section numbers in
+comments point into that file.
+"""
+
+import re
+import struct
+from dataclasses import dataclass
+
+# ---- Hosts and endpoints ------------------------------------------------------------------------------------
+
+API_BASE = "https://open.tiktokapis.com"
+USER_INFO_URL = f"{API_BASE}/v2/user/info/"
+VIDEO_LIST_URL = f"{API_BASE}/v2/video/list/"
+VIDEO_QUERY_URL = f"{API_BASE}/v2/video/query/"
+CREATOR_INFO_URL = f"{API_BASE}/v2/post/publish/creator_info/query/"
+VIDEO_INIT_URL = f"{API_BASE}/v2/post/publish/video/init/"
+INBOX_INIT_URL = f"{API_BASE}/v2/post/publish/inbox/video/init/"
+CONTENT_INIT_URL = f"{API_BASE}/v2/post/publish/content/init/"
+STATUS_URL = f"{API_BASE}/v2/post/publish/status/fetch/"
+
+# The Content Posting pages document this exact header; the Display API accepts it too.
+JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8"}
+
+# ---- Limits (§7.1, §9.2, §10, §12, §16.3) ---------------------------------------------------------------------
+
+VIDEO_TITLE_MAX = 2200
+PHOTO_TITLE_MAX = 90
+PHOTO_DESCRIPTION_MAX = 4000
+MAX_PHOTOS = 35
+MAX_VIDEO_IDS = 20
+LIST_PAGE_MAX = 20
+MAX_VIDEO_BYTES = 4 * 1024**3
+
+# "5 MB" is read as MiB and "64 MB" as decimal so that either reading of TikTok's units is satisfied.
+MIN_CHUNK = 5 * 1024 * 1024
+MAX_CHUNK = 64_000_000
+MAX_CHUNKS = 1000
+# One chunk up to 64,000,000 bytes is the most compatible upload (multi-chunk inits have been rejected, §15);
+# larger files go in 10,000,000-byte chunks, TikTok's own example size, which also bounds memory per chunk.
+MULTI_CHUNK_SIZE = 10_000_000
+
+PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
+
+# §4.1: which scope unlocks which user field. The order is the order of the output.
+USER_FIELDS_BY_SCOPE = {
+    "user.info.basic": ("open_id", "union_id", "avatar_url", "avatar_url_100", "avatar_large_url", "display_name"),
+    "user.info.profile": ("username", "bio_description", "profile_deep_link", "profile_web_link", "is_verified"),
+    "user.info.stats": ("follower_count", "following_count", "likes_count", "video_count"),
+}
+
+# §5.3 minus embed_html (a large HTML snippet nobody maps in a workflow) and never the doc's bogus "fps".
+VIDEO_FIELDS = (
+    "id",
+    "title",
+    "video_description",
+    "create_time",
+    "cover_image_url",
+    "share_url",
+    "embed_link",
+    "duration",
+    "width",
+    "height",
+    "like_count",
+    "comment_count",
+    "share_count",
+    "view_count",
+)
+
+FINAL_STATUSES = ("PUBLISH_COMPLETE", "FAILED")
+
+
+class UserFacingError(Exception):
+    """A failure whose message is already written for the person running the workflow."""
+
+
+class InputError(UserFacingError):
+    """The inputs cannot be sent to TikTok; raised before any request that posts or uploads."""
+
+
+# ---- Text and input checks ------------------------------------------------------------------------------------
+
+
+def utf16_length(text: str) -> int:
+    """TikTok counts caption limits in UTF-16 code units: an emoji outside the BMP counts as two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check_text_limit(value: str | None, limit: int, name: str) -> None:
+    if value is not None and utf16_length(value) > limit:
+        raise InputError(
+            f"The {name} is {utf16_length(value)} characters long as TikTok counts them (UTF-16 units, an emoji "
+            f"counts as 2); TikTok allows at most {limit}. Shorten it; nothing was posted."
+        )
+
+
+def check_branded_privacy(privacy_level: str, brand_content: bool) -> None:
+    """§12.4: branded content cannot be private (TikTok documents no error for it, so the client must refuse)."""
+    if brand_content and privacy_level == "SELF_ONLY":
+        raise InputError(
+            "Branded content (brand_content_toggle) cannot be posted with privacy level SELF_ONLY: TikTok requires "
+            "paid partnerships to be visible to others. Choose another privacy level or turn branded content off; "
+            "nothing was posted."
+        )
+
+
+def check_privacy_offered(privacy_level: str, options: list[str]) -> None:
+    """§6: the privacy level must be one of the creator's current privacy_level_options."""
+    if privacy_level not in options:
+        offered = ", ".join(options) if options else "none"
+        raise InputError(
+            f"This TikTok account does not offer the privacy level {privacy_level} right now. "
+            f"It offers: {offered}. Choose one of those (run Get Creator Info to see them); nothing was posted."
+        )
+
+
+def forced_interactions(requested: dict[str, bool], creator: dict) -> tuple[dict[str, bool], list[str]]:
+    """Interactions the creator switched off in TikTok must be sent disabled; report which ones were forced."""
+    creator_flag = {
+        "disable_comment": "comment_disabled",
+        "disable_duet": "duet_disabled",
+        "disable_stitch": "stitch_disabled",
+    }
+    result, forced = dict(requested), []
+    for key, value in requested.items():
+        if not value and creator.get(creator_flag[key]):
+            result[key] = True
+            forced.append(key)
+    return result, forced
+
+
+# ---- Chunk planning (§9.2) -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    video_size: int
+    chunk_size: int
+    count: int
+
+    def ranges(self) -> list[tuple[int, int]]:
+        """Inclusive (first, last) byte offsets; the last chunk absorbs the remainder."""
+        spans = []
+        for index in range(self.count):
+            first = index * self.chunk_size
+            last = self.video_size - 1 if index == self.count - 1 else first + self.chunk_size - 1
+            spans.append((first, last))
+        return spans
+
+    def source_info(self) -> dict:
+        return {
+            "source": "FILE_UPLOAD",
+            "video_size": self.video_size,
+            "chunk_size": self.chunk_size,
+            "total_chunk_count": self.count,
+        }
+
+
+def plan_chunks(video_size: int, chunk_size: int = MULTI_CHUNK_SIZE) -> ChunkPlan:
+    """TikTok's chunk rules: whole file up to 64,000,000 bytes, else floor(size / chunk) chunks of 5-64 MB."""
+    if video_size < 1:
+        raise InputError("The video is empty. Choose a file that contains a video; nothing was posted.")
+    if video_size > MAX_VIDEO_BYTES:
+        raise InputError(
+            f"The video is {format_size(video_size)}; TikTok accepts at most 4 GB. Compress or trim it; "
+            "nothing was posted."
+        )
+    if video_size <= MAX_CHUNK:
+        return ChunkPlan(video_size, video_size, 1)
+    if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
+        raise ValueError(f"chunk size {chunk_size} is outside TikTok's 5-64 MB range")
+    count = video_size // chunk_size
+    if count > MAX_CHUNKS:
+        # Grow the chunk just enough to fit 1000 chunks; the remainder still stays below one chunk.
+        chunk_size = -(-video_size // MAX_CHUNKS)
+        count = video_size // chunk_size
+    return ChunkPlan(video_size, chunk_size, count)
+
+
+def format_size(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+# ---- Video containers --------------------------------------------------------------------------------------------
+
+# Legacy QuickTime files may start with one of these atoms instead of "ftyp".
+_QUICKTIME_LEAD_ATOMS = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
+
+
+def sniff_video_type(head: bytes) -> str | None:
+    """The container from the file's own signature: TikTok takes MP4, MOV and WebM (§12.1)."""
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
+    if len(head) >= 8 and head[4:8] in _QUICKTIME_LEAD_ATOMS:
+        return "video/quicktime"
+    if head[:4] == b"\x1a\x45\xdf\xa3" and b"webm" in head[:64]:
+        return "video/webm"
+    return None
+
+
+def mp4_duration_seconds(read_at, size: int) -> float | None:
+    """Duration from the moov/mvhd header, or None when the header is not within reach.
+
+    read_at(offset, length) returns the bytes available at that offset (possibly fewer, or none), so the same
+    walk serves a whole file and the first chunk of a stream.
+    """
+    offset = 0
+    while offset + 8 <= size:
+        header = read_at(offset, 16)
+        if len(header) < 8:
+            return None
+        box_size, box_type = struct.unpack(">I4s", header[:8])
+        header_len = 8
+        if box_size == 1:
+            if len(header) < 16:
+                return None
+            box_size = struct.unpack(">Q", header[8:16])[0]
+            header_len = 16
+        elif box_size == 0:
+            box_size = size - offset
+        if box_size < header_len:
+            return None
+        if box_type == b"moov":
+            return _mvhd_duration(read_at(offset + header_len, min(box_size - header_len, 4096)))
+        offset += box_size
+    return None
+
+
+def _mvhd_duration(moov: bytes) -> float | None:
+    position = 0
+    while position + 8 <= len(moov):
+        box_size, box_type = struct.unpack(">I4s", moov[position : position + 8])
+        if box_type == b"mvhd":
+            body = moov[position + 8 : position + box_size]
+            if body[:1] == b"\x01" and len(body) >= 32:
+                timescale, duration = struct.unpack(">IQ", body[20:32])
+            elif len(body) >= 20:
+                timescale, duration = struct.unpack(">II", body[12:20])
+            else:
+                return None
+            return duration / timescale if timescale else None
+        if box_size < 8:
+            return None
+        position += box_size
+    return None
+
+
+def check_duration(duration: float | None, max_seconds: int | None) -> None:
+    if duration is not None and max_seconds and duration > max_seconds:
+        raise InputError(
+            f"The video is {duration:.1f} seconds long, but this TikTok account may post at most {max_seconds} "
+            "seconds through apps right now. Trim the video; nothing was posted."
+        )
+
+
+# ---- Request building ----------------------------------------------------------------------------------------------
+
+
+def video_post_info(
+    privacy_level: str,
+    interactions: dict[str, bool],
+    title: str | None,
+    cover_timestamp_ms: int | None,
+    brand_content: bool,
+    brand_organic: bool,
+    is_aigc: bool,
+) -> dict:
+    """post_info for a direct video post (§7.1): both brand toggles are always sent explicitly."""
+    info = {
+        "privacy_level": privacy_level,
+        **interactions,
+        "brand_content_toggle": brand_content,
+        "brand_organic_toggle": brand_organic,
+    }
+    if title:
+        info["title"] = title
+    if cover_timestamp_ms is not None:
+        info["video_cover_timestamp_ms"] = cover_timestamp_ms
+    if is_aigc:
+        info["is_aigc"] = True
+    return info
+
+
+def pull_source_info(url: str) -> dict:
+    return {"source": "PULL_FROM_URL", "video_url": url}
+
+
+# ---- Response normalising ------------------------------------------------------------------------------------------
+
+
+def post_id_string(value) -> str | None:
+    """Post ids are 19-digit integers: keep them exact as text (never through float)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return value.strip()
+    return None
+
+
+def normalize_user(user: dict) -> dict:
+    out = {}
+    for fields in USER_FIELDS_BY_SCOPE.values():
+        for name in fields:
+            out[name] = user.get(name)
+    return out
+
+
+def missing_user_scopes(user: dict, requested_scopes: list[str]) -> list[str]:
+    """A scope counts as missing when TikTok returned none of its fields (some TikToks drop them silently)."""
+    missing = []
+    for scope, fields in USER_FIELDS_BY_SCOPE.items():
+        if scope not in requested_scopes or not any(user.get(f) is not None for f in fields):
+            missing.append(scope)
+    return [s for s in missing if s != "user.info.basic"]
+
+
+def normalize_creator(data: dict) -> dict:
+    return {
+        "creator_nickname": data.get("creator_nickname"),
+        "creator_username": data.get("creator_username"),
+        "creator_avatar_url": data.get("creator_avatar_url"),
+        "privacy_level_options": list(data.get("privacy_level_options") or []),
+        "comment_disabled": bool(data.get("comment_disabled", False)),
+        "duet_disabled": bool(data.get("duet_disabled", False)),
+        "stitch_disabled": bool(data.get("stitch_disabled", False)),
+        "max_video_post_duration_sec": data.get("max_video_post_duration_sec"),
+    }
+
+
+def _count(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def normalize_video(video: dict) -> dict:
+    likes, comments = _count(video.get("like_count")), _count(video.get("comment_count"))
+    shares, views = _count(video.get("share_count")), _count(video.get("view_count"))
+    out = {name: video.get(name) for name in VIDEO_FIELDS}
+    out["id"] = post_id_string(video.get("id")) or str(video.get("id", ""))
+    out.update(like_count=likes, comment_count=comments, share_count=shares, view_count=views)
+    out["engagement_rate"] = round((likes + comments + shares) / views * 100, 2) if views else 0.0
+    return out
+
+
+STATUS_EXPLANATIONS = {
+    "PROCESSING_UPLOAD": "TikTok is receiving and processing the uploaded video.",
+    "PROCESSING_DOWNLOAD": "TikTok is downloading the media from the link.",
+    "SEND_TO_USER_INBOX": "The draft is in the creator's TikTok inbox: open the notification in the TikTok app to "
+    "finish and post it.",
+    "PUBLISH_COMPLETE": "Published. A public post can take a while to pass moderation before its id appears.",
+    "FAILED": "The post failed.",
+}
+
+FAIL_REASONS = {
+    "file_format_check_failed": "TikTok does not support this file's format. Use MP4 (H.264) or WebM.",
+    "duration_check_failed": "The video is too long or too short for this account. Trim it and post again.",
+    "frame_rate_check_failed": "TikTok supports 23 to 60 frames per second. Re-export the video and post again.",
+    "picture_size_check_failed": "The resolution is not supported (360 to 4096 pixels each side for video, at "
+    "most 1080p for photos). Resize and post again.",
+    "internal": "A part of TikTok was temporarily unavailable. Post again in a few minutes.",
+    "video_pull_failed": "TikTok could not download the video from the link within an hour. Check the link is "
+    "public and fast, then post again.",
+    "photo_pull_failed": "TikTok could not download the photos. Check the links are public, then post again.",
+    "publish_cancelled": "The upload was cancelled before TikTok finished it.",
+    "auth_removed": "The creator removed this app's access during the post. Reconnect the TikTok account; do not "
+    "retry before that.",
+    "spam_risk_too_many_posts": "The account reached TikTok's daily limit of posts made through apps. Post from "
+    "the TikTok app or try again tomorrow.",
+    "spam_risk_user_banned_from_posting": "TikTok has banned this account from posting. Do not retry.",
+    "spam_risk_text": "TikTok judged the caption risky or spammy. Change it before posting again.",
+    "spam_risk": "TikTok judged the post risky. Do not retry it unchanged.",
+}
+
+
+def normalize_status(data: dict) -> dict:
+    status = data.get("status") or "UNKNOWN"
+    fail_reason = data.get("fail_reason") or data.get("reason") or None
+    post_ids = [p for p in (post_id_string(v) for v in data.get("publicaly_available_post_id") or []) if p]
+    explanation = STATUS_EXPLANATIONS.get(status, f"TikTok reports the status {status}.")
+    if status == "FAILED" and fail_reason:
+        explanation = f"The post failed ({fail_reason}): " + FAIL_REASONS.get(fail_reason, "see TikTok's reason.")
+    return {
+        "status": status,
+        "is_final": status in FINAL_STATUSES,
+        "waiting_on_user": status == "SEND_TO_USER_INBOX",
+        "fail_reason": fail_reason if status == "FAILED" else None,
+        "publicaly_available_post_id": post_ids,
+        "uploaded_bytes": _count(data.get("uploaded_bytes")) if "uploaded_bytes" in data else None,
+        "downloaded_bytes": _count(data.get("downloaded_bytes")) if "downloaded_bytes" in data else None,
+        "explanation": explanation,
+    }
+
+
+# ---- TikTok error translation (§1.2, §6-§11) ---------------------------------------------------------------------
+
+RECONNECT = "Reconnect the TikTok account in Autohive and approve every permission it asks for."
+TRY_LATER = "Wait a minute and run the step again."
+
+ERROR_ADVICE = {
+    "access_token_invalid": ("the TikTok connection has expired or was revoked", RECONNECT),
+    "scope_not_authorized": ("the connected account did not grant the permission this action needs", RECONNECT),
+    "scope_permission_missed": ("the connected account did not grant a permission some fields need", RECONNECT),
+    "invalid_params": ("TikTok rejected a value in the request", "Check the inputs against the action's limits."),
+    "invalid_file_upload": ("the file does not meet TikTok's requirements", "Use an MP4, MOV or WebM video."),
+    "rate_limit_exceeded": (
+        "too many requests were made to TikTok in the last minute (posting allows 6 per minute per account)",
+        TRY_LATER,
+    ),
+    "internal_error": ("TikTok had an internal problem", "Run the step again in a few minutes."),
+    "spam_risk_too_many_posts": (
+        "the account reached TikTok's daily limit of posts made through apps (about 15 a day)",
+        "Try again tomorrow, or post from the TikTok app.",
+    ),
+    "spam_risk_user_banned_from_posting": ("TikTok has banned this account from posting", "Do not retry."),
+    "reached_active_user_cap": (
+        "this app reached TikTok's daily limit of accounts that may post through it",
+        "Try again tomorrow.",
+    ),
+    "spam_risk_too_many_pending_share": (
+        "the account already has 5 drafts waiting in its TikTok inbox from the last 24 hours",
+        "Open the TikTok app and post or delete the waiting drafts, then try again.",
+    ),
+    "unaudited_client_can_only_post_to_private_accounts": (
+        "this TikTok app has not passed TikTok's audit yet, so it may only post as SELF_ONLY to private accounts",
+        "Set the TikTok account to private in the TikTok app and use privacy level SELF_ONLY.",
+    ),
+    "url_ownership_unverified": (
+        "the link's domain is not verified for this app in the TikTok developer portal",
+        "Verify the domain or URL prefix in the developer portal, or turn pull_from_url off so the integration "
+        "uploads the file itself.",
+    ),
+    "privacy_level_option_mismatch": (
+        "the privacy level is not one this account offers",
+        "Run Get Creator Info and choose one of its privacy_level_options.",
+    ),
+    "app_version_check_failed": (
+        "sending to the TikTok inbox needs TikTok app version 31.8 or later on the creator's phone",
+        "Update the TikTok app and try again.",
+    ),
+    "invalid_publish_id": ("TikTok does not know this publish_id", "Check it was copied from a post step."),
+    "token_not_authorized_for_specified_publish_id": (
+        "this publish_id belongs to another TikTok account or app",
+        "Use the TikTok connection that created the post.",
+    ),
+}
+ERROR_ADVICE["invalid_param"] = ERROR_ADVICE["invalid_params"]
+
+_TOKENISH = re.compile(r"\b(?:act|rft|clt)\.[\w.\-~]+|Bearer\s+\S+", re.IGNORECASE)
+
+
+def clean_detail(text) -> str:
+    """TikTok's own error message, made safe to show: one line, no tokens, bounded."""
+    if not isinstance(text, str):
+        return ""
+    text = _TOKENISH.sub("[redacted]", " ".join(text.split()))
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+class TikTokError(UserFacingError):
+    """TikTok answered with an error code; the message names it, explains it and carries the log_id."""
+
+    def __init__(self, code: str | None, detail: str = "", log_id: str | None = None, http_status: int | None = None):
+        self.code, self.log_id, self.http_status = code, log_id, http_status
+        self.detail = clean_detail(detail)
+        super().__init__(describe_tiktok_error(code, self.detail, log_id, http_status))
+
+
+def describe_tiktok_error(code: str | None, detail: str, log_id: str | None, http_status: int | None) -> str:
+    if code:
+        what, todo = ERROR_ADVICE.get(code, ("TikTok refused the request", "Check the inputs and try again."))
+        message = f"TikTok error {code}: {what}."
+    else:
+        status = f" (HTTP {http_status})" if http_status else ""
+        what, todo = "TikTok answered with an unexpected error", "Run the step again in a few minutes."
+        message = f"TikTok answered with an error{status} and no details; it is probably a temporary problem."
+    if detail:
+        message += f" TikTok says: {detail}"
+        message += "" if detail.endswith(".") else "."
+    message += f" {todo}"
+    if log_id:
+        message += f" (TikTok log_id: {log_id})"
+    return message
+
+
+def envelope_error(body) -> tuple[str | None, str, str | None]:
+    """(code, message, log_id) from a v2 envelope; the reference tables spell log_id as logid, so read both."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None, "", None
+    log_id = error.get("log_id") or error.get("logid")
+    return error.get("code"), error.get("message") or "", log_id if isinstance(log_id, str) else None

@@ -1,0 +1,571 @@
+"""Moving a video to TikTok: where the bytes come from, how links are fetched safely, and the chunked upload.
+
+Nothing here sees the user's TikTok token: downloads and uploads use their own aiohttp sessions, and TikTok's
+upload_url carries its own upload token (§9.1 of shared/docs/tiktok-api.md).
+"""
+
+import asyncio
+import binascii
+import ipaddress
+import logging
+import re
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+from yarl import URL
+
+from tiktok_helpers import (
+    MAX_VIDEO_BYTES,
+    ChunkPlan,
+    InputError,
+    UserFacingError,
+    format_size,
+    sniff_video_type,
+)
+
+logger = logging.getLogger("tiktok.media")
+
+# The platform gives a step about 30 s; moving the bytes gets most of it, the API calls the rest.
+TRANSFER_DEADLINE_S = 24.0
+CONNECT_TIMEOUT_S = 10.0
+READ_STALL_TIMEOUT_S = 20.0
+MAX_REDIRECTS = 3
+CHUNK_ATTEMPTS = 3
+CHUNK_RETRY_DELAY_S = 0.5
+# Bodies go out in pieces so a chunk is never copied whole and the event loop stays responsive.
+PIECE_SIZE = 3 * 2**18  # a multiple of 3 keeps base64 pieces aligned to whole 4-character groups
+SNIFF_BYTES = 64
+UPLOAD_HOST_SUFFIX = ".tiktokapis.com"
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+
+class TransferError(UserFacingError):
+    """Moving the video failed after TikTok was asked to expect it; nothing gets posted."""
+
+
+# ---- Link safety ------------------------------------------------------------------------------------------------
+
+
+def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why an address must not be reached from a workflow input, or None for a public address."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            return address_problem(embedded)
+    for label, flag in (
+        ("a loopback", ip.is_loopback),
+        ("a private", ip.is_private),
+        ("a link-local", ip.is_link_local),
+        ("a multicast", ip.is_multicast),
+        ("a reserved", ip.is_reserved),
+        ("an unspecified", ip.is_unspecified),
+    ):
+        if flag:
+            return f"{label} address"
+    if not ip.is_global:
+        return "a non-public address"
+    return None
+
+
+def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host names by itself, in any spelling a resolver accepts (2130706433, 0x7f.1, [::1])."""
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%")[0])
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def check_link(url: str, what: str = "video link") -> URL:
+    """Refuse links that are not plain public https before anything connects."""
+    try:
+        parsed = URL(url)
+    except (ValueError, TypeError):
+        raise InputError(f"The {what} is not a valid URL. Give a full https:// link; nothing was posted.") from None
+    if parsed.scheme != "https":
+        raise InputError(f"The {what} must start with https://. Give a secure link; nothing was posted.")
+    if parsed.user is not None or parsed.password is not None:
+        raise InputError(
+            f"The {what} contains a user name or password. Use a link without credentials, such as a pre-signed "
+            "link; nothing was posted."
+        )
+    if not parsed.host:
+        raise InputError(f"The {what} has no host name. Give a full https:// link; nothing was posted.")
+    ip = literal_address(parsed.host)
+    if ip is not None and (problem := address_problem(ip)):
+        raise InputError(
+            f"The {what} points to {problem}, which is not allowed. Use a public link; nothing was posted."
+        )
+    return parsed
+
+
+class BlockedAddressError(OSError):
+    pass
+
+
+class PublicOnlyResolver(AbstractResolver):
+    """Resolves names and refuses any non-public answer at connection time, so a name cannot be rebound."""
+
+    def __init__(self) -> None:
+        self._inner = aiohttp.ThreadedResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
+        answers = await self._inner.resolve(host, port, family)
+        for answer in answers:
+            ip = literal_address(answer["host"])
+            problem = "an unreadable address" if ip is None else address_problem(ip)
+            if problem:
+                raise BlockedAddressError(f"{host} resolves to {problem}")
+        return answers
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+def check_upload_url(upload_url) -> str:
+    """The video only ever goes to TikTok's own upload host, over https, exactly as TikTok issued the URL."""
+    try:
+        parsed = URL(upload_url)
+    except (ValueError, TypeError):
+        parsed = None
+    host = (parsed.host or "") if parsed is not None else ""
+    if parsed is None or parsed.scheme != "https" or not (host + ".").endswith(UPLOAD_HOST_SUFFIX + "."):
+        raise UserFacingError(
+            "TikTok's answer did not contain a usable TikTok upload address, so the video was not sent anywhere. "
+            "Run the step again; if it keeps happening, contact TikTok developer support."
+        )
+    return upload_url
+
+
+# ---- Where the bytes come from -----------------------------------------------------------------------------------
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+class InlineSource:
+    """Base64 content from the workflow, decoded piece by piece as it is sent: no second full copy in memory."""
+
+    random_access = True
+
+    def __init__(self, text: str, start: int):
+        self._text, self._start = text, start
+        encoded = len(text) - start
+        padding = 0 if encoded == 0 else (2 if text.endswith("==") else 1 if text.endswith("=") else 0)
+        self.size = encoded // 4 * 3 - padding
+        self.content_type = None
+
+    @classmethod
+    def from_text(cls, content: str) -> "InlineSource":
+        start = 0
+        if content.startswith("data:"):
+            comma = content.find(",", 0, 256)
+            if comma < 0 or not content[:comma].endswith(";base64"):
+                raise InputError(
+                    "The file content is a data: URL without base64 data. Send base64; nothing was posted."
+                )
+            start = comma + 1
+        if (len(content) - start) % 4 or not _BASE64.fullmatch(content, start):
+            raise InputError(
+                "The file content is not valid base64. Send the video as base64 (or give its link instead); "
+                "nothing was posted."
+            )
+        source = cls(content, start)
+        if source.size == 0:
+            raise InputError("The file content is empty. Attach the video itself; nothing was posted.")
+        return source
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        length = min(length, self.size - offset)
+        if length <= 0:
+            return b""
+        first_group, end_group = offset // 3, -(-(offset + length) // 3)
+        a, b = self._start + first_group * 4, self._start + end_group * 4
+        raw = binascii.a2b_base64(self._text[a:b], strict_mode=True)
+        skip = offset - first_group * 3
+        return raw[skip : skip + length]
+
+    async def load(self, first: int, last: int) -> "Chunk":
+        return Chunk(first, last, self._pieces)
+
+    def _pieces(self, first: int, last: int):
+        offset = first
+        while offset <= last:
+            length = min(PIECE_SIZE - offset % 3, last + 1 - offset)
+            yield self.read_at(offset, length)
+            offset += length
+
+    async def aclose(self) -> None:
+        pass
+
+
+class FileSource:
+    """A download spooled to a temporary file because the server did not say how large it is."""
+
+    random_access = True
+    content_type = None
+
+    def __init__(self, handle, size: int):
+        self._handle, self.size = handle, size
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        self._handle.seek(offset)
+        return self._handle.read(max(0, min(length, self.size - offset)))
+
+    async def load(self, first: int, last: int) -> "Chunk":
+        return Chunk(first, last, self._pieces)
+
+    def _pieces(self, first: int, last: int):
+        offset = first
+        while offset <= last:
+            piece = self.read_at(offset, min(PIECE_SIZE, last + 1 - offset))
+            if not piece:
+                raise TransferError("The spooled video ended early. Run the step again; nothing was posted.")
+            yield piece
+            offset += len(piece)
+
+    async def aclose(self) -> None:
+        self._handle.close()
+
+
+class StreamSource:
+    """A download with a known size, read one chunk at a time into a buffer so a chunk can be resent."""
+
+    random_access = False
+    content_type = None
+
+    def __init__(self, session: aiohttp.ClientSession, response: aiohttp.ClientResponse, size: int):
+        self._session, self._response, self.size = session, response, size
+        self._position = 0
+        self._primed: tuple[int, bytearray] | None = None
+
+    async def prime(self, length: int) -> None:
+        """Read the first chunk now: its head tells the video type and duration before TikTok is asked."""
+        self._primed = (0, await self._read(length))
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        if self._primed is None:
+            return b""
+        start, buffer = self._primed
+        return bytes(buffer[offset - start : offset - start + length]) if offset >= start else b""
+
+    async def load(self, first: int, last: int) -> "Chunk":
+        if self._primed is not None and self._primed[0] == first:
+            buffer, self._primed = self._primed[1], None
+        else:
+            if first != self._position:
+                raise TransferError(
+                    "TikTok asked for a part of the video that was already passed on and cannot be read again "
+                    "from the link. Run the step again; nothing was posted."
+                )
+            buffer = await self._read(last + 1 - first)
+        view = memoryview(buffer)
+        return Chunk(
+            first,
+            last,
+            lambda a, b: (view[i : min(i + PIECE_SIZE, b + 1 - first)] for i in range(0, b + 1 - a, PIECE_SIZE)),
+        )
+
+    async def _read(self, length: int) -> bytearray:
+        buffer = bytearray(length)
+        filled = 0
+        try:
+            while filled < length:
+                piece = await self._response.content.read(min(length - filled, 2**20))
+                if not piece:
+                    break
+                buffer[filled : filled + len(piece)] = piece
+                filled += len(piece)
+        except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError):
+            pass
+        if filled < length:
+            got = self._position + filled
+            raise TransferError(
+                f"The download of the video broke off after {format_size(got)} of {format_size(self.size)}. "
+                "Nothing was posted (TikTok discards an upload that never completes). Check that the link still "
+                "works and run the step again."
+            )
+        self._position += length
+        return buffer
+
+    async def aclose(self) -> None:
+        self._response.release()
+        await self._session.close()
+
+
+@dataclass
+class Chunk:
+    first: int
+    last: int
+    _pieces: object
+
+    @property
+    def length(self) -> int:
+        return self.last + 1 - self.first
+
+    async def body(self):
+        # A fresh generator per attempt, so a resent chunk starts from its first byte again.
+        for piece in self._pieces(self.first, self.last):
+            yield piece
+            await asyncio.sleep(0)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What the inputs name as the video, checked without any request."""
+
+    kind: str  # "inline", "link" or "pull"
+    inline: InlineSource | None = None
+    url: str | None = None
+
+
+def resolve_video_source(file_obj: dict | None, files: list | None, video_url: str | None, pull: bool) -> SourceSpec:
+    """One source, from `file`, `files` or `video_url`; `pull_from_url` hands the link to TikTok instead."""
+    given = [name for name, value in (("file", file_obj), ("files", files), ("video_url", video_url)) if value]
+    if len(given) != 1:
+        named = " and ".join(given) if given else "none"
+        raise InputError(
+            f"Give exactly one video source: file, files or video_url (given: {named}). Nothing was posted."
+        )
+    if pull:
+        if not video_url:
+            raise InputError(
+                "pull_from_url works only with video_url. Give the link or turn it off; nothing was posted."
+            )
+        check_link(video_url)
+        return SourceSpec("pull", url=video_url)
+    if video_url:
+        return SourceSpec("link", url=str(check_link(video_url)))
+    if files:
+        if len(files) > 1:
+            raise InputError(
+                f"files holds {len(files)} files, but a TikTok video post takes one video. Pass only the video; "
+                "nothing was posted."
+            )
+        file_obj = files[0]
+    content, link = file_obj.get("content"), file_obj.get("url")
+    if content and link:
+        raise InputError("The file has both content and url. Give only one of them; nothing was posted.")
+    if link:
+        return SourceSpec("link", url=str(check_link(link, "file link")))
+    if not content:
+        raise InputError("The file has no content. Attach the video itself or give its link; nothing was posted.")
+    inline = InlineSource.from_text(content)
+    inline.content_type = require_video_type(inline.read_at(0, SNIFF_BYTES))
+    return SourceSpec("inline", inline=inline)
+
+
+def require_video_type(head: bytes) -> str:
+    content_type = sniff_video_type(head)
+    if content_type is None:
+        raise InputError(
+            "The file is not an MP4, MOV or WebM video (its first bytes do not match any of them). TikTok accepts "
+            "only those; nothing was posted."
+        )
+    return content_type
+
+
+def new_download_session() -> aiohttp.ClientSession:
+    # Our own session: no Authorization header, no proxy from the environment, names resolved by the guard.
+    connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(), use_dns_cache=False)
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
+    return aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False, auto_decompress=True)
+
+
+async def open_link(url: str, first_chunk) -> StreamSource | FileSource:
+    """GET the link (redirects followed by hand, each hop checked) and return a source with a known size.
+
+    first_chunk(size) gives the length of the first chunk of the upload plan, which is read at once.
+    """
+    session = new_download_session()
+    try:
+        response = await _follow(session, url)
+        size = response.content_length
+        encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+        if size is None or encoded:
+            source = await _spool(response)
+            response.release()
+            await session.close()
+        else:
+            if size > MAX_VIDEO_BYTES:
+                raise InputError(
+                    f"The linked video is {format_size(size)}; TikTok accepts at most 4 GB. Nothing was posted."
+                )
+            source = StreamSource(session, response, size)
+            await source.prime(first_chunk(size))
+        source.content_type = require_video_type(source.read_at(0, SNIFF_BYTES))
+        return source
+    except BaseException:
+        await session.close()
+        raise
+
+
+async def _follow(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientResponse:
+    current = URL(url)
+    for _hop in range(MAX_REDIRECTS + 1):
+        try:
+            response = await session.get(current, allow_redirects=False, headers={"Accept-Encoding": "identity"})
+        except BlockedAddressError as error:
+            raise InputError(
+                f"The video link is not allowed: {error}. Use a public link; nothing was posted."
+            ) from None
+        except aiohttp.ClientConnectorError as error:
+            if isinstance(error.os_error, BlockedAddressError):
+                raise InputError(
+                    f"The video link is not allowed: {error.os_error}. Use a public link; nothing was posted."
+                ) from None
+            raise InputError(f"Could not connect to {current.host} to download the video. Check the link.") from None
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            raise InputError(
+                f"Could not download the video from {current.host}. Check the link works; nothing was posted."
+            ) from None
+        if response.status in REDIRECT_STATUSES and "Location" in response.headers:
+            response.release()
+            current = check_link(str(current.join(URL(response.headers["Location"]))), "redirected video link")
+            continue
+        if response.status != 200:
+            response.release()
+            raise InputError(
+                f"Downloading the video from {current.host} failed with HTTP {response.status}. Check the link "
+                "(pre-signed links expire); nothing was posted."
+            )
+        return response
+    raise InputError(
+        f"The video link redirects more than {MAX_REDIRECTS} times. Use a direct link; nothing was posted."
+    )
+
+
+async def _spool(response: aiohttp.ClientResponse) -> FileSource:
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the FileSource, closed in aclose()
+    size = 0
+    try:
+        async for piece in response.content.iter_chunked(2**20):
+            size += len(piece)
+            if size > MAX_VIDEO_BYTES:
+                raise InputError("The linked video is larger than TikTok's 4 GB limit. Nothing was posted.")
+            handle.write(piece)
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        handle.close()
+        raise TransferError(
+            f"The download of the video broke off after {format_size(size)}. Check that the link still works and "
+            "run the step again; nothing was posted."
+        ) from None
+    except BaseException:
+        handle.close()
+        raise
+    if size == 0:
+        handle.close()
+        raise InputError("The linked file is empty. Nothing was posted.")
+    return FileSource(handle, size)
+
+
+# ---- The upload (§9) ------------------------------------------------------------------------------------------------
+
+
+def _progress_end(content_range: str | None) -> int | None:
+    """Last byte TikTok holds, from `bytes 0-N/T` (None when it holds nothing or the header is absent)."""
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
+    return int(match.group(2)) if match else None
+
+
+async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: str) -> None:
+    """PUT every chunk in order; chunk k+1 is read while chunk k is sent. Resends on 5xx/timeouts, resumes on 416."""
+    spans = plan.ranges()
+    started = time.monotonic()
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
+    async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as session:
+        index, attempts = 0, 0
+        pending = asyncio.ensure_future(source.load(*spans[0]))
+        try:
+            while index < len(spans):
+                chunk = await pending
+                if index + 1 < len(spans):
+                    pending = asyncio.ensure_future(source.load(*spans[index + 1]))
+                next_index = await _send_chunk(session, upload_url, chunk, plan, content_type, spans, index)
+                while next_index == index:  # TikTok wants this chunk again
+                    attempts += 1
+                    if attempts >= CHUNK_ATTEMPTS:
+                        raise TransferError(
+                            f"TikTok kept failing to accept part {index + 1} of {len(spans)} of the video. Nothing "
+                            "was posted (TikTok discards incomplete uploads). Run the step again in a few minutes."
+                        )
+                    await asyncio.sleep(CHUNK_RETRY_DELAY_S * attempts)
+                    next_index = await _send_chunk(session, upload_url, chunk, plan, content_type, spans, index)
+                if next_index < index:
+                    pending.cancel()
+                    pending = asyncio.ensure_future(_rewind(source, spans[next_index]))
+                attempts = 0
+                sent = spans[min(next_index, len(spans)) - 1][1] + 1 if next_index else 0
+                elapsed = max(time.monotonic() - started, 1e-6)
+                logger.info(
+                    "chunk %d of %d sent (%s of %s, %.1f MB/s)",
+                    index + 1,
+                    len(spans),
+                    format_size(sent),
+                    format_size(plan.video_size),
+                    sent / elapsed / 1e6,
+                )
+                index = next_index
+        finally:
+            pending.cancel()
+
+
+async def _rewind(source, span):
+    if not source.random_access:
+        raise TransferError(
+            "TikTok lost part of the video that has already been read from the link. Run the step again; nothing "
+            "was posted."
+        )
+    return await source.load(*span)
+
+
+async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, spans, index) -> int:
+    """Send one chunk; return the index of the chunk TikTok needs next (== index means resend)."""
+    headers = {
+        "Content-Type": content_type,
+        "Content-Length": str(chunk.length),
+        "Content-Range": f"bytes {chunk.first}-{chunk.last}/{plan.video_size}",
+    }
+    try:
+        async with session.put(upload_url, data=chunk.body(), headers=headers) as response:
+            status = response.status
+            progress = _progress_end(response.headers.get("Content-Range"))
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        logger.warning("chunk %d of %d: no answer from TikTok, sending it again", index + 1, len(spans))
+        return index
+    if status in (200, 201, 206):
+        return index + 1
+    if status >= 500:
+        logger.warning("chunk %d of %d: TikTok answered HTTP %d, sending it again", index + 1, len(spans), status)
+        return index
+    if status == 416:
+        held = -1 if progress is None else progress
+        for position, (first, _last) in enumerate(spans):
+            if first == held + 1:
+                return position
+        if held + 1 >= plan.video_size:
+            return len(spans)
+    raise TransferError(_put_failure(status, index, len(spans)))
+
+
+def _put_failure(status: int, index: int, count: int) -> str:
+    part = f"part {index + 1} of {count}"
+    if status == 403:
+        return (
+            f"TikTok refused {part} of the video because the upload link expired (it lasts one hour). Run the step "
+            "again to start a fresh upload; nothing was posted."
+        )
+    if status == 404:
+        return f"TikTok no longer knows this upload ({part}). Run the step again; nothing was posted."
+    if status == 416:
+        return f"TikTok and the integration disagree on how much of the video arrived ({part}). Run the step again."
+    return (
+        f"TikTok rejected {part} of the video (HTTP {status}). Run the step again; if it keeps happening, "
+        "report it with this message. Nothing was posted."
+    )

@@ -1,0 +1,190 @@
+"""The Autohive tooling's structural checks, run locally: layout, config.json, config/code sync, fetch pattern.
+
+The platform's validator (hiveup) is not on PyPI, so `make test` runs this re-statement of its rules (see
+shared/docs/autohive-conventions.md §1, §2 and §6). Any finding, error or warning, fails the build.
+"""
+
+import ast
+import json
+import re
+import struct
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SKIP_DIRS = {".venv", "venv", "dependencies", "__pycache__", ".git", ".pytest_cache", ".ruff_cache"}
+ACTION_FIELDS = ("display_name", "description", "input_schema", "output_schema")
+
+
+def python_files():
+    for path in sorted(ROOT.rglob("*.py")):
+        if not SKIP_DIRS.intersection(path.relative_to(ROOT).parts):
+            yield path
+
+
+def check_structure(config: dict) -> list[str]:
+    problems = []
+    for name in ("config.json", "requirements.txt", "README.md", "__init__.py", "tests/__init__.py"):
+        if not (ROOT / name).is_file():
+            problems.append(f"missing {name}")
+    if not ((ROOT / "tests/conftest.py").is_file() or (ROOT / "tests/context.py").is_file()):
+        problems.append("missing tests/conftest.py or tests/context.py")
+    if not list((ROOT / "tests").glob("test_*_unit.py")):
+        problems.append("missing tests/test_*_unit.py")
+    icon = ROOT / "icon.png"
+    if not icon.is_file():
+        problems.append("missing icon.png")
+    else:
+        head = icon.read_bytes()[:24]
+        if head[:8] != b"\x89PNG\r\n\x1a\n" or struct.unpack(">II", head[16:24]) != (512, 512):
+            problems.append("icon.png must be a 512x512 PNG")
+    for line in (ROOT / "__init__.py").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and not re.match(r"^(from\s+\.\w+\s+import\s+\w+|__all__\s*=)", line):
+            problems.append(f"__init__.py should be minimal, found: {line!r}")
+    requirements = (ROOT / "requirements.txt").read_text()
+    if not re.search(r"autohive-integrations-sdk\s*~=\s*2\.\d+\.\d+", requirements):
+        problems.append("requirements.txt must pin autohive-integrations-sdk with ~= 2.x")
+    for key in ("name", "display_name", "version", "description", "entry_point", "actions"):
+        if not config.get(key):
+            problems.append(f"config.json lacks {key}")
+    if not re.fullmatch(r"\d+\.\d+\.\d+", str(config.get("version", ""))):
+        problems.append("config.json version is not x.y.z")
+    entry = ROOT / config.get("entry_point", "")
+    if not entry.is_file() or not re.search(rf"^{entry.stem}\s*=\s*Integration\.load\(\)", entry.read_text(), re.M):
+        problems.append(f"{entry.name} must define '{entry.stem} = Integration.load()' at module scope")
+    for name, action in config.get("actions", {}).items():
+        if name != name.lower():
+            problems.append(f"action {name} is not lowercase")
+        if sorted(action) != sorted(ACTION_FIELDS):
+            problems.append(f"action {name} must have exactly {', '.join(ACTION_FIELDS)}")
+    auth = config.get("auth", {})
+    if auth.get("type") != "platform" or not auth.get("provider") or not isinstance(auth.get("scopes"), list):
+        problems.append("auth must be platform OAuth with a provider and a scopes list")
+    texts = " ".join(
+        f"{n} {a.get('display_name', '')} {a.get('description', '')}" for n, a in config["actions"].items()
+    ).lower()
+    for scope in auth.get("scopes", []):
+        words = [w for w in re.split(r"[:._-]", scope.lower()) if len(w) > 3 and w not in ("read", "write", "admin")]
+        if words and not any(w in texts for w in words):
+            problems.append(f"scope {scope} is not mentioned by any action")
+    return problems
+
+
+def _is_inputs_read(node) -> tuple[str, str] | None:
+    """('direct'|'get', key) for inputs["key"] / inputs.get("key", ...)."""
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "inputs":
+        if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            return "direct", node.slice.value
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "inputs"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ):
+        return "get", node.args[0].value
+    return None
+
+
+def check_sync(config: dict) -> list[str]:
+    problems, handled = [], {}
+    for path in python_files():
+        tree = ast.parse(path.read_text(), str(path))
+        for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+            for deco in cls.decorator_list:
+                if (
+                    isinstance(deco, ast.Call)
+                    and isinstance(deco.func, ast.Attribute)
+                    and deco.func.attr == "action"
+                    and deco.args
+                    and isinstance(deco.args[0], ast.Constant)
+                ):
+                    execute = next(
+                        (
+                            f
+                            for f in cls.body
+                            if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == "execute"
+                        ),
+                        None,
+                    )
+                    reads: dict[str, set] = {}
+                    for node in ast.walk(execute) if execute else ():
+                        found = _is_inputs_read(node)
+                        if found:
+                            reads.setdefault(found[1], set()).add(found[0])
+                    handled[deco.args[0].value] = reads
+    actions = config.get("actions", {})
+    for name in actions.keys() - handled.keys():
+        problems.append(f"action {name} is in config.json but has no @action handler")
+    for name in handled.keys() - actions.keys():
+        problems.append(f"handler {name} is not in config.json")
+    for name in actions.keys() & handled.keys():
+        schema, reads = actions[name]["input_schema"], handled[name]
+        declared, required = set(schema.get("properties", {})), set(schema.get("required", []))
+        for key in reads.keys() - declared:
+            problems.append(f"{name}: input {key!r} is read but not declared")
+        for key in declared - reads.keys():
+            problems.append(f"{name}: input {key!r} is declared but never read")
+        for key in declared & reads.keys():
+            if key in required and reads[key] == {"get"}:
+                problems.append(f"{name}: required input {key!r} is read with inputs.get()")
+            if key not in required and reads[key] == {"direct"}:
+                problems.append(f"{name}: optional input {key!r} is read with inputs[...]")
+    return problems
+
+
+def check_fetch_pattern() -> list[str]:
+    problems = []
+    for path in python_files():
+        tree = ast.parse(path.read_text(), str(path))
+        tracked = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                call = node.value.value if isinstance(node.value, ast.Await) else node.value
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == "fetch"
+                    and isinstance(call.func.value, ast.Name)
+                    and call.func.value.id == "context"
+                ):
+                    tracked.add(node.targets[0].id)
+        for node in ast.walk(tree):
+            bad = (
+                (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in tracked)
+                or (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "get"
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id in tracked
+                )
+                or (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "isinstance"
+                    and node.args
+                    and isinstance(node.args[0], ast.Name)
+                    and node.args[0].id in tracked
+                )
+            )
+            if bad:
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno}: use the fetch result through .data")
+    return problems
+
+
+def main() -> int:
+    config = json.loads((ROOT / "config.json").read_text())
+    problems = check_structure(config) + check_sync(config) + check_fetch_pattern()
+    for problem in problems:
+        print(f"check_integration: {problem}", file=sys.stderr)
+    if not problems:
+        print(f"check_integration: structure, config/code sync and fetch pattern OK ({len(config['actions'])} actions)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
