@@ -36,7 +36,6 @@ MAX_VIDEO_BYTES = 4 * 1024**3
 # "5 MB" is read as MiB and "64 MB" as decimal so that either reading of TikTok's units is satisfied.
 MIN_CHUNK = 5 * 1024 * 1024
 MAX_CHUNK = 64_000_000
-MAX_CHUNKS = 1000
 # One chunk up to 64,000,000 bytes is the most compatible upload (multi-chunk inits have been rejected, §15);
 # larger files go in 10,000,000-byte chunks, TikTok's own example size, which also bounds memory per chunk.
 MULTI_CHUNK_SIZE = 10_000_000
@@ -170,12 +169,8 @@ def plan_chunks(video_size: int, chunk_size: int = MULTI_CHUNK_SIZE) -> ChunkPla
         return ChunkPlan(video_size, video_size, 1)
     if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
         raise ValueError(f"chunk size {chunk_size} is outside TikTok's 5-64 MB range")
-    count = video_size // chunk_size
-    if count > MAX_CHUNKS:
-        # Grow the chunk just enough to fit 1000 chunks; the remainder still stays below one chunk.
-        chunk_size = -(-video_size // MAX_CHUNKS)
-        count = video_size // chunk_size
-    return ChunkPlan(video_size, chunk_size, count)
+    # 4 GB / 5 MiB is under 1000 chunks, so TikTok's chunk-count limit cannot be reached from here.
+    return ChunkPlan(video_size, chunk_size, video_size // chunk_size)
 
 
 def format_size(size: int) -> str:

@@ -12,6 +12,7 @@ import re
 import socket
 import tempfile
 import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
 import aiohttp
@@ -58,11 +59,11 @@ def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | 
             return address_problem(embedded)
     for label, flag in (
         ("a loopback", ip.is_loopback),
-        ("a private", ip.is_private),
+        ("an unspecified", ip.is_unspecified),
         ("a link-local", ip.is_link_local),
         ("a multicast", ip.is_multicast),
         ("a reserved", ip.is_reserved),
-        ("an unspecified", ip.is_unspecified),
+        ("a private", ip.is_private),  # last: Python counts most of the classes above as private too
     ):
         if flag:
             return f"{label} address"
@@ -192,7 +193,7 @@ class InlineSource:
         return raw[skip : skip + length]
 
     async def load(self, first: int, last: int) -> "Chunk":
-        return Chunk(first, last, self._pieces)
+        return Chunk(first, last, lambda: self._pieces(first, last))
 
     def _pieces(self, first: int, last: int):
         offset = first
@@ -219,7 +220,7 @@ class FileSource:
         return self._handle.read(max(0, min(length, self.size - offset)))
 
     async def load(self, first: int, last: int) -> "Chunk":
-        return Chunk(first, last, self._pieces)
+        return Chunk(first, last, lambda: self._pieces(first, last))
 
     def _pieces(self, first: int, last: int):
         offset = first
@@ -243,21 +244,20 @@ class StreamSource:
     def __init__(self, session: aiohttp.ClientSession, response: aiohttp.ClientResponse, size: int):
         self._session, self._response, self.size = session, response, size
         self._position = 0
-        self._primed: tuple[int, bytearray] | None = None
+        self._primed: bytearray | None = None
 
     async def prime(self, length: int) -> None:
         """Read the first chunk now: its head tells the video type and duration before TikTok is asked."""
-        self._primed = (0, await self._read(length))
+        self._primed = await self._read(length)
 
     def read_at(self, offset: int, length: int) -> bytes:
         if self._primed is None:
             return b""
-        start, buffer = self._primed
-        return bytes(buffer[offset - start : offset - start + length]) if offset >= start else b""
+        return bytes(self._primed[1][offset : offset + length])
 
     async def load(self, first: int, last: int) -> "Chunk":
-        if self._primed is not None and self._primed[0] == first:
-            buffer, self._primed = self._primed[1], None
+        if self._primed is not None and first == 0:
+            buffer, self._primed = self._primed, None
         else:
             if first != self._position:
                 raise TransferError(
@@ -266,11 +266,7 @@ class StreamSource:
                 )
             buffer = await self._read(last + 1 - first)
         view = memoryview(buffer)
-        return Chunk(
-            first,
-            last,
-            lambda a, b: (view[i : min(i + PIECE_SIZE, b + 1 - first)] for i in range(0, b + 1 - a, PIECE_SIZE)),
-        )
+        return Chunk(first, last, lambda: (view[i : i + PIECE_SIZE] for i in range(0, len(view), PIECE_SIZE)))
 
     async def _read(self, length: int) -> bytearray:
         buffer = bytearray(length)
@@ -282,8 +278,8 @@ class StreamSource:
                     break
                 buffer[filled : filled + len(piece)] = piece
                 filled += len(piece)
-        except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError):
-            pass
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass  # reported below with how far the download got
         if filled < length:
             got = self._position + filled
             raise TransferError(
@@ -301,19 +297,20 @@ class StreamSource:
 
 @dataclass
 class Chunk:
+    """One chunk of the plan; pieces() yields its bytes afresh each time, so a resent chunk starts over."""
+
     first: int
     last: int
-    _pieces: object
+    pieces: Callable[[], Iterable[bytes | memoryview]]
 
     @property
     def length(self) -> int:
         return self.last + 1 - self.first
 
-    async def body(self):
-        # A fresh generator per attempt, so a resent chunk starts from its first byte again.
-        for piece in self._pieces(self.first, self.last):
+    async def body(self) -> AsyncIterator[bytes | memoryview]:
+        for piece in self.pieces():
             yield piece
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # let the read-ahead of the next chunk progress between pieces
 
 
 @dataclass(frozen=True)
@@ -341,7 +338,8 @@ def resolve_video_source(file_obj: dict | None, files: list | None, video_url: s
         check_link(video_url)
         return SourceSpec("pull", url=video_url)
     if video_url:
-        return SourceSpec("link", url=str(check_link(video_url)))
+        check_link(video_url)
+        return SourceSpec("link", url=video_url)
     if files:
         if len(files) > 1:
             raise InputError(
@@ -353,7 +351,8 @@ def resolve_video_source(file_obj: dict | None, files: list | None, video_url: s
     if content and link:
         raise InputError("The file has both content and url. Give only one of them; nothing was posted.")
     if link:
-        return SourceSpec("link", url=str(check_link(link, "file link")))
+        check_link(link, "file link")
+        return SourceSpec("link", url=link)
     if not content:
         raise InputError("The file has no content. Attach the video itself or give its link; nothing was posted.")
     inline = InlineSource.from_text(content)
@@ -407,7 +406,7 @@ async def open_link(url: str, first_chunk) -> StreamSource | FileSource:
 
 
 async def _follow(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientResponse:
-    current = URL(url)
+    current = URL(url, encoded=True)  # pre-signed links must keep their exact encoding
     for _hop in range(MAX_REDIRECTS + 1):
         try:
             response = await session.get(current, allow_redirects=False, headers={"Accept-Encoding": "identity"})
@@ -427,7 +426,8 @@ async def _follow(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientRes
             ) from None
         if response.status in REDIRECT_STATUSES and "Location" in response.headers:
             response.release()
-            current = check_link(str(current.join(URL(response.headers["Location"]))), "redirected video link")
+            current = current.join(URL(response.headers["Location"], encoded=True))
+            check_link(str(current), "redirected video link")
             continue
         if response.status != 200:
             response.release()
@@ -497,9 +497,10 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                         )
                     await asyncio.sleep(CHUNK_RETRY_DELAY_S * attempts)
                     next_index = await _send_chunk(session, upload_url, chunk, plan, content_type, spans, index)
-                if next_index < index:
-                    pending.cancel()
-                    pending = asyncio.ensure_future(_rewind(source, spans[next_index]))
+                if next_index != index + 1 and next_index < len(spans):
+                    # TikTok holds a different amount than expected (416): continue from where it stands.
+                    _discard(pending)
+                    pending = asyncio.ensure_future(_reload(source, spans[next_index]))
                 attempts = 0
                 sent = spans[min(next_index, len(spans)) - 1][1] + 1 if next_index else 0
                 elapsed = max(time.monotonic() - started, 1e-6)
@@ -513,16 +514,25 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                 )
                 index = next_index
         finally:
-            pending.cancel()
+            _discard(pending)
 
 
-async def _rewind(source, span):
+async def _reload(source, span):
     if not source.random_access:
         raise TransferError(
-            "TikTok lost part of the video that has already been read from the link. Run the step again; nothing "
-            "was posted."
+            "TikTok asked for a part of the video that cannot be read again from the link. Run the step again; "
+            "nothing was posted."
         )
     return await source.load(*span)
+
+
+def _discard(task: asyncio.Future) -> None:
+    """Stop a read-ahead that is no longer wanted, without leaving an unretrieved exception behind."""
+    if task.done():
+        if not task.cancelled():
+            task.exception()
+    else:
+        task.cancel()
 
 
 async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, spans, index) -> int:
@@ -533,7 +543,7 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         "Content-Range": f"bytes {chunk.first}-{chunk.last}/{plan.video_size}",
     }
     try:
-        async with session.put(upload_url, data=chunk.body(), headers=headers) as response:
+        async with session.put(URL(upload_url, encoded=True), data=chunk.body(), headers=headers) as response:
             status = response.status
             progress = _progress_end(response.headers.get("Content-Range"))
     except (aiohttp.ClientError, asyncio.TimeoutError):
