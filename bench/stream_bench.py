@@ -1,0 +1,192 @@
+"""`make bench`: how create_video_post moves large videos, next to a plain copy loop over the same bytes.
+
+Cases: a 64 MB and a 256 MB video streamed from a link, and a 64 MB video given inline as base64. For each:
+wall time, CPU time and peak Python memory (tracemalloc) of the action, and of a plain loop that reads the
+same bytes and PUTs them to the same upload endpoint in the same chunks. Not part of `make test`.
+
+The video host and the upload endpoint run in a separate process on 127.0.0.1 (bench/server.py), so their
+work is not counted here, and nothing keeps a record of the bytes (aioresponses would). TikTok's API calls
+(creator info, init) are answered in memory by a stand-in context. Because the host is on loopback over
+http, the benchmark switches off the link guard and the upload-host check for its own run; the guard has its
+own tests.
+"""
+
+import asyncio
+import base64
+import gc
+import itertools
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import aiohttp
+from autohive_integrations_sdk import FetchResponse
+from yarl import URL
+
+from sandbox.media import make_mp4
+from sandbox.platform import load_integration
+
+MiB = 2**20
+LINK_SIZES = (64 * MiB, 256 * MiB)
+INLINE_SIZE = 64 * MiB
+REPEATS = 3
+UPLOAD_IDS = itertools.count(1)  # every upload, the action's or the loop's, gets a fresh id on the server
+
+tiktok = load_integration()
+import tiktok_helpers  # noqa: E402 - after the integration is loaded the way the platform loads it
+import tiktok_media  # noqa: E402
+
+
+class StandInContext:
+    """Answers creator info and init like TikTok; upload_url points at the local upload endpoint."""
+
+    config = {"max_retries": 0}
+
+    def __init__(self, base: str):
+        self.base = base
+
+    async def fetch(self, url, method="GET", params=None, json=None, headers=None, timeout=None, **_):
+        if url.endswith("/creator_info/query/"):
+            data = {
+                "creator_nickname": "Bench",
+                "privacy_level_options": ["SELF_ONLY"],
+                "max_video_post_duration_sec": 600,
+            }
+        else:
+            upload_id = next(UPLOAD_IDS)
+            data = {"publish_id": f"v_pub_file~bench.{upload_id}", "upload_url": f"{self.base}/upload/{upload_id}"}
+        return FetchResponse(200, {}, {"data": data, "error": {"code": "ok", "message": "", "log_id": "bench"}})
+
+
+def relax_guards_for_loopback() -> None:
+    tiktok_media.check_link = lambda url, what="video link": URL(url)
+    tiktok.check_upload_url = lambda url: url
+
+
+async def run_action(base: str, inputs: dict) -> None:
+    result = await tiktok.tiktok.execute_action("create_video_post", inputs, StandInContext(base))
+    if result.type.value != "action":
+        raise SystemExit(f"the action failed: {result.result}")
+
+
+async def plain_link_copy(base: str, size: int) -> None:
+    plan, upload_id = tiktok_helpers.plan_chunks(size), next(UPLOAD_IDS)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{base}/video/{size}.mp4") as download:
+            for first, last in plan.ranges():
+                data = await download.content.readexactly(last + 1 - first)
+                await _put(session, f"{base}/upload/{upload_id}", data, first, last, size)
+
+
+async def plain_inline_copy(base: str, content: str) -> None:
+    data = memoryview(base64.b64decode(content))
+    plan, upload_id = tiktok_helpers.plan_chunks(len(data)), next(UPLOAD_IDS)
+    async with aiohttp.ClientSession() as session:
+        for first, last in plan.ranges():
+            await _put(session, f"{base}/upload/{upload_id}", data[first : last + 1], first, last, len(data))
+
+
+async def _put(session, url, data, first, last, size) -> None:
+    headers = {"Content-Type": "video/mp4", "Content-Range": f"bytes {first}-{last}/{size}"}
+    async with session.put(url, data=data, headers=headers) as answer:
+        if answer.status not in (201, 206):
+            raise SystemExit(f"upload endpoint answered {answer.status}")
+
+
+def measure(make_coroutine) -> dict:
+    """Median wall and CPU time over REPEATS runs, then one run under tracemalloc for the peak."""
+    walls, cpus = [], []
+    for _ in range(REPEATS):
+        gc.collect()
+        wall, cpu = time.perf_counter(), time.process_time()
+        asyncio.run(make_coroutine())
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    gc.collect()
+    tracemalloc.start()
+    asyncio.run(make_coroutine())
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"wall": statistics.median(walls), "cpu": statistics.median(cpus), "peak": peak / 1e6}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(base: str) -> None:
+    for _ in range(100):
+        try:
+            with socket.create_connection((URL(base).host, URL(base).port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the benchmark server did not start")
+
+
+def main() -> int:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, "-m", "bench.server", str(port)])  # nosec B603 - our own module
+    try:
+        wait_for(base)
+        relax_guards_for_loopback()
+        rows = []
+        for size in LINK_SIZES:
+            asyncio.run(plain_link_copy(base, size))  # the server builds the video on first request
+            url = f"{base}/video/{size}.mp4"
+            linked = {"name": "linked.mp4", "url": url}  # the platform's file object with a download link
+            action = measure(lambda linked=linked: run_action(base, {"file": linked, "privacy_level": "SELF_ONLY"}))
+            loop = measure(lambda size=size: plain_link_copy(base, size))
+            rows.append((f"link, {size // MiB} MB", size, action, loop))
+        content = base64.b64encode(make_mp4(INLINE_SIZE)).decode()
+        file_obj = {"name": "inline.mp4", "contentType": "video/mp4", "content": content}
+        action = measure(lambda: run_action(base, {"file": file_obj, "privacy_level": "SELF_ONLY"}))
+        loop = measure(lambda: plain_inline_copy(base, content))
+        rows.append((f"inline base64, {INLINE_SIZE // MiB} MB", INLINE_SIZE, action, loop))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    report(rows)
+    return 0
+
+
+def report(rows) -> None:
+    print(f"\nchunk size {tiktok_helpers.MULTI_CHUNK_SIZE:,} bytes; medians of {REPEATS} runs; peak = tracemalloc peak")
+    header = ("case", "action s", "loop s", "MB/s", "action CPU s", "loop CPU s", "CPU ratio", "action MB", "loop MB")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for name, size, action, loop in rows:
+        cells = (
+            name,
+            f"{action['wall']:.2f}",
+            f"{loop['wall']:.2f}",
+            f"{size / 1e6 / action['wall']:.0f}",
+            f"{action['cpu']:.2f}",
+            f"{loop['cpu']:.2f}",
+            f"{action['cpu'] / loop['cpu']:.2f}",
+            f"{action['peak']:.1f}",
+            f"{loop['peak']:.1f}",
+        )
+        print("| " + " | ".join(cells) + " |")
+    small, large, inline = rows[0][2], rows[1][2], rows[2][2]
+    chunk_mb = tiktok_helpers.MULTI_CHUNK_SIZE / 1e6
+    checks = [
+        ("link peak <= 80 MB", max(small["peak"], large["peak"]) <= 80),
+        ("256 MB peak within 10% of 64 MB peak", abs(large["peak"] - small["peak"]) <= 0.1 * small["peak"]),
+        (f"inline peak <= one chunk + 16 MB ({chunk_mb + 16:.0f} MB)", inline["peak"] <= chunk_mb + 16),
+        ("action CPU <= 1.3 x loop CPU (links)", all(r[2]["cpu"] <= 1.3 * r[3]["cpu"] for r in rows[:2])),
+        ("action CPU <= 1.3 x loop CPU (inline)", rows[2][2]["cpu"] <= 1.3 * rows[2][3]["cpu"]),
+    ]
+    print()
+    for label, passed in checks:
+        print(f"{'met ' if passed else 'MISSED'}  {label}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
