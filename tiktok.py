@@ -7,9 +7,11 @@ in tiktok_media.py. Section numbers (§) point into shared/docs/tiktok-api.md.
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import json
 import logging
+import math
 import time
 import traceback
 
@@ -73,22 +75,32 @@ from tiktok_media import (
 tiktok = Integration.load()
 logger = logging.getLogger("tiktok")
 
-# Each request gets at most this long; the SDK's own default (30 s) is the whole step.
-API_TIMEOUT_S = 15
-# A 429 on a read is retried after these pauses (seconds); a 429 on a publish request never is.
+# The platform gives a step about 30 s; every action plans to finish within this budget.
+STEP_BUDGET_S = 27.0
+# Each request gets at most this long (and never more than what is left of the step).
+API_TIMEOUT_S = 15.0
+# A read that hits a 429 or a network error is tried again after these pauses (seconds), while the step has
+# time; a publish request never is.
 READ_RETRY_DELAYS_S = (1.0, 3.0)
 # get_post_status polls at most every 2 s: TikTok allows 30 status requests a minute (§11).
 STATUS_POLL_INTERVAL_S = 2.0
 USER_SCOPES = tuple(USER_FIELDS_BY_SCOPE)
+
+# When the running action's step budget ends (time.monotonic()); set once per action by user_errors.
+_step_deadline: contextvars.ContextVar[float] = contextvars.ContextVar("step_deadline", default=math.inf)
+
+
+def time_left() -> float:
+    return _step_deadline.get() - time.monotonic()
 
 
 # ---- Calling TikTok ------------------------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def single_attempt(context):
-    """The SDK resends a request after a network error or timeout, for POSTs too. A resent init could create a
-    second post, so publish requests get exactly one attempt."""
+def without_sdk_retries(context):
+    """The SDK resends any request after a network error or timeout, POSTs included, with 1-2-4 s pauses. A
+    resent init could create a second post, and the pauses alone would overrun the step, so retries are ours."""
     config = getattr(context, "config", None)
     if not isinstance(config, dict):
         yield
@@ -114,19 +126,28 @@ async def call_tiktok(context, url: str, *, method: str = "POST", params=None, b
     """One TikTok v2 request; returns `data`. Success means error.code == "ok", whatever the HTTP status (§0.1)."""
     delays = () if publish else READ_RETRY_DELAYS_S
     for attempt in range(len(delays) + 1):
+        retry = attempt < len(delays) and time_left() > delays[attempt] + 2
         try:
-            with single_attempt(context) if publish else contextlib.nullcontext():
+            with without_sdk_retries(context):
                 reply = await context.fetch(
-                    url, method=method, params=params, json=body, headers=JSON_HEADERS, timeout=API_TIMEOUT_S
+                    url,
+                    method=method,
+                    params=params,
+                    json=body,
+                    headers=JSON_HEADERS,
+                    timeout=max(1.0, min(API_TIMEOUT_S, time_left())),
                 )
         except RateLimitError as error:
-            if attempt < len(delays):
+            if retry:
                 await asyncio.sleep(delays[attempt])
                 continue
             raise _error_from_body(error.response_data, 429) from None
         except HTTPError as error:
             raise _error_from_body(error.response_data, error.status) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            if retry:
+                await asyncio.sleep(delays[attempt])
+                continue
             raise _network_error(publish, error) from None
         payload = reply.data
         code, _detail, _log_id = envelope_error(payload)
@@ -152,6 +173,7 @@ def user_errors(execute):
 
     @functools.wraps(execute)
     async def wrapper(self, inputs, context):
+        budget = _step_deadline.set(time.monotonic() + STEP_BUDGET_S)
         try:
             return await execute(self, inputs, context)
         except UserFacingError as error:
@@ -164,6 +186,8 @@ def user_errors(execute):
                 message=f"The TikTok step failed unexpectedly ({type(error).__name__}). Run it again; if it keeps "
                 "failing, report it to the integration's maintainers."
             )
+        finally:
+            _step_deadline.reset(budget)
 
     return wrapper
 
@@ -213,7 +237,7 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
 
     started = time.monotonic()
     try:
-        async with asyncio.timeout(TRANSFER_DEADLINE_S) as budget:
+        async with asyncio.timeout(min(TRANSFER_DEADLINE_S, time_left())) as budget:
             source = (
                 spec.inline
                 if spec.kind == "inline"
@@ -331,7 +355,7 @@ class GetPostStatus(ActionHandler):
         wait_seconds = inputs.get("wait_seconds", 0)
         if not publish_id:
             raise InputError("publish_id is empty. Use the publish_id returned by a post or draft step.")
-        stop_at = time.monotonic() + wait_seconds
+        stop_at = time.monotonic() + min(wait_seconds, time_left() - API_TIMEOUT_S / 5)
         while True:
             status = normalize_status(await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}))
             settled = status["is_final"] or status["waiting_on_user"]
