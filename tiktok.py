@@ -212,7 +212,8 @@ async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
         if error.code not in ("scope_permission_missed", "scope_not_authorized") or len(scopes) == 1:
             raise
     merged, granted = {}, ["user.info.basic"]
-    for scope in scopes[1:]:
+    # With a single optional scope the refusal already names it; probing it again would repeat the refusal.
+    for scope in scopes[1:] if len(scopes) > 2 else ():
         try:
             merged.update(await get(["user.info.basic", scope]))
             granted.append(scope)
