@@ -253,7 +253,7 @@ class StreamSource:
     def read_at(self, offset: int, length: int) -> bytes:
         if self._primed is None:
             return b""
-        return bytes(self._primed[1][offset : offset + length])
+        return bytes(self._primed[offset : offset + length])
 
     async def load(self, first: int, last: int) -> "Chunk":
         if self._primed is not None and first == 0:
