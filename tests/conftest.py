@@ -22,7 +22,8 @@ from autohive_integrations_sdk import integration as sdk_module  # noqa: E402
 from sandbox import TikTokSandbox  # noqa: E402
 from sandbox.platform import load_integration, make_context  # noqa: E402
 
-TOKEN = "act.test-token"  # nosec B105 - a fake token for tests
+# A fake token for tests.
+TOKEN = "act.test-token"  # nosec B105
 
 
 @pytest.fixture(scope="session")
