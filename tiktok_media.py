@@ -74,6 +74,7 @@ def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | 
 
 def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The address a host names by itself, in any spelling a resolver accepts (2130706433, 0x7f.1, [::1])."""
+    host = host.rstrip(".")  # "127.0.0.1." is the same address in fully qualified form
     try:
         return ipaddress.ip_address(host.strip("[]").split("%")[0])
     except ValueError:

@@ -37,6 +37,7 @@ MP4_HEAD = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
         ("https://token@cdn.example.com/v.mp4", "user name or password"),
         ("https://127.0.0.1/v.mp4", "loopback"),
         ("https://2130706433/v.mp4", "loopback"),
+        ("https://127.0.0.1./v.mp4", "loopback"),
         ("https://0x7f.1/v.mp4", "loopback"),
         ("https://017700000001/v.mp4", "loopback"),
         ("https://[::1]/v.mp4", "loopback"),
