@@ -300,7 +300,8 @@ class TikTokSandbox(DisplayEndpoints, PostingEndpoints):
     ) -> str:
         """Serve ``data`` at ``url`` (exact match, query included) to GET/HEAD. ``redirect_to`` answers 302 instead;
         ``break_after`` drops the connection after that many body bytes. Returns the URL."""
-        self.hosted[str(URL(url))] = HostedFile(
+        # Keyed by the link exactly as written: clients that keep a pre-signed link's encoding ask for it verbatim.
+        self.hosted[str(URL(url, encoded=True))] = HostedFile(
             url, bytes(data), content_type, send_length, break_after, redirect_to, status
         )
         return url
