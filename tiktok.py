@@ -58,6 +58,7 @@ from tiktok_helpers import (
     normalize_status,
     normalize_user,
     normalize_video,
+    photo_init_body,
     plan_chunks,
     pull_source_info,
     video_post_info,
@@ -67,7 +68,7 @@ from tiktok_media import (
     TransferError,
     check_link,
     check_upload_url,
-    open_link,
+    open_video_source,
     resolve_video_source,
     upload_chunks,
 )
@@ -239,11 +240,7 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
     started = time.monotonic()
     try:
         async with asyncio.timeout(min(TRANSFER_DEADLINE_S, time_left())) as budget:
-            source = (
-                spec.inline
-                if spec.kind == "inline"
-                else await open_link(spec.url, lambda n: plan_chunks(n).ranges()[0][1] + 1)
-            )
+            source = await open_video_source(spec)
             try:
                 content_type = source.content_type
                 if content_type in ("video/mp4", "video/quicktime"):
@@ -278,6 +275,54 @@ def _publish_id(data: dict) -> str:
     if not isinstance(publish_id, str) or not publish_id:
         raise UserFacingError("TikTok accepted the request but returned no publish_id. Check the TikTok profile.")
     return publish_id
+
+
+# ---- Photo posts ----------------------------------------------------------------------------------------------------
+
+
+def check_photo_inputs(photo_urls: list[str], cover_index: int, title, description) -> None:
+    for position, url in enumerate(photo_urls):
+        check_link(url, f"photo link #{position + 1}")
+    if cover_index >= len(photo_urls):
+        raise InputError(
+            f"photo_cover_index is {cover_index}, but there are only {len(photo_urls)} photos (the first is 0). "
+            "Choose a photo that exists; nothing was posted."
+        )
+    check_text_limit(title, PHOTO_TITLE_MAX, "photo title")
+    check_text_limit(description, PHOTO_DESCRIPTION_MAX, "description")
+
+
+def refuse_direct_only(settings: dict) -> None:
+    """With MEDIA_UPLOAD the creator decides these in the TikTok app: a value given here would be ignored."""
+    given = [name for name, value in settings.items() if value is not None]
+    if given:
+        raise InputError(
+            f"{', '.join(given)} only apply to DIRECT_POST; with MEDIA_UPLOAD the creator chooses them in the "
+            "TikTok app. Remove them or use DIRECT_POST; nothing was posted."
+        )
+
+
+async def direct_photo_settings(context, chosen: dict) -> tuple[dict, dict, list[str]]:
+    """post_info settings of a DIRECT_POST photo post, checked against the creator's current options (§10.2)."""
+    privacy_level = chosen["privacy_level"]
+    if privacy_level is None:
+        raise InputError(
+            "privacy_level is required for DIRECT_POST. Run Get Creator Info to see the options; nothing was posted."
+        )
+    brand_content = bool(chosen["brand_content_toggle"])
+    check_branded_privacy(privacy_level, brand_content)
+    creator = await query_creator(context)
+    check_privacy_offered(privacy_level, creator["privacy_level_options"])
+    # Comments stay off unless the user explicitly allowed them (TikTok's posting guidelines).
+    interactions, forced = forced_interactions({"disable_comment": chosen["disable_comment"] is not False}, creator)
+    settings = {
+        "privacy_level": privacy_level,
+        **interactions,
+        "auto_add_music": bool(chosen["auto_add_music"]),
+        "brand_content_toggle": brand_content,
+        "brand_organic_toggle": bool(chosen["brand_organic_toggle"]),
+    }
+    return settings, creator, forced
 
 
 # ---- Actions ---------------------------------------------------------------------------------------------------------
@@ -419,31 +464,9 @@ class CreatePhotoPost(ActionHandler):
         if post_mode == "MEDIA_UPLOAD":
             refuse_direct_only(direct_only)
         else:
-            privacy_level = direct_only["privacy_level"]
-            if privacy_level is None:
-                raise InputError(
-                    "privacy_level is required for DIRECT_POST. Run Get Creator Info to see the options; nothing "
-                    "was posted."
-                )
-            brand_content = bool(direct_only["brand_content_toggle"])
-            check_branded_privacy(privacy_level, brand_content)
-            creator = await query_creator(context)
-            check_privacy_offered(privacy_level, creator["privacy_level_options"])
-            disable = direct_only["disable_comment"]
-            interactions, forced = forced_interactions({"disable_comment": disable is not False}, creator)
-            post_info.update(
-                privacy_level=privacy_level,
-                **interactions,
-                auto_add_music=bool(direct_only["auto_add_music"]),
-                brand_content_toggle=brand_content,
-                brand_organic_toggle=bool(direct_only["brand_organic_toggle"]),
-            )
-        body = {
-            "media_type": "PHOTO",
-            "post_mode": post_mode,
-            "post_info": post_info,
-            "source_info": {"source": "PULL_FROM_URL", "photo_images": photo_urls, "photo_cover_index": cover_index},
-        }
+            settings, creator, forced = await direct_photo_settings(context, direct_only)
+            post_info.update(settings)
+        body = photo_init_body(post_mode, post_info, photo_urls, cover_index)
         data = await call_tiktok(context, CONTENT_INIT_URL, body=body, publish=True)
         return ActionResult(
             data={
@@ -455,28 +478,6 @@ class CreatePhotoPost(ActionHandler):
                 "privacy_level": post_info.get("privacy_level"),
                 "forced_settings": forced,
             }
-        )
-
-
-def check_photo_inputs(photo_urls: list[str], cover_index: int, title, description) -> None:
-    for position, url in enumerate(photo_urls):
-        check_link(url, f"photo link #{position + 1}")
-    if cover_index >= len(photo_urls):
-        raise InputError(
-            f"photo_cover_index is {cover_index}, but there are only {len(photo_urls)} photos (the first is 0). "
-            "Choose a photo that exists; nothing was posted."
-        )
-    check_text_limit(title, PHOTO_TITLE_MAX, "photo title")
-    check_text_limit(description, PHOTO_DESCRIPTION_MAX, "description")
-
-
-def refuse_direct_only(settings: dict) -> None:
-    """With MEDIA_UPLOAD the creator decides these in the TikTok app: a value given here would be ignored."""
-    given = [name for name, value in settings.items() if value is not None]
-    if given:
-        raise InputError(
-            f"{', '.join(given)} only apply to DIRECT_POST; with MEDIA_UPLOAD the creator chooses them in the "
-            "TikTok app. Remove them or use DIRECT_POST; nothing was posted."
         )
 
 

@@ -277,6 +277,16 @@ def video_post_info(
     return info
 
 
+def photo_init_body(post_mode: str, post_info: dict, photo_urls: list[str], cover_index: int) -> dict:
+    """§10: photos are always pulled by TikTok from the given links."""
+    return {
+        "media_type": "PHOTO",
+        "post_mode": post_mode,
+        "post_info": post_info,
+        "source_info": {"source": "PULL_FROM_URL", "photo_images": photo_urls, "photo_cover_index": cover_index},
+    }
+
+
 def pull_source_info(url: str) -> dict:
     return {"source": "PULL_FROM_URL", "video_url": url}
 

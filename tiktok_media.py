@@ -25,6 +25,7 @@ from tiktok_helpers import (
     InputError,
     UserFacingError,
     format_size,
+    plan_chunks,
     sniff_video_type,
 )
 
@@ -378,10 +379,15 @@ def new_download_session() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False, auto_decompress=True)
 
 
-async def open_link(url: str, first_chunk) -> StreamSource | FileSource:
+async def open_video_source(spec: SourceSpec) -> InlineSource | StreamSource | FileSource:
+    """The bytes of an inline or linked video, with size and content type known, ready for the upload."""
+    return spec.inline if spec.kind == "inline" else await open_link(spec.url)
+
+
+async def open_link(url: str) -> StreamSource | FileSource:
     """GET the link (redirects followed by hand, each hop checked) and return a source with a known size.
 
-    first_chunk(size) gives the length of the first chunk of the upload plan, which is read at once.
+    The first chunk of the upload plan is read at once: its head tells the type and duration before init.
     """
     session = new_download_session()
     try:
@@ -398,7 +404,7 @@ async def open_link(url: str, first_chunk) -> StreamSource | FileSource:
                     f"The linked video is {format_size(size)}; TikTok accepts at most 4 GB. Nothing was posted."
                 )
             source = StreamSource(session, response, size)
-            await source.prime(first_chunk(size))
+            await source.prime(plan_chunks(size).chunk_size)
         source.content_type = require_video_type(source.read_at(0, SNIFF_BYTES))
         return source
     except BaseException:
