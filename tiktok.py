@@ -95,6 +95,16 @@ def time_left() -> float:
     return _step_deadline.get() - time.monotonic()
 
 
+@contextlib.contextmanager
+def step_budget():
+    """Start the step's clock: requests, retries, the transfer and status polling all stop within it."""
+    token = _step_deadline.set(time.monotonic() + STEP_BUDGET_S)
+    try:
+        yield
+    finally:
+        _step_deadline.reset(token)
+
+
 # ---- Calling TikTok ------------------------------------------------------------------------------------------------
 
 
@@ -174,9 +184,9 @@ def user_errors(execute):
 
     @functools.wraps(execute)
     async def wrapper(self, inputs, context):
-        budget = _step_deadline.set(time.monotonic() + STEP_BUDGET_S)
         try:
-            return await execute(self, inputs, context)
+            with step_budget():
+                return await execute(self, inputs, context)
         except UserFacingError as error:
             return ActionError(message=str(error))
         except Exception as error:
@@ -187,8 +197,6 @@ def user_errors(execute):
                 message=f"The TikTok step failed unexpectedly ({type(error).__name__}). Run it again; if it keeps "
                 "failing, report it to the integration's maintainers."
             )
-        finally:
-            _step_deadline.reset(budget)
 
     return wrapper
 
@@ -485,7 +493,8 @@ class CreatePhotoPost(ActionHandler):
 class TikTokAccount(ConnectedAccountHandler):
     async def get_account_info(self, context):
         try:
-            user, _missing = await fetch_user(context, ["user.info.basic", "user.info.profile"])
+            with step_budget():
+                user, _missing = await fetch_user(context, ["user.info.basic", "user.info.profile"])
         except Exception as error:  # the platform must get an answer even when TikTok does not give one
             logger.warning("connected account lookup failed: %s", type(error).__name__)
             return ConnectedAccountInfo()

@@ -1587,3 +1587,54 @@ class TestErrorTranslation:
 
         assert "failed unexpectedly (RuntimeError)" in message
         assert TOKEN not in message and "Bearer" not in message
+
+
+class TestStepBudget:
+    """The platform gives a step about 30 s: request timeouts, read retries and polling all stay inside it."""
+
+    async def test_request_timeout_is_capped_by_what_is_left_of_the_step(
+        self, integration, mock_context, tiktok_module, monkeypatch
+    ):
+        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 4.0)
+        always(mock_context, ok({"user": BASIC_USER}))
+
+        await integration.execute_action("get_user_info", {}, mock_context)
+
+        timeout = fetched(mock_context)[0].kwargs["timeout"]
+        assert 3.0 < timeout <= 4.0
+
+    async def test_a_read_is_not_retried_when_the_step_has_no_room_left(
+        self, integration, mock_context, tiktok_module, monkeypatch
+    ):
+        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 1.5)
+        always(mock_context, asyncio.TimeoutError())
+
+        message = message_of(await integration.execute_action("get_creator_info", {}, mock_context))
+
+        assert message == "TikTok did not answer in time. Check the connection and run the step again in a minute."
+        assert len(fetched(mock_context)) == 1
+
+    async def test_status_waiting_ends_before_the_step_budget(
+        self, integration, mock_context, tiktok_module, monkeypatch
+    ):
+        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 3.2)
+        monkeypatch.setattr(tiktok_module, "STATUS_POLL_INTERVAL_S", 0.05)
+        always(mock_context, ok(status_data("PROCESSING_UPLOAD")))
+        started = time.monotonic()
+
+        data = data_of(
+            await integration.execute_action("get_post_status", {"publish_id": "p", "wait_seconds": 25}, mock_context)
+        )
+
+        assert data["status"] == "PROCESSING_UPLOAD"
+        assert time.monotonic() - started < 1.0  # 3.2 s budget minus the 3 s kept for the last request
+
+    async def test_connected_account_lookup_has_a_budget_too(
+        self, integration, mock_context, tiktok_module, monkeypatch
+    ):
+        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 2.0)
+        always(mock_context, ok({"user": {**BASIC_USER, **PROFILE_USER}}))
+
+        await integration.get_connected_account(mock_context)
+
+        assert fetched(mock_context)[0].kwargs["timeout"] <= 2.0
