@@ -12,10 +12,11 @@ import re
 import socket
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import aiohttp
+import aiohttp.payload
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
@@ -41,6 +42,8 @@ CHUNK_RETRY_DELAY_S = 0.5
 # Bodies go out in pieces so a chunk is never copied whole and the event loop stays responsive.
 PIECE_SIZE = 3 * 2**18  # a multiple of 3 keeps base64 pieces aligned to whole 4-character groups
 SNIFF_BYTES = 64
+# A chunk from a link is held until TikTok has it (so it can be resent): in memory up to this size, else on disk.
+IN_MEMORY_CHUNK_MAX = 16 * 2**20
 UPLOAD_HOST_SUFFIX = ".tiktokapis.com"
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
@@ -208,6 +211,25 @@ class InlineSource:
         pass
 
 
+def _file_pieces(handle, first: int, last: int):
+    """Bytes first..last of a temporary file, a piece at a time (seeking each time: reads may interleave)."""
+    offset = first
+    while offset <= last:
+        handle.seek(offset)
+        piece = handle.read(min(PIECE_SIZE, last + 1 - offset))
+        if not piece:
+            raise TransferError("The temporarily stored video ended early. Run the step again; nothing was posted.")
+        yield piece
+        offset += len(piece)
+
+
+def _storage_failed() -> TransferError:
+    return TransferError(
+        "The video could not be kept in temporary storage while it was passed on (the disk may be full). Use "
+        "pull_from_url with a verified domain for a video this large; nothing was posted."
+    )
+
+
 class FileSource:
     """A download spooled to a temporary file because the server did not say how large it is."""
 
@@ -222,23 +244,49 @@ class FileSource:
         return self._handle.read(max(0, min(length, self.size - offset)))
 
     async def load(self, first: int, last: int) -> "Chunk":
-        return Chunk(first, last, lambda: self._pieces(first, last))
-
-    def _pieces(self, first: int, last: int):
-        offset = first
-        while offset <= last:
-            piece = self.read_at(offset, min(PIECE_SIZE, last + 1 - offset))
-            if not piece:
-                raise TransferError("The spooled video ended early. Run the step again; nothing was posted.")
-            yield piece
-            offset += len(piece)
+        return Chunk(first, last, lambda: _file_pieces(self._handle, first, last))
 
     async def aclose(self) -> None:
         self._handle.close()
 
 
+class _HeldChunk:
+    """One chunk read from a link, kept until TikTok has it so that it can be resent. Chunks up to
+    IN_MEMORY_CHUNK_MAX stay in memory; a larger one (a whole video of up to 64 MB sent as a single chunk) goes
+    to a temporary file, which keeps memory flat whatever the video size."""
+
+    def __init__(self, length: int):
+        self.length, self.filled = length, 0
+        self._memory = bytearray(length) if length <= IN_MEMORY_CHUNK_MAX else None
+        self._file = None if self._memory is not None else tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+
+    def append(self, piece: bytes) -> None:
+        if self._memory is not None:
+            self._memory[self.filled : self.filled + len(piece)] = piece
+        else:
+            self._file.write(piece)
+        self.filled += len(piece)
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        if self._memory is not None:
+            return bytes(self._memory[offset : offset + length])
+        self._file.seek(offset)
+        return self._file.read(max(0, min(length, self.filled - offset)))
+
+    def pieces(self):
+        if self._memory is None:
+            return _file_pieces(self._file, 0, self.length - 1)
+        view = memoryview(self._memory)
+        return (view[i : i + PIECE_SIZE] for i in range(0, self.length, PIECE_SIZE))
+
+    def close(self) -> None:
+        self._memory = None
+        if self._file is not None:
+            self._file.close()
+
+
 class StreamSource:
-    """A download with a known size, read one chunk at a time into a buffer so a chunk can be resent."""
+    """A download with a known size, read one chunk at a time, each held until TikTok has it."""
 
     random_access = False
     content_type = None
@@ -246,55 +294,60 @@ class StreamSource:
     def __init__(self, session: aiohttp.ClientSession, response: aiohttp.ClientResponse, size: int):
         self._session, self._response, self.size = session, response, size
         self._position = 0
-        self._primed: bytearray | None = None
+        self._primed: _HeldChunk | None = None
 
     async def prime(self, length: int) -> None:
         """Read the first chunk now: its head tells the video type and duration before TikTok is asked."""
         self._primed = await self._read(length)
 
     def read_at(self, offset: int, length: int) -> bytes:
-        if self._primed is None:
-            return b""
-        return bytes(self._primed[offset : offset + length])
+        return b"" if self._primed is None else self._primed.read_at(offset, length)
 
     async def load(self, first: int, last: int) -> "Chunk":
         if self._primed is not None and first == 0:
-            buffer, self._primed = self._primed, None
+            held, self._primed = self._primed, None
         else:
             if first != self._position:
                 raise TransferError(
                     "TikTok asked for a part of the video that was already passed on and cannot be read again "
                     "from the link. Run the step again; nothing was posted."
                 )
-            buffer = await self._read(last + 1 - first)
-        view = memoryview(buffer)
-        return Chunk(first, last, lambda: (view[i : i + PIECE_SIZE] for i in range(0, len(view), PIECE_SIZE)))
+            held = await self._read(last + 1 - first)
+        return Chunk(first, last, held.pieces, held.close)
 
-    async def _read(self, length: int) -> bytearray:
-        buffer = bytearray(length)
-        filled = 0
+    async def _read(self, length: int) -> _HeldChunk:
         try:
-            while filled < length:
-                piece = await self._response.content.read(min(length - filled, 2**20))
+            held = _HeldChunk(length)
+            while held.filled < length:
+                piece = await self._response.content.read(min(length - held.filled, 2**20))
                 if not piece:
                     break
-                buffer[filled : filled + len(piece)] = piece
-                filled += len(piece)
+                held.append(piece)
         except (aiohttp.ClientError, asyncio.TimeoutError):
             pass  # reported below with how far the download got
-        if filled < length:
-            got = self._position + filled
+        except OSError:
+            held.close()
+            raise _storage_failed() from None
+        if held.filled < length:
+            got = self._position + held.filled
+            held.close()
             raise TransferError(
                 f"The download of the video broke off after {format_size(got)} of {format_size(self.size)}. "
                 "Nothing was posted (TikTok discards an upload that never completes). Check that the link still "
                 "works and run the step again."
             )
         self._position += length
-        return buffer
+        return held
 
     async def aclose(self) -> None:
+        if self._primed is not None:
+            self._primed.close()
         self._response.release()
         await self._session.close()
+
+
+def _release_nothing() -> None:
+    pass
 
 
 @dataclass
@@ -304,14 +357,33 @@ class Chunk:
     first: int
     last: int
     pieces: Callable[[], Iterable[bytes | memoryview]]
+    release: Callable[[], None] = _release_nothing
 
     @property
     def length(self) -> int:
         return self.last + 1 - self.first
 
-    async def body(self) -> AsyncIterator[bytes | memoryview]:
-        for piece in self.pieces():
-            yield piece
+
+class ChunkPayload(aiohttp.payload.Payload):
+    """A chunk as a request body that can be written again from its first byte: aiohttp itself resends an
+    idempotent PUT on a fresh connection when a kept-alive one turns out closed, and a one-shot generator would
+    then send half a chunk and stall until TikTok gave up waiting."""
+
+    _autoclose = True
+
+    def __init__(self, chunk: Chunk, content_type: str):
+        super().__init__(chunk, content_type=content_type)
+        self._size = chunk.length
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        raise TypeError("a video chunk is binary")
+
+    async def write(self, writer) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(self, writer, content_length: int | None) -> None:
+        for piece in self._value.pieces():
+            await writer.write(piece)
             await asyncio.sleep(0)  # let the read-ahead of the next chunk progress between pieces
 
 
@@ -426,7 +498,9 @@ async def _follow(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientRes
                 raise InputError(
                     f"The video link is not allowed: {error.os_error}. Use a public link; nothing was posted."
                 ) from None
-            raise InputError(f"Could not connect to {current.host} to download the video. Check the link.") from None
+            raise InputError(
+                f"Could not connect to {current.host} to download the video. Check the link; nothing was posted."
+            ) from None
         except (aiohttp.ClientError, asyncio.TimeoutError):
             raise InputError(
                 f"Could not download the video from {current.host}. Check the link works; nothing was posted."
@@ -449,10 +523,15 @@ async def _follow(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientRes
 
 
 async def _spool(response: aiohttp.ClientResponse) -> FileSource:
+    """Store a download of unknown size; its first bytes are checked before the rest is fetched."""
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the FileSource, closed in aclose()
-    size = 0
+    size, head = 0, b""
     try:
         async for piece in response.content.iter_chunked(2**20):
+            if len(head) < SNIFF_BYTES:
+                head += piece[: SNIFF_BYTES - len(head)]
+                if len(head) == SNIFF_BYTES:
+                    require_video_type(head)
             size += len(piece)
             if size > MAX_VIDEO_BYTES:
                 raise InputError("The linked video is larger than TikTok's 4 GB limit. Nothing was posted.")
@@ -463,6 +542,9 @@ async def _spool(response: aiohttp.ClientResponse) -> FileSource:
             f"The download of the video broke off after {format_size(size)}. Check that the link still works and "
             "run the step again; nothing was posted."
         ) from None
+    except OSError:
+        handle.close()
+        raise _storage_failed() from None
     except BaseException:
         handle.close()
         raise
@@ -476,9 +558,22 @@ async def _spool(response: aiohttp.ClientResponse) -> FileSource:
 
 
 def _progress_end(content_range: str | None) -> int | None:
-    """Last byte TikTok holds, from `bytes 0-N/T` (None when it holds nothing or the header is absent)."""
+    """N from TikTok's progress header `bytes 0-N/T`, or None when there is none."""
     match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
     return int(match.group(2)) if match else None
+
+
+def resume_index(progress_end: int | None, spans: list[tuple[int, int]], size: int) -> int | None:
+    """The chunk to send next, from TikTok's progress header. The guide calls N the uploaded bytes, which reads
+    either as the last byte held or as a byte count, so both are accepted where they fall on a chunk boundary."""
+    candidates = [0] if progress_end is None else [progress_end + 1, progress_end]
+    for next_byte in candidates:
+        if next_byte >= size:
+            return len(spans)
+        for position, (first, _last) in enumerate(spans):
+            if first == next_byte:
+                return position
+    return None
 
 
 async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: str) -> None:
@@ -486,6 +581,8 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
     spans = plan.ranges()
     started = time.monotonic()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
+    # However TikTok answers, the number of PUTs stays bounded.
+    puts_left = len(spans) * CHUNK_ATTEMPTS
     async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as session:
         index, attempts = 0, 0
         pending = asyncio.ensure_future(source.load(*spans[0]))
@@ -494,18 +591,26 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                 chunk = await pending
                 if index + 1 < len(spans):
                     pending = asyncio.ensure_future(source.load(*spans[index + 1]))
-                next_index = await _send_chunk(session, upload_url, chunk, plan, content_type, spans, index)
-                while next_index == index:  # TikTok wants this chunk again
-                    attempts += 1
-                    if attempts >= CHUNK_ATTEMPTS:
-                        raise TransferError(
-                            f"TikTok kept failing to accept part {index + 1} of {len(spans)} of the video. Nothing "
-                            "was posted (TikTok discards incomplete uploads). Run the step again in a few minutes."
-                        )
-                    await asyncio.sleep(CHUNK_RETRY_DELAY_S * attempts)
-                    next_index = await _send_chunk(session, upload_url, chunk, plan, content_type, spans, index)
+                try:
+                    while True:
+                        puts_left -= 1
+                        next_index = await _send_chunk(session, upload_url, chunk, plan, content_type, spans, index)
+                        if next_index != index:
+                            break
+                        attempts += 1  # TikTok wants this chunk again
+                        if attempts >= CHUNK_ATTEMPTS or puts_left <= 0:
+                            raise TransferError(
+                                f"TikTok kept failing to accept part {index + 1} of {len(spans)} of the video. "
+                                "Nothing was posted (TikTok discards incomplete uploads). Run the step again in a "
+                                "few minutes."
+                            )
+                        await asyncio.sleep(CHUNK_RETRY_DELAY_S * attempts)
+                finally:
+                    chunk.release()
                 if next_index != index + 1 and next_index < len(spans):
                     # TikTok holds a different amount than expected (416): continue from where it stands.
+                    if puts_left <= 0:
+                        raise TransferError(_put_failure(416, index, len(spans)))
                     _discard(pending)
                     pending = asyncio.ensure_future(_reload(source, spans[next_index]))
                 attempts = 0
@@ -536,8 +641,8 @@ async def _reload(source, span):
 def _discard(task: asyncio.Future) -> None:
     """Stop a read-ahead that is no longer wanted, without leaving an unretrieved exception behind."""
     if task.done():
-        if not task.cancelled():
-            task.exception()
+        if not task.cancelled() and task.exception() is None:
+            task.result().release()
     else:
         task.cancel()
 
@@ -549,25 +654,27 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         "Content-Length": str(chunk.length),
         "Content-Range": f"bytes {chunk.first}-{chunk.last}/{plan.video_size}",
     }
+    body = ChunkPayload(chunk, content_type)
     try:
-        async with session.put(URL(upload_url, encoded=True), data=chunk.body(), headers=headers) as response:
+        # The upload URL is used exactly as issued, and a redirect away from it is never followed.
+        target = URL(upload_url, encoded=True)
+        async with session.put(target, data=body, headers=headers, allow_redirects=False) as response:
             status = response.status
             progress = _progress_end(response.headers.get("Content-Range"))
     except (aiohttp.ClientError, asyncio.TimeoutError):
         logger.warning("chunk %d of %d: no answer from TikTok, sending it again", index + 1, len(spans))
         return index
-    if status in (200, 201, 206):
+    final = index == len(spans) - 1
+    if status in (200, 201) or (status == 206 and not final):
         return index + 1
     if status >= 500:
         logger.warning("chunk %d of %d: TikTok answered HTTP %d, sending it again", index + 1, len(spans), status)
         return index
-    if status == 416:
-        held = -1 if progress is None else progress
-        for position, (first, _last) in enumerate(spans):
-            if first == held + 1:
-                return position
-        if held + 1 >= plan.video_size:
-            return len(spans)
+    if status == 416 or (status == 206 and progress is not None):
+        # A 416, or a 206 after the last part, means TikTok holds other bytes than sent; both say where it stands.
+        resume = resume_index(progress, spans, plan.video_size)
+        if resume is not None:
+            return resume
     raise TransferError(_put_failure(status, index, len(spans)))
 
 
@@ -580,8 +687,11 @@ def _put_failure(status: int, index: int, count: int) -> str:
         )
     if status == 404:
         return f"TikTok no longer knows this upload ({part}). Run the step again; nothing was posted."
-    if status == 416:
-        return f"TikTok and the integration disagree on how much of the video arrived ({part}). Run the step again."
+    if status in (206, 416):
+        return (
+            f"TikTok and the integration disagree on how much of the video arrived ({part}). Run the step again; "
+            "nothing was posted."
+        )
     return (
         f"TikTok rejected {part} of the video (HTTP {status}). Run the step again; if it keeps happening, "
         "report it with this message. Nothing was posted."

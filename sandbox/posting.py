@@ -330,6 +330,7 @@ class PostingEndpoints:
             video_size=publish.source_info["video_size"],
             chunk_size=publish.source_info["chunk_size"],
             total_chunk_count=publish.source_info["total_chunk_count"],
+            progress_as_count=self.progress_as_count,
         )
         self.uploads[upload_id] = upload
         return upload

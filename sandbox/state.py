@@ -268,6 +268,9 @@ class Upload:
     completed_at: float | None = None
     chunks: list[ChunkRecord] = field(default_factory=list)
     head: bytes = b""  # first HEAD_BYTES of the file, enough to sniff the container when check_media is on
+    # The guide writes the progress header as `bytes 0-{UPLOADED_BYTES}/{TOTAL}`: by default N is the last byte
+    # held (as in any Content-Range); with progress_as_count it is the number of bytes held, the other reading.
+    progress_as_count: bool = False
     _hash: Any = field(default_factory=hashlib.sha256, repr=False)
 
     HEAD_BYTES = 64 * 1024
@@ -298,7 +301,8 @@ class Upload:
         """The ``Content-Range`` TikTok answers with to show what it holds."""
         if self.received == 0:
             return f"bytes */{self.video_size}"
-        return f"bytes 0-{self.received - 1}/{self.video_size}"
+        held = self.received if self.progress_as_count else self.received - 1
+        return f"bytes 0-{held}/{self.video_size}"
 
 
 @dataclass(eq=False)

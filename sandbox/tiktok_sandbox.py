@@ -124,6 +124,7 @@ class TikTokSandbox(DisplayEndpoints, PostingEndpoints):
         require_brand_toggles: bool = False,
         reject_multi_chunk: bool = False,
         check_media: bool = False,
+        progress_as_count: bool = False,
         **account_settings: Any,
     ):
         self.audited = audited
@@ -144,6 +145,7 @@ class TikTokSandbox(DisplayEndpoints, PostingEndpoints):
         self.require_brand_toggles = require_brand_toggles
         self.reject_multi_chunk = reject_multi_chunk
         self.check_media = check_media
+        self.progress_as_count = progress_as_count
 
         self.requests: list[RequestRecord] = []
         self.accounts: list[Account] = []

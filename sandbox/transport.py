@@ -28,6 +28,7 @@ from aiohttp import (
     hdrs,
 )
 from aiohttp.client_proto import ResponseHandler
+from aiohttp.payload import Payload
 from aioresponses import aioresponses
 from aioresponses.core import RequestMatch
 from multidict import CIMultiDict
@@ -89,6 +90,11 @@ async def _read_body(session: ClientSession, kwargs: dict[str, Any]) -> tuple[by
         return data.encode(), False, "text/plain; charset=utf-8"
     if isinstance(data, dict):
         return urlencode(data, doseq=True).encode(), False, "application/x-www-form-urlencoded"
+    if isinstance(data, Payload):
+        # A payload object writes itself; a sized one goes out with Content-Length, like bytes.
+        writer = _CollectingWriter()
+        await data.write_with_length(writer, None)
+        return b"".join(writer.parts), data.size is None, data.content_type
     if hasattr(data, "__aiter__"):
         parts = [bytes(part) async for part in data]
         return b"".join(parts), True, "application/octet-stream"
@@ -96,6 +102,16 @@ async def _read_body(session: ClientSession, kwargs: dict[str, Any]) -> tuple[by
         content = data.read()
         return (content.encode() if isinstance(content, str) else bytes(content)), False, "application/octet-stream"
     raise TypeError(f"the TikTok sandbox cannot send a body of type {type(data).__name__}")
+
+
+class _CollectingWriter:
+    """Stands in for aiohttp's stream writer when a Payload body writes itself."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    async def write(self, chunk: bytes | bytearray | memoryview) -> None:
+        self.parts.append(bytes(chunk))
 
 
 class _BrokenStream(StreamReader):

@@ -13,8 +13,11 @@ import re
 from dataclasses import dataclass
 
 import pytest
+
+import tiktok_media
 from autohive_integrations_sdk import ResultType
 
+from sandbox.transport import Reply
 from sandbox import NEXT, TikTokSandbox
 from sandbox.platform import make_context
 
@@ -1104,6 +1107,46 @@ async def test_first_of_seven_chunks_stored_but_answer_lost_then_416_and_continu
     assert [c.content_range for c in upload.chunks] == [BIG_RANGES[0], *BIG_RANGES]
     assert [c.status for c in upload.chunks] == [206, 416, *BIG_STATUSES[1:]]
     assert upload.complete and upload.sha256 == big_mp4.sha256 and upload.received == BIG_SIZE
+
+
+@pytest.mark.parametrize("sandbox", [{"progress_as_count": True}], indirect=True)
+async def test_416_progress_read_as_a_byte_count_is_understood_too(
+    integration, sandbox, context, big_mp4, big_mp4_base64
+):
+    # §9.4 writes the progress as `bytes 0-{UPLOADED_BYTES}/{TOTAL}`; this TikTok means a count, not a last byte.
+    sandbox.inject("upload", "timeout", after_receive=True)
+    file = {"name": "big.mp4", "contentType": "video/mp4", "content": big_mp4_base64}
+    data = data_of(await integration.execute_action("upload_video_draft", {"file": file}, context))
+    upload = sandbox.upload_for(data["publish_id"])
+    assert [c.content_range for c in upload.chunks] == [BIG_RANGES[0], *BIG_RANGES]
+    assert [c.status for c in upload.chunks] == [206, 416, *BIG_STATUSES[1:]]
+    assert upload.complete and upload.sha256 == big_mp4.sha256
+
+
+async def test_a_single_chunk_from_a_link_is_held_on_disk_and_resent_intact(integration, sandbox, context, monkeypatch):
+    # A whole video of up to 64 MB goes as one chunk; past the in-memory limit it is held in a temporary file.
+    monkeypatch.setattr(tiktok_media, "IN_MEMORY_CHUNK_MAX", 1_000_000)
+    video = TikTokSandbox.make_mp4(3_000_000)
+    url = sandbox.host_file("https://cdn.example.com/three.mp4", video)
+    sandbox.inject("upload", "500")
+    data = data_of(await integration.execute_action("upload_video_draft", {"video_url": url}, context))
+    puts = [(r.headers["Content-Range"], r.status) for r in sandbox.calls("upload")]
+    assert puts == [("bytes 0-2999999/3000000", 500), ("bytes 0-2999999/3000000", 201)]
+    assert sandbox.upload_for(data["publish_id"]).sha256 == hashlib.sha256(video).hexdigest()
+
+
+@pytest.mark.parametrize("progress", [{"Content-Range": "bytes 0-99/300000"}, {}], ids=["partial", "no-range"])
+async def test_a_206_after_the_last_part_is_not_taken_for_success(integration, sandbox, context, progress):
+    # §9.4: 206 means "more expected"; after the last part only 201 says TikTok has the whole video.
+    handle = sandbox.handle
+
+    def last_part_answered_206(request):
+        reply = handle(request)
+        return Reply(206, b"", "text/plain", progress) if request.method == "PUT" else reply
+
+    sandbox.handle = last_part_answered_206
+    result = await integration.execute_action("upload_video_draft", {"file": inline_file(SMALL_MP4)}, context)
+    assert "disagree on how much of the video arrived" in refused(result, "nothing was posted")
 
 
 def fail_nth_put(sb: TikTokSandbox, n: int, kind: str, after_receive: bool) -> None:

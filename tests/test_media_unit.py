@@ -11,6 +11,8 @@ from tiktok_helpers import InputError
 from tiktok_media import (
     PIECE_SIZE,
     BlockedAddressError,
+    Chunk,
+    ChunkPayload,
     InlineSource,
     PublicOnlyResolver,
     address_problem,
@@ -18,6 +20,7 @@ from tiktok_media import (
     check_upload_url,
     literal_address,
     resolve_video_source,
+    resume_index,
 )
 
 pytestmark = pytest.mark.unit
@@ -160,11 +163,11 @@ async def test_inline_pieces_rebuild_the_exact_bytes_for_any_chunk_boundary(size
     assert source.size == size
     for first, last in [(0, size - 1), (size // 3, size - 1), (1 if size > 1 else 0, max(0, size // 2))]:
         chunk = await source.load(first, last)
-        pieces = [bytes(p) async for p in chunk.body()]
+        pieces = [bytes(p) for p in chunk.pieces()]
         assert b"".join(pieces) == data[first : last + 1]
         assert all(len(p) <= PIECE_SIZE for p in pieces)
         # A resent chunk starts again from its first byte.
-        assert b"".join([bytes(p) async for p in chunk.body()]) == data[first : last + 1]
+        assert b"".join(bytes(p) for p in chunk.pieces()) == data[first : last + 1]
 
 
 def test_inline_accepts_a_data_url_prefix():
@@ -235,3 +238,49 @@ def test_links_become_link_or_pull_sources():
     assert resolve_video_source({"name": "v", "url": "https://cdn.example.com/v.mp4"}, None, None, False).kind == "link"
     pull = resolve_video_source(None, None, "https://media.example.com/v.mp4", True)
     assert (pull.kind, pull.url) == ("pull", "https://media.example.com/v.mp4")
+
+
+# ---- Upload bookkeeping ----------------------------------------------------------------------------------------------
+
+SPANS = [(0, 9_999_999), (10_000_000, 19_999_999), (20_000_000, 30_000_122)]
+
+
+@pytest.mark.parametrize(
+    ("progress", "expected"),
+    [
+        (None, 0),  # TikTok holds nothing
+        (9_999_999, 1),  # last byte held
+        (10_000_000, 1),  # byte count held: the other reading of §9.4
+        (19_999_999, 2),
+        (30_000_122, 3),  # everything held
+        (30_000_123, 3),
+        (12_345, None),  # not a chunk boundary under either reading
+    ],
+)
+def test_resume_index_accepts_both_readings_of_tiktoks_progress(progress, expected):
+    assert resume_index(progress, SPANS, 30_000_123) == expected
+
+
+class _Writer:
+    def __init__(self):
+        self.data = bytearray()
+
+    async def write(self, piece):
+        self.data += piece
+
+
+async def test_a_chunk_payload_writes_the_whole_chunk_every_time_it_is_sent():
+    # aiohttp may write the same body twice (a resend on a fresh connection): each write starts at byte one.
+    data = bytes(range(256)) * 4000
+    source = InlineSource.from_text(base64.b64encode(data).decode())
+    chunk = await source.load(100, 900_099)
+    payload = ChunkPayload(chunk, "video/mp4")
+    assert payload.size == 900_000 and payload.content_type == "video/mp4"
+    for _attempt in range(2):
+        writer = _Writer()
+        await payload.write(writer)
+        assert bytes(writer.data) == data[100:900_100]
+
+
+def test_a_chunk_knows_its_length():
+    assert Chunk(10, 19, lambda: iter(())).length == 10

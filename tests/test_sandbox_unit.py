@@ -1280,3 +1280,16 @@ def test_make_mov_and_webm():
     assert TikTokSandbox.make_mp4 is make_mp4
     with pytest.raises(ValueError):
         make_mp4(199)
+
+
+async def test_progress_header_can_use_the_byte_count_reading(http):
+    """The guide's `bytes 0-{UPLOADED_BYTES}/{TOTAL}` read as a count: N is the number of bytes held."""
+    size, chunk = 12_000_000, 6_000_000
+    data = make_mp4(size)
+    with TikTokSandbox(progress_as_count=True):
+        init = await video_init(http, file_source(size, chunk, 2))
+        url = init.data["upload_url"]
+        first = await put(http, url, data[:chunk], 0, chunk - 1, size)
+        assert (first.status, first.headers["Content-Range"]) == (206, f"bytes 0-{chunk}/{size}")
+        again = await put(http, url, data[:chunk], 0, chunk - 1, size)
+        assert (again.status, again.headers["Content-Range"]) == (416, f"bytes 0-{chunk}/{size}")
