@@ -86,6 +86,14 @@ READ_RETRY_DELAYS_S = (1.0, 3.0)
 # get_post_status polls at most every 2 s: TikTok allows 30 status requests a minute (§11).
 STATUS_POLL_INTERVAL_S = 2.0
 USER_SCOPES = tuple(USER_FIELDS_BY_SCOPE)
+# A request is not started with less time than this left in the step: it could not get an answer.
+MIN_REQUEST_S = 2.0
+# get_videos starts another page only with at least this much of the step left; else it returns what it has.
+MIN_PAGE_S = 5.0
+PUBLISH_UNCERTAIN = (
+    "The post may have been created anyway, so the request was not sent again: check the TikTok profile (or the "
+    "creator's inbox) before running the step again."
+)
 
 # When the running action's step budget ends (time.monotonic()); set once per action by user_errors.
 _step_deadline: contextvars.ContextVar[float] = contextvars.ContextVar("step_deadline", default=math.inf)
@@ -123,59 +131,76 @@ def without_sdk_retries(context):
         context.config = config
 
 
-def _error_from_body(body, http_status: int | None) -> TikTokError:
+async def call_tiktok(
+    context, url: str, *, method: str = "POST", params=None, body=None, publish=False, retry_429=True
+) -> dict:
+    """One TikTok v2 request; returns `data`. Success means error.code == "ok", whatever the HTTP status (§0.1).
+
+    Reads are tried again after a network error, and after a 429 where retry_429 (not for creator info and
+    status, whose limits are so low that a retry within the minute would only be refused again), while the step
+    has room. Publish requests are sent exactly once."""
+    attempt = 0
+    while True:
+        left = time_left()
+        if left < MIN_REQUEST_S:
+            raise _out_of_time(publish)
+        try:
+            with without_sdk_retries(context):
+                reply = await context.fetch(
+                    url, method=method, params=params, json=body, headers=JSON_HEADERS, timeout=min(API_TIMEOUT_S, left)
+                )
+        except RateLimitError as error:
+            if not publish and retry_429 and await _pause_before_retry(attempt):
+                attempt += 1
+                continue
+            raise _error_from_body(error.response_data, 429, publish) from None
+        except HTTPError as error:
+            raise _error_from_body(error.response_data, error.status, publish) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            if not publish and await _pause_before_retry(attempt):
+                attempt += 1
+                continue
+            raise _network_error(publish, error) from None
+        payload = reply.data
+        code, _detail, _log_id = envelope_error(payload)
+        if code != "ok":
+            raise _error_from_body(payload, reply.status, publish)
+        data = payload.get("data")
+        return data if isinstance(data, dict) else {}
+
+
+async def _pause_before_retry(attempt: int) -> bool:
+    """Wait before another try, if one is left and the step still has room for it after the pause."""
+    if attempt >= len(READ_RETRY_DELAYS_S) or time_left() < READ_RETRY_DELAYS_S[attempt] + MIN_REQUEST_S:
+        return False
+    await asyncio.sleep(READ_RETRY_DELAYS_S[attempt])
+    return True
+
+
+def _error_from_body(body, http_status: int | None, publish: bool) -> TikTokError:
     if isinstance(body, str):
         try:
             body = json.loads(body)
         except ValueError:
             body = None
     code, detail, log_id = envelope_error(body)
-    return TikTokError(code, detail, log_id, http_status)
+    # A publish request that failed without a definite answer may still have created the post.
+    uncertain = publish and (code in (None, "internal_error") or (http_status or 0) >= 500)
+    return TikTokError(code, detail, log_id, http_status, advice=PUBLISH_UNCERTAIN if uncertain else None)
 
 
-async def call_tiktok(context, url: str, *, method: str = "POST", params=None, body=None, publish=False) -> dict:
-    """One TikTok v2 request; returns `data`. Success means error.code == "ok", whatever the HTTP status (§0.1)."""
-    delays = () if publish else READ_RETRY_DELAYS_S
-    for attempt in range(len(delays) + 1):
-        retry = attempt < len(delays) and time_left() > delays[attempt] + 2
-        try:
-            with without_sdk_retries(context):
-                reply = await context.fetch(
-                    url,
-                    method=method,
-                    params=params,
-                    json=body,
-                    headers=JSON_HEADERS,
-                    timeout=max(1.0, min(API_TIMEOUT_S, time_left())),
-                )
-        except RateLimitError as error:
-            if retry:
-                await asyncio.sleep(delays[attempt])
-                continue
-            raise _error_from_body(error.response_data, 429) from None
-        except HTTPError as error:
-            raise _error_from_body(error.response_data, error.status) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            if retry:
-                await asyncio.sleep(delays[attempt])
-                continue
-            raise _network_error(publish, error) from None
-        payload = reply.data
-        code, _detail, _log_id = envelope_error(payload)
-        if code != "ok":
-            raise _error_from_body(payload, reply.status)
-        data = payload.get("data")
-        return data if isinstance(data, dict) else {}
-    raise AssertionError("unreachable")  # pragma: no cover
+def _out_of_time(publish: bool) -> UserFacingError:
+    if publish:
+        return UserFacingError(
+            "The step ran out of time before the post could be sent to TikTok; nothing was sent. Run it again."
+        )
+    return UserFacingError("The step ran out of time waiting for TikTok. Run it again in a minute.")
 
 
 def _network_error(publish: bool, error: BaseException) -> UserFacingError:
     kind = "did not answer in time" if isinstance(error, asyncio.TimeoutError) else "could not be reached"
     if publish:
-        return UserFacingError(
-            f"TikTok {kind} while the post was being created. It was not sent again, so that nothing is posted "
-            "twice. Check the TikTok profile (or its drafts) before running the step again."
-        )
+        return UserFacingError(f"TikTok {kind} while the post was being created. {PUBLISH_UNCERTAIN}")
     return UserFacingError(f"TikTok {kind}. Check the connection and run the step again in a minute.")
 
 
@@ -203,7 +228,7 @@ def user_errors(execute):
 
 async def query_creator(context) -> dict:
     """creator_info answers posting caps with HTTP 200 and an error code (§6); call_tiktok turns them into errors."""
-    return normalize_creator(await call_tiktok(context, CREATOR_INFO_URL))
+    return normalize_creator(await call_tiktok(context, CREATOR_INFO_URL, retry_429=False))
 
 
 async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
@@ -245,29 +270,22 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
         data = await call_tiktok(context, init_url, body=body, publish=True)
         return {"publish_id": _publish_id(data), "status": "PROCESSING_DOWNLOAD", "source": "PULL_FROM_URL"}
 
-    started = time.monotonic()
+    # Moving the bytes (download and upload) has its own deadline; the init request between them is bounded by
+    # its own timeout, so a slow TikTok is reported as such and never as a video too large to move.
+    moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
+    source = await within_transfer_deadline(open_video_source(spec), moving_until)
     try:
-        async with asyncio.timeout(min(TRANSFER_DEADLINE_S, time_left())) as budget:
-            source = await open_video_source(spec)
-            try:
-                content_type = source.content_type
-                if content_type in ("video/mp4", "video/quicktime"):
-                    check_duration(mp4_duration_seconds(source.read_at, source.size), max_duration)
-                plan = plan_chunks(source.size)
-                body["source_info"] = plan.source_info()
-                data = await call_tiktok(context, init_url, body=body, publish=True)
-                publish_id = _publish_id(data)
-                await upload_chunks(source, plan, check_upload_url(data.get("upload_url")), content_type)
-            finally:
-                await source.aclose()
-    except TimeoutError:
-        if not budget.expired():
-            raise
-        raise TransferError(
-            f"The video is too large to move to TikTok within one workflow step (stopped after "
-            f"{time.monotonic() - started:.0f} s). Nothing was posted. Host it on a domain verified in your TikTok "
-            "developer portal and use pull_from_url, or post a smaller file."
-        ) from None
+        content_type = source.content_type
+        if content_type in ("video/mp4", "video/quicktime"):
+            check_duration(mp4_duration_seconds(source.read_at, source.size), max_duration)
+        plan = plan_chunks(source.size)
+        body["source_info"] = plan.source_info()
+        data = await call_tiktok(context, init_url, body=body, publish=True)
+        publish_id = _publish_id(data)
+        upload_url = check_upload_url(data.get("upload_url"))
+        await within_transfer_deadline(upload_chunks(source, plan, upload_url, content_type), moving_until)
+    finally:
+        await source.aclose()
     return {
         "publish_id": publish_id,
         "status": "PROCESSING_UPLOAD",
@@ -276,6 +294,21 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
         "chunk_count": plan.count,
         "content_type": content_type,
     }
+
+
+async def within_transfer_deadline(step, until: float):
+    """Run one part of moving the bytes; past the deadline, stop with what the user can do about it."""
+    try:
+        async with asyncio.timeout(until - time.monotonic()) as deadline:
+            return await step
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        raise TransferError(
+            f"The video is too large to move to TikTok within one workflow step ({TRANSFER_DEADLINE_S:.0f} s at "
+            "most). Nothing was posted. Host it on a domain verified in your TikTok developer portal and use "
+            "pull_from_url, or post a smaller file."
+        ) from None
 
 
 def _publish_id(data: dict) -> str:
@@ -411,7 +444,8 @@ class GetPostStatus(ActionHandler):
             raise InputError("publish_id is empty. Use the publish_id returned by a post or draft step.")
         stop_at = time.monotonic() + min(wait_seconds, time_left() - API_TIMEOUT_S / 5)
         while True:
-            status = normalize_status(await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}))
+            answer = await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}, retry_429=False)
+            status = normalize_status(answer)
             settled = status["is_final"] or status["waiting_on_user"]
             if settled or time.monotonic() + STATUS_POLL_INTERVAL_S > stop_at:
                 return ActionResult(data={"publish_id": publish_id, **status})
@@ -426,9 +460,9 @@ class GetVideos(ActionHandler):
         cursor = inputs.get("cursor")
         videos, has_more = [], True
         # TikTok pages hold at most 20 and may hold fewer even when more exist, so the page count is bounded.
-        for _page in range(-(-max_count // LIST_PAGE_MAX) + 3):
-            if len(videos) >= max_count or not has_more:
-                break
+        for page in range(-(-max_count // LIST_PAGE_MAX) + 3):
+            if len(videos) >= max_count or not has_more or (page and time_left() < MIN_PAGE_S):
+                break  # with has_more still true, the cursor lets the next run continue
             body = {"max_count": min(LIST_PAGE_MAX, max_count - len(videos))}
             if cursor is not None:
                 body["cursor"] = cursor

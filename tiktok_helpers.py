@@ -87,9 +87,17 @@ def utf16_length(text: str) -> int:
 
 
 def check_text_limit(value: str | None, limit: int, name: str) -> None:
-    if value is not None and utf16_length(value) > limit:
+    if value is None:
+        return
+    try:
+        length = utf16_length(value)
+    except UnicodeEncodeError:  # a lone surrogate: not text TikTok could store
         raise InputError(
-            f"The {name} is {utf16_length(value)} characters long as TikTok counts them (UTF-16 units, an emoji "
+            f"The {name} contains an invalid character (half of an emoji or symbol). Remove it; nothing was posted."
+        ) from None
+    if length > limit:
+        raise InputError(
+            f"The {name} is {length} characters long as TikTok counts them (UTF-16 units, an emoji "
             f"counts as 2); TikTok allows at most {limit}. Shorten it; nothing was posted."
         )
 
@@ -181,11 +189,18 @@ def format_size(size: int) -> str:
 
 # Legacy QuickTime files may start with one of these atoms instead of "ftyp".
 _QUICKTIME_LEAD_ATOMS = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
+# ISO files whose major brand says image or audio (HEIF/HEIC/AVIF photos, M4A/M4B audio), not video.
+_NOT_VIDEO_BRANDS = (
+    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis",
+    b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ", b"jp2 ", b"jpx ", b"crx ",
+)  # fmt: skip
 
 
 def sniff_video_type(head: bytes) -> str | None:
     """The container from the file's own signature: TikTok takes MP4, MOV and WebM (§12.1)."""
     if len(head) >= 12 and head[4:8] == b"ftyp":
+        if head[8:12] in _NOT_VIDEO_BRANDS:
+            return None
         return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
     if len(head) >= 8 and head[4:8] in _QUICKTIME_LEAD_ATOMS:
         return "video/quicktime"
@@ -410,7 +425,8 @@ ERROR_ADVICE = {
     "invalid_params": ("TikTok rejected a value in the request", "Check the inputs against the action's limits."),
     "invalid_file_upload": ("the file does not meet TikTok's requirements", "Use an MP4, MOV or WebM video."),
     "rate_limit_exceeded": (
-        "too many requests were made to TikTok in the last minute (posting allows 6 per minute per account)",
+        "too many requests were made to TikTok for this account in the last minute (TikTok allows 6 post or draft "
+        "starts, 20 creator checks and 30 status checks a minute)",
         TRY_LATER,
     ),
     "internal_error": ("TikTok had an internal problem", "Run the step again in a few minutes."),
@@ -466,20 +482,31 @@ def clean_detail(text) -> str:
 class TikTokError(UserFacingError):
     """TikTok answered with an error code; the message names it, explains it and carries the log_id."""
 
-    def __init__(self, code: str | None, detail: str = "", log_id: str | None = None, http_status: int | None = None):
+    def __init__(
+        self,
+        code: str | None,
+        detail: str = "",
+        log_id: str | None = None,
+        http_status: int | None = None,
+        advice: str | None = None,
+    ):
         self.code, self.log_id, self.http_status = code, log_id, http_status
         self.detail = clean_detail(detail)
-        super().__init__(describe_tiktok_error(code, self.detail, log_id, http_status))
+        super().__init__(describe_tiktok_error(code, self.detail, log_id, http_status, advice))
 
 
-def describe_tiktok_error(code: str | None, detail: str, log_id: str | None, http_status: int | None) -> str:
+def describe_tiktok_error(
+    code: str | None, detail: str, log_id: str | None, http_status: int | None, advice: str | None = None
+) -> str:
+    """What happened, TikTok's own detail, what to do (advice replaces the usual step), then the log_id."""
     if code:
         what, todo = ERROR_ADVICE.get(code, ("TikTok refused the request", "Check the inputs and try again."))
         message = f"TikTok error {code}: {what}."
     else:
         status = f" (HTTP {http_status})" if http_status else ""
-        what, todo = "TikTok answered with an unexpected error", "Run the step again in a few minutes."
+        todo = "Run the step again in a few minutes."
         message = f"TikTok answered with an error{status} and no details; it is probably a temporary problem."
+    todo = advice or todo
     if detail:
         message += f" TikTok says: {detail}"
         message += "" if detail.endswith(".") else "."

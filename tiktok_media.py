@@ -398,7 +398,9 @@ class SourceSpec:
 
 def resolve_video_source(file_obj: dict | None, files: list | None, video_url: str | None, pull: bool) -> SourceSpec:
     """One source, from `file`, `files` or `video_url`; `pull_from_url` hands the link to TikTok instead."""
-    given = [name for name, value in (("file", file_obj), ("files", files), ("video_url", video_url)) if value]
+    given = [
+        name for name, value in (("file", file_obj), ("files", files), ("video_url", video_url)) if value is not None
+    ]
     if len(given) != 1:
         named = " and ".join(given) if given else "none"
         raise InputError(
@@ -414,13 +416,8 @@ def resolve_video_source(file_obj: dict | None, files: list | None, video_url: s
     if video_url:
         check_link(video_url)
         return SourceSpec("link", url=video_url)
-    if files:
-        if len(files) > 1:
-            raise InputError(
-                f"files holds {len(files)} files, but a TikTok video post takes one video. Pass only the video; "
-                "nothing was posted."
-            )
-        file_obj = files[0]
+    if files is not None:
+        file_obj = files[0]  # the platform's convention: a files list carries the video first
     content, link = file_obj.get("content"), file_obj.get("url")
     if content and link:
         raise InputError("The file has both content and url. Give only one of them; nothing was posted.")

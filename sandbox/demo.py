@@ -129,9 +129,9 @@ async def scenario(sandbox: TikTokSandbox) -> int:
             "create_video_post", {"file": file_obj, "privacy_level": "FOLLOWER_OF_CREATOR"}, context
         )
     print(f"   the user sees: {refused.result.message}")
-    inits = len(sandbox.calls("video_init"))
-    line("publish requests", f"{inits} in the whole demo (the refused post sent none)")
-    failures += refused.type.value != "action_error" or inits != 1
+    inits = {name: len(sandbox.calls(name)) for name in ("video_init", "inbox_init", "content_init")}
+    line("publish requests", f"{sum(inits.values())} in the whole demo, one per post (the refused post sent none)")
+    failures += refused.type.value != "action_error" or inits != {"video_init": 1, "inbox_init": 1, "content_init": 1}
     return failures
 
 
