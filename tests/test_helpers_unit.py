@@ -62,12 +62,11 @@ def test_plan_follows_tiktoks_rules(size, chunk_size, count, last_range):
     if count > 1:
         assert all(MIN_CHUNK <= b - a + 1 <= MAX_CHUNK for a, b in ranges[:-1])
         assert ranges[-1][1] - ranges[-1][0] + 1 <= 128_000_000
-        assert count == size // chunk_size
 
 
-def test_tiktoks_worked_example_with_ten_megabyte_chunks():
-    """§9.3: 50,000,123 bytes in 10,000,000-byte chunks is 5 chunks, the last one 10,000,123 bytes."""
-    plan = ChunkPlan(50_000_123, 10_000_000, 50_000_123 // 10_000_000)
+def test_tiktoks_worked_example_ranges():
+    """§9.3: 50,000,123 bytes in five 10,000,000-byte chunks; the last range absorbs the 123 trailing bytes."""
+    plan = ChunkPlan(50_000_123, 10_000_000, 5)
     assert plan.ranges() == [
         (0, 9_999_999),
         (10_000_000, 19_999_999),
@@ -102,6 +101,11 @@ def test_utf16_length_counts_astral_characters_twice():
     assert utf16_length("é") == 1
     assert utf16_length("😀") == 2
     assert utf16_length("👍🏽") == 4
+
+
+def test_a_lone_surrogate_is_refused_in_plain_words():
+    with pytest.raises(InputError, match="contains an invalid character"):
+        check_text_limit("bad \ud83d", 2200, "title")
 
 
 def test_caption_of_exactly_the_limit_is_accepted_and_one_more_unit_is_not():
@@ -171,6 +175,11 @@ def _mvhd(version: int, timescale: int, duration: int) -> bytes:
         (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm", "video/webm"),
         (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x88matroska", None),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", None),
+        (_box(b"ftyp", b"heic\x00\x00\x00\x00mif1heic"), None),  # an iPhone photo is ISO-based, not a video
+        (_box(b"ftyp", b"mif1\x00\x00\x00\x00"), None),
+        (_box(b"ftyp", b"avif\x00\x00\x00\x00"), None),
+        (_box(b"ftyp", b"M4A \x00\x00\x00\x00"), None),  # audio
+        (_box(b"ftyp", b"mp42\x00\x00\x00\x00"), "video/mp4"),
         (b"GIF89a", None),
         (b"", None),
     ],

@@ -211,7 +211,7 @@ def test_inline_file_is_sniffed_from_its_own_signature():
         (None, None, None, False, "exactly one video source.*none"),
         (_file(), None, "https://cdn.example.com/v.mp4", False, "file and video_url"),
         (_file(), [_file()], None, False, "file and files"),
-        (None, [_file(), _file()], None, False, "files holds 2 files"),
+        ({}, None, None, False, "no content"),
         (_file(), None, None, True, "pull_from_url works only with video_url"),
         ({"name": "x.mp4"}, None, None, False, "no content"),
         ({"name": "x.mp4", "content": ""}, None, None, False, "no content"),
@@ -231,6 +231,12 @@ def test_inline_file_is_sniffed_from_its_own_signature():
 def test_bad_sources_are_refused_before_any_request(file_obj, files, video_url, pull, reason):
     with pytest.raises(InputError, match=reason):
         resolve_video_source(file_obj, files, video_url, pull)
+
+
+def test_the_first_of_several_files_is_the_video():
+    first, second = MP4_HEAD + b"first" + bytes(60), MP4_HEAD + b"second" + bytes(60)
+    spec = resolve_video_source(None, [_file(first), _file(second)], None, False)
+    assert spec.inline.read_at(0, len(first)) == first
 
 
 def test_links_become_link_or_pull_sources():

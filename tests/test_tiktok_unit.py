@@ -12,6 +12,7 @@ import asyncio
 import base64
 import json
 import time
+import types
 from unittest.mock import call
 
 import aiohttp
@@ -1070,7 +1071,7 @@ VIDEO_SOURCE_ERRORS = [
     ({}, "Give exactly one video source"),
     ({"file": {"content": MP4}, "video_url": PULL_URL}, "given: file and video_url"),
     ({"file": {"content": MP4}, "files": [{"content": MP4}]}, "given: file and files"),
-    ({"files": [{"content": MP4}, {"content": MP4}]}, "files holds 2 files"),
+    ({"file": {}}, "The file has no content"),
     ({"file": {"content": MP4}, "pull_from_url": True}, "pull_from_url works only with video_url"),
     ({"file": {"content": MP4, "url": VERIFIED + "a.mp4"}}, "both content and url"),
     ({"file": {"name": "clip.mp4"}}, "The file has no content"),
@@ -1107,6 +1108,7 @@ class TestBadInputs:
         ("inputs", "reason"),
         [
             ({"title": "😀" * 1101}, "2202 characters long as TikTok counts them"),
+            ({"title": "half an emoji \ud83d here"}, "The title contains an invalid character"),
             ({"privacy_level": "SELF_ONLY", "brand_content_toggle": True}, "cannot be posted with privacy level"),
         ],
     )
@@ -1254,7 +1256,7 @@ class TestPublishRequestsAreSentOnce:
         message = message_of(await integration.execute_action(action, inputs, mock_context))
 
         assert reason in message
-        assert "It was not sent again" in message
+        assert "may have been created anyway, so the request was not sent again" in message
         assert urls(mock_context).count(init_url) == 1
 
     @pytest.mark.parametrize(("action", "inputs", "init_url"), PUBLISHES)
@@ -1492,12 +1494,7 @@ class TestErrorTranslation:
 
     @pytest.mark.parametrize(
         ("action", "inputs"),
-        [
-            *READS,
-            ("get_creator_info", {}),
-            ("get_post_status", {"publish_id": PUBLISH_ID}),
-            ("upload_video_draft", {"video_url": PULL_URL, "pull_from_url": True}),
-        ],
+        [*READS, ("get_creator_info", {}), ("get_post_status", {"publish_id": PUBLISH_ID})],
     )
     async def test_non_json_502(self, integration, mock_context, action, inputs):
         html = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
@@ -1508,6 +1505,31 @@ class TestErrorTranslation:
         assert "TikTok answered with an error (HTTP 502) and no details" in message
         assert "Run the step again in a few minutes" in message
         assert "<html" not in message and "nginx" not in message
+
+    @pytest.mark.parametrize(
+        ("failure", "said"),
+        [
+            (HTTPError(502, "<html>bad gateway</html>", "<html>bad gateway</html>"), "(HTTP 502) and no details"),
+            (tiktok_error(500, "internal_error"), "TikTok error internal_error"),
+            (FetchResponse(status=200, headers={}, data={"data": {}}), "(HTTP 200) and no details"),
+        ],
+        ids=["html-502", "internal_error", "no-envelope"],
+    )
+    @pytest.mark.parametrize(("action", "inputs", "init_url"), PUBLISHES)
+    async def test_a_publish_request_without_a_definite_answer_may_have_posted(
+        self, integration, mock_context, action, inputs, init_url, failure, said
+    ):
+        # A gateway error can come after TikTok accepted the post: re-running blindly could post twice.
+        answer = failure
+        mock_context.fetch.side_effect = lambda url, **kw: (
+            ok(creator()) if url == CREATOR_INFO else _raise(answer) if isinstance(answer, Exception) else answer
+        )
+
+        message = message_of(await integration.execute_action(action, inputs, mock_context))
+
+        assert said in message
+        assert "may have been created anyway, so the request was not sent again" in message
+        assert urls(mock_context).count(init_url) == 1
 
     async def test_invalid_param_and_invalid_params_get_the_same_advice(self, integration, mock_context):
         messages = []
@@ -1606,13 +1628,49 @@ class TestStepBudget:
     async def test_a_read_is_not_retried_when_the_step_has_no_room_left(
         self, integration, mock_context, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 1.5)
-        always(mock_context, asyncio.TimeoutError())
+        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 3.0)
+
+        async def slow_timeout(url, **kwargs):
+            await asyncio.sleep(1.2)  # leaves 1.8 s: less than a request needs (MIN_REQUEST_S = 2)
+            raise asyncio.TimeoutError()
+
+        mock_context.fetch.side_effect = slow_timeout
 
         message = message_of(await integration.execute_action("get_creator_info", {}, mock_context))
 
         assert message == "TikTok did not answer in time. Check the connection and run the step again in a minute."
         assert len(fetched(mock_context)) == 1
+
+    async def test_no_request_is_started_without_time_for_an_answer(
+        self, integration, mock_context, tiktok_module, monkeypatch
+    ):
+        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 1.5)
+
+        message = message_of(await integration.execute_action("get_creator_info", {}, mock_context))
+
+        assert message == "The step ran out of time waiting for TikTok. Run it again in a minute."
+        assert fetched(mock_context) == []
+
+    async def test_hung_requests_and_retries_together_stay_inside_the_budget(
+        self, integration, mock_context, tiktok_module, monkeypatch
+    ):
+        # The worst case: every try hangs until its timeout. Scaled down: 1 s timeouts, a 3.5 s step.
+        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 3.5)
+        monkeypatch.setattr(tiktok_module, "API_TIMEOUT_S", 1.0)
+        monkeypatch.setattr(tiktok_module, "MIN_REQUEST_S", 0.5)
+
+        async def hang(url, **kwargs):
+            await asyncio.sleep(kwargs["timeout"])
+            raise asyncio.TimeoutError()
+
+        mock_context.fetch.side_effect = hang
+        started = time.monotonic()
+
+        message = message_of(await integration.execute_action("get_videos", {}, mock_context))
+
+        assert time.monotonic() - started < 3.5
+        assert "did not answer in time" in message
+        assert len(fetched(mock_context)) == 3
 
     async def test_status_waiting_ends_before_the_step_budget(
         self, integration, mock_context, tiktok_module, monkeypatch
@@ -1629,12 +1687,87 @@ class TestStepBudget:
         assert data["status"] == "PROCESSING_UPLOAD"
         assert time.monotonic() - started < 1.0  # 3.2 s budget minus the 3 s kept for the last request
 
+    async def test_a_slow_publish_request_is_reported_as_such_not_as_a_large_video(
+        self, integration, mock_context, tiktok_module, monkeypatch
+    ):
+        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 2.6)
+        monkeypatch.setattr(tiktok_module, "MIN_REQUEST_S", 0.5)
+
+        async def answer(url, **kwargs):
+            if url == CREATOR_INFO:
+                return ok(creator())
+            await asyncio.sleep(kwargs["timeout"])  # init hangs past the transfer deadline (2.6 - 0.5 s)
+            raise asyncio.TimeoutError()
+
+        mock_context.fetch.side_effect = answer
+        inputs = {"file": {"name": "a.mp4", "content": MP4}, "privacy_level": "SELF_ONLY"}
+
+        message = message_of(await integration.execute_action("create_video_post", inputs, mock_context))
+
+        assert message.startswith("TikTok did not answer in time while the post was being created.")
+        assert "too large" not in message
+        assert urls(mock_context).count(VIDEO_INIT) == 1
+
+    async def test_paging_stops_in_time_and_returns_what_it_has_with_a_cursor(
+        self, integration, mock_context, tiktok_module, monkeypatch
+    ):
+        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 6.0)  # MIN_PAGE_S is 5: one slow page uses the room
+
+        async def slow_page(url, **kwargs):
+            await asyncio.sleep(1.1)
+            return ok({"videos": videos(20), "cursor": 1700000000000, "has_more": True})
+
+        mock_context.fetch.side_effect = slow_page
+
+        data = data_of(await integration.execute_action("get_videos", {"max_count": 100}, mock_context))
+
+        assert len(data["videos"]) == 20
+        assert (data["cursor"], data["has_more"]) == (1700000000000, True)
+        assert len(fetched(mock_context)) == 1
+
     async def test_connected_account_lookup_has_a_budget_too(
         self, integration, mock_context, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 2.0)
+        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 4.0)
         always(mock_context, ok({"user": {**BASIC_USER, **PROFILE_USER}}))
 
         await integration.get_connected_account(mock_context)
 
-        assert fetched(mock_context)[0].kwargs["timeout"] <= 2.0
+        assert fetched(mock_context)[0].kwargs["timeout"] <= 4.0
+
+
+class TestPacing:
+    """The real pauses, not the zeroed ones the other tests run with: TikTok's per-minute limits depend on them."""
+
+    @pytest.fixture
+    def slept(self, tiktok_module, monkeypatch):
+        monkeypatch.undo()  # restore the real constants the autouse fixture zeroed
+        pauses = []
+
+        async def record(seconds):
+            pauses.append(seconds)
+
+        monkeypatch.setattr(tiktok_module, "asyncio", types.SimpleNamespace(**{**vars(asyncio), "sleep": record}))
+        return pauses
+
+    async def test_status_is_polled_every_two_seconds(self, integration, mock_context, slept):
+        mock_context.fetch.side_effect = [
+            ok(status_data("PROCESSING_UPLOAD")),
+            ok(status_data("PROCESSING_UPLOAD")),
+            ok(status_data("PUBLISH_COMPLETE")),
+        ]
+
+        data = data_of(
+            await integration.execute_action("get_post_status", {"publish_id": "p", "wait_seconds": 20}, mock_context)
+        )
+
+        assert data["status"] == "PUBLISH_COMPLETE"
+        assert slept == [2.0, 2.0]
+
+    async def test_a_read_is_retried_after_one_then_three_seconds(self, integration, mock_context, slept):
+        limited = tiktok_error(429, "rate_limit_exceeded")
+        mock_context.fetch.side_effect = [limited, limited, ok({"videos": [], "has_more": False})]
+
+        data_of(await integration.execute_action("get_videos", {}, mock_context))
+
+        assert slept == [1.0, 3.0]
