@@ -1,6 +1,7 @@
 """`make bench`: how create_video_post moves large videos, next to a plain copy loop over the same bytes.
 
-Cases: a 64 MB and a 256 MB video streamed from a link, and a 64 MB video given inline as base64. For each:
+Cases: videos of 64,000,000 B (one chunk), 64 MiB and 256 MiB streamed from a link, and a 64 MiB video given
+inline as base64. For each:
 wall time, CPU time and peak Python memory (tracemalloc) of the action, and of a plain loop that reads the
 same bytes and PUTs them to the same upload endpoint in the same chunks. Not part of `make test`.
 
@@ -30,7 +31,9 @@ from sandbox.media import make_mp4
 from sandbox.platform import load_integration
 
 MiB = 2**20
-LINK_SIZES = (64 * MiB, 256 * MiB)
+# 64,000,000 bytes is the largest single-chunk upload (held on disk until TikTok has it); 64 MiB and 256 MiB
+# go in 10,000,000-byte chunks.
+LINK_SIZES = (64_000_000, 64 * MiB, 256 * MiB)
 INLINE_SIZE = 64 * MiB
 REPEATS = 3
 UPLOAD_IDS = itertools.count(1)  # every upload, the action's or the loop's, gets a fresh id on the server
@@ -144,12 +147,12 @@ def main() -> int:
             linked = {"name": "linked.mp4", "url": url}  # the platform's file object with a download link
             action = measure(lambda linked=linked: run_action(base, {"file": linked, "privacy_level": "SELF_ONLY"}))
             loop = measure(lambda size=size: plain_link_copy(base, size))
-            rows.append((f"link, {size // MiB} MB", size, action, loop))
+            rows.append((f"link, {size:,} B", size, action, loop))
         content = base64.b64encode(make_mp4(INLINE_SIZE)).decode()
         file_obj = {"name": "inline.mp4", "contentType": "video/mp4", "content": content}
         action = measure(lambda: run_action(base, {"file": file_obj, "privacy_level": "SELF_ONLY"}))
         loop = measure(lambda: plain_inline_copy(base, content))
-        rows.append((f"inline base64, {INLINE_SIZE // MiB} MB", INLINE_SIZE, action, loop))
+        rows.append((f"inline base64, {INLINE_SIZE:,} B", INLINE_SIZE, action, loop))
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -175,14 +178,19 @@ def report(rows) -> None:
             f"{loop['peak']:.1f}",
         )
         print("| " + " | ".join(cells) + " |")
-    small, large, inline = rows[0][2], rows[1][2], rows[2][2]
+    links, inline = [row[2] for row in rows[:-1]], rows[-1][2]
     chunk_mb = tiktok_helpers.MULTI_CHUNK_SIZE / 1e6
+    single, mib64, mib256 = links
     checks = [
-        ("link peak <= 80 MB", max(small["peak"], large["peak"]) <= 80),
-        ("256 MB peak within 10% of 64 MB peak", abs(large["peak"] - small["peak"]) <= 0.1 * small["peak"]),
+        ("link peak <= 80 MB", max(link["peak"] for link in links) <= 80),
+        (
+            "256 MiB peak within 10% of 64 MiB peak (flat in size)",
+            abs(mib256["peak"] - mib64["peak"]) <= 0.1 * mib64["peak"],
+        ),
+        ("single-chunk 64,000,000 B peak no higher than 64 MiB peak", single["peak"] <= 1.1 * mib64["peak"]),
         (f"inline peak <= one chunk + 16 MB ({chunk_mb + 16:.0f} MB)", inline["peak"] <= chunk_mb + 16),
-        ("action CPU <= 1.3 x loop CPU (links)", all(r[2]["cpu"] <= 1.3 * r[3]["cpu"] for r in rows[:2])),
-        ("action CPU <= 1.3 x loop CPU (inline)", rows[2][2]["cpu"] <= 1.3 * rows[2][3]["cpu"]),
+        ("action CPU <= 1.3 x loop CPU (links)", all(r[2]["cpu"] <= 1.3 * r[3]["cpu"] for r in rows[:-1])),
+        ("action CPU <= 1.3 x loop CPU (inline)", rows[-1][2]["cpu"] <= 1.3 * rows[-1][3]["cpu"]),
     ]
     print()
     for label, passed in checks:
