@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 # Finds a Python 3.13+ interpreter: $PYTHON if given, then python3.13+/python3 on PATH, then pyenv's versions.
 FIND_PYTHON = for c in "$$PYTHON" python3.14 python3.13 \
-	  $$(ls -d "$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)"/versions/3.1[3-9]*/bin/python3 2>/dev/null | sort -rV) python3; do \
+	  $$(ls -d "$$(pyenv root 2>/dev/null || echo $${PYENV_ROOT:-$$HOME/.pyenv})"/versions/3.1[3-9]*/bin/python3 2>/dev/null | sort -rV) python3; do \
 	  [ -n "$$c" ] || continue; \
 	  if PYENV_VERSION=3.13.0 "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 13))' 2>/dev/null; then \
 	    PYENV_VERSION=3.13.0 "$$c" -c 'import sys; print(sys.executable)'; exit 0; fi; \
