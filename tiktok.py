@@ -95,7 +95,7 @@ PUBLISH_UNCERTAIN = (
     "creator's inbox) before running the step again."
 )
 
-# When the running action's step budget ends (time.monotonic()); set once per action by user_errors.
+# When the running step must be done (time.monotonic()); set by step_budget() for each action run.
 _step_deadline: contextvars.ContextVar[float] = contextvars.ContextVar("step_deadline", default=math.inf)
 
 
@@ -442,7 +442,8 @@ class GetPostStatus(ActionHandler):
         wait_seconds = inputs.get("wait_seconds", 0)
         if not publish_id:
             raise InputError("publish_id is empty. Use the publish_id returned by a post or draft step.")
-        stop_at = time.monotonic() + min(wait_seconds, time_left() - API_TIMEOUT_S / 5)
+        # The last poll must still have room for its request within the step.
+        stop_at = time.monotonic() + min(wait_seconds, time_left() - MIN_REQUEST_S)
         while True:
             answer = await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}, retry_429=False)
             status = normalize_status(answer)
