@@ -49,7 +49,7 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
 class TransferError(UserFacingError):
-    """Moving the video failed after TikTok was asked to expect it; nothing gets posted."""
+    """Moving the video's bytes failed; TikTok discards an unfinished upload, so nothing is posted."""
 
 
 # ---- Link safety ------------------------------------------------------------------------------------------------

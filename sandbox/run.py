@@ -40,6 +40,8 @@ def read_inputs(text: str | None) -> dict:
 
 
 def file_object(path: Path) -> dict:
+    if not path.is_file():
+        raise SystemExit(f"file not found: {path}")
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return {"name": path.name, "contentType": content_type, "content": base64.b64encode(path.read_bytes()).decode()}
 
