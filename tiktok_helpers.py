@@ -28,8 +28,6 @@ JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8"}
 VIDEO_TITLE_MAX = 2200
 PHOTO_TITLE_MAX = 90
 PHOTO_DESCRIPTION_MAX = 4000
-MAX_PHOTOS = 35
-MAX_VIDEO_IDS = 20
 LIST_PAGE_MAX = 20
 MAX_VIDEO_BYTES = 4 * 1024**3
 
@@ -39,8 +37,6 @@ MAX_CHUNK = 64_000_000
 # One chunk up to 64,000,000 bytes is the most compatible upload (multi-chunk inits have been rejected, §15);
 # larger files go in 10,000,000-byte chunks, TikTok's own example size, which also bounds memory per chunk.
 MULTI_CHUNK_SIZE = 10_000_000
-
-PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 
 # §4.1: which scope unlocks which user field. The order is the order of the output.
 USER_FIELDS_BY_SCOPE = {
