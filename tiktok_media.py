@@ -158,8 +158,6 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 class InlineSource:
     """Base64 content from the workflow, decoded piece by piece as it is sent: no second full copy in memory."""
 
-    random_access = True
-
     def __init__(self, text: str, start: int):
         self._text, self._start = text, start
         encoded = len(text) - start
@@ -211,6 +209,11 @@ class InlineSource:
         pass
 
 
+def _file_read_at(handle, offset: int, length: int, size: int) -> bytes:
+    handle.seek(offset)
+    return handle.read(max(0, min(length, size - offset)))
+
+
 def _file_pieces(handle, first: int, last: int):
     """Bytes first..last of a temporary file, a piece at a time (seeking each time: reads may interleave)."""
     offset = first
@@ -233,15 +236,13 @@ def _storage_failed() -> TransferError:
 class FileSource:
     """A download spooled to a temporary file because the server did not say how large it is."""
 
-    random_access = True
     content_type = None
 
     def __init__(self, handle, size: int):
         self._handle, self.size = handle, size
 
     def read_at(self, offset: int, length: int) -> bytes:
-        self._handle.seek(offset)
-        return self._handle.read(max(0, min(length, self.size - offset)))
+        return _file_read_at(self._handle, offset, length, self.size)
 
     async def load(self, first: int, last: int) -> "Chunk":
         return Chunk(first, last, lambda: _file_pieces(self._handle, first, last))
@@ -270,8 +271,7 @@ class _HeldChunk:
     def read_at(self, offset: int, length: int) -> bytes:
         if self._memory is not None:
             return bytes(self._memory[offset : offset + length])
-        self._file.seek(offset)
-        return self._file.read(max(0, min(length, self.filled - offset)))
+        return _file_read_at(self._file, offset, length, self.filled)
 
     def pieces(self):
         if self._memory is None:
@@ -288,7 +288,6 @@ class _HeldChunk:
 class StreamSource:
     """A download with a known size, read one chunk at a time, each held until TikTok has it."""
 
-    random_access = False
     content_type = None
 
     def __init__(self, session: aiohttp.ClientSession, response: aiohttp.ClientResponse, size: int):
@@ -609,7 +608,8 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                     if puts_left <= 0:
                         raise TransferError(_put_failure(416, index, len(spans)))
                     _discard(pending)
-                    pending = asyncio.ensure_future(_reload(source, spans[next_index]))
+                    # A link source refuses a part it has already passed on; inline and spooled ones can seek.
+                    pending = asyncio.ensure_future(source.load(*spans[next_index]))
                 attempts = 0
                 sent = spans[min(next_index, len(spans)) - 1][1] + 1 if next_index else 0
                 elapsed = max(time.monotonic() - started, 1e-6)
@@ -624,15 +624,6 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                 index = next_index
         finally:
             _discard(pending)
-
-
-async def _reload(source, span):
-    if not source.random_access:
-        raise TransferError(
-            "TikTok asked for a part of the video that cannot be read again from the link. Run the step again; "
-            "nothing was posted."
-        )
-    return await source.load(*span)
 
 
 def _discard(task: asyncio.Future) -> None:
