@@ -1184,6 +1184,37 @@ async def test_a_206_after_the_last_part_is_not_taken_for_success(integration, s
     assert "disagree on how much of the video arrived" in refused(result, "nothing was posted")
 
 
+def third_put_says_nothing_arrived(sb: TikTokSandbox) -> None:
+    """The 3rd PUT is answered 416 `bytes */total`: TikTok claims to hold nothing, so the upload must restart."""
+    handle, seen = sb.handle, []
+
+    def wrapped(request):
+        if request.method == "PUT":
+            seen.append(request)
+            if len(seen) == 3:
+                return Reply(416, b"", "text/plain", {"Content-Range": f"bytes */{BIG_SIZE}"})
+        return handle(request)
+
+    sb.handle = wrapped
+
+
+async def test_a_restart_request_rewinds_an_inline_video(integration, sandbox, context, big_mp4, big_mp4_base64):
+    third_put_says_nothing_arrived(sandbox)
+    file = {"name": "big.mp4", "contentType": "video/mp4", "content": big_mp4_base64}
+    data = data_of(await integration.execute_action("upload_video_draft", {"file": file}, context))
+    upload = sandbox.upload_for(data["publish_id"])
+    assert upload.complete and upload.sha256 == big_mp4.sha256
+
+
+async def test_a_restart_request_cannot_rewind_a_link_and_says_so(integration, sandbox, context, big_mp4):
+    # The chunks already passed on from a download are gone: the source itself refuses to go back.
+    third_put_says_nothing_arrived(sandbox)
+    url = sandbox.host_file("https://cdn.example.com/big.mp4", big_mp4.data)
+    result = await integration.execute_action("upload_video_draft", {"video_url": url}, context)
+    refused(result, "cannot be read again", "nothing was posted")
+    assert not sandbox.upload_for(only_publish_id(sandbox)).complete
+
+
 def fail_nth_put(sb: TikTokSandbox, n: int, kind: str, after_receive: bool) -> None:
     """Make the n-th PUT to the upload host fail (inject() alone always hits the next one)."""
     handle = sb.handle
