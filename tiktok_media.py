@@ -89,29 +89,6 @@ def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
         return None
 
 
-def check_link(url: str, what: str = "video link") -> URL:
-    """Refuse links that are not plain public https before anything connects."""
-    try:
-        parsed = URL(url)
-    except (ValueError, TypeError):
-        raise InputError(f"The {what} is not a valid URL. Give a full https:// link; nothing was posted.") from None
-    if parsed.scheme != "https":
-        raise InputError(f"The {what} must start with https://. Give a secure link; nothing was posted.")
-    if parsed.user is not None or parsed.password is not None:
-        raise InputError(
-            f"The {what} contains a user name or password. Use a link without credentials, such as a pre-signed "
-            "link; nothing was posted."
-        )
-    if not parsed.host:
-        raise InputError(f"The {what} has no host name. Give a full https:// link; nothing was posted.")
-    ip = literal_address(parsed.host)
-    if ip is not None and (problem := address_problem(ip)):
-        raise InputError(
-            f"The {what} points to {problem}, which is not allowed. Use a public link; nothing was posted."
-        )
-    return parsed
-
-
 class BlockedAddressError(OSError):
     pass
 
@@ -135,19 +112,62 @@ class PublicOnlyResolver(AbstractResolver):
         await self._inner.close()
 
 
+class LinkGuard:
+    """Decides what the integration's own sessions may reach: links given as input (public https only, names
+    resolved by PublicOnlyResolver) and TikTok's upload address (https on TikTok's upload hosts only).
+
+    This is the one seam for tests: a test that serves media from its own loopback server replaces the module's
+    `link_guard` with a subclass admitting that server. No other path around these checks exists."""
+
+    def check_link(self, url: str, what: str = "video link") -> URL:
+        """Refuse links that are not plain public https before anything connects."""
+        try:
+            parsed = URL(url)
+        except (ValueError, TypeError):
+            raise InputError(f"The {what} is not a valid URL. Give a full https:// link; nothing was posted.") from None
+        if parsed.scheme != "https":
+            raise InputError(f"The {what} must start with https://. Give a secure link; nothing was posted.")
+        if parsed.user is not None or parsed.password is not None:
+            raise InputError(
+                f"The {what} contains a user name or password. Use a link without credentials, such as a pre-signed "
+                "link; nothing was posted."
+            )
+        if not parsed.host:
+            raise InputError(f"The {what} has no host name. Give a full https:// link; nothing was posted.")
+        ip = literal_address(parsed.host)
+        if ip is not None and (problem := address_problem(ip)):
+            raise InputError(
+                f"The {what} points to {problem}, which is not allowed. Use a public link; nothing was posted."
+            )
+        return parsed
+
+    def check_upload_url(self, upload_url) -> str:
+        """The video only ever goes to TikTok's own upload host, over https, exactly as TikTok issued the URL."""
+        try:
+            parsed = URL(upload_url)
+        except (ValueError, TypeError):
+            parsed = None
+        host = (parsed.host or "") if parsed is not None else ""
+        if parsed is None or parsed.scheme != "https" or not (host + ".").endswith(UPLOAD_HOST_SUFFIX + "."):
+            raise UserFacingError(
+                "TikTok's answer did not contain a usable TikTok upload address, so the video was not sent anywhere. "
+                "Run the step again; if it keeps happening, contact TikTok developer support."
+            )
+        return upload_url
+
+    def download_connector(self) -> aiohttp.TCPConnector:
+        return aiohttp.TCPConnector(resolver=PublicOnlyResolver(), use_dns_cache=False)
+
+
+link_guard = LinkGuard()
+
+
+def check_link(url: str, what: str = "video link") -> URL:
+    return link_guard.check_link(url, what)
+
+
 def check_upload_url(upload_url) -> str:
-    """The video only ever goes to TikTok's own upload host, over https, exactly as TikTok issued the URL."""
-    try:
-        parsed = URL(upload_url)
-    except (ValueError, TypeError):
-        parsed = None
-    host = (parsed.host or "") if parsed is not None else ""
-    if parsed is None or parsed.scheme != "https" or not (host + ".").endswith(UPLOAD_HOST_SUFFIX + "."):
-        raise UserFacingError(
-            "TikTok's answer did not contain a usable TikTok upload address, so the video was not sent anywhere. "
-            "Run the step again; if it keeps happening, contact TikTok developer support."
-        )
-    return upload_url
+    return link_guard.check_upload_url(upload_url)
 
 
 # ---- Where the bytes come from -----------------------------------------------------------------------------------
@@ -442,7 +462,7 @@ def require_video_type(head: bytes) -> str:
 
 def new_download_session() -> aiohttp.ClientSession:
     # Our own session: no Authorization header, no proxy from the environment, names resolved by the guard.
-    connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(), use_dns_cache=False)
+    connector = link_guard.download_connector()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
     return aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False, auto_decompress=True)
 
