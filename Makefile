@@ -4,6 +4,13 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Two more virtualenvs hold exactly what Autohive's CI installs (the newest pytest, pytest-asyncio, pytest-cov and
+# SDK, then requirements.txt): one as resolved today (the newest aiohttp), one with the oldest aiohttp that
+# requirements.txt allows. `make test` runs the exported folder's tests in both.
+CI_VENV := .venv-ci
+OLDEST_VENV := .venv-ci-oldest
+CI_PACKAGES := pytest pytest-asyncio pytest-cov autohive-integrations-sdk
+AIOHTTP_FLOOR := $(shell sed -n 's/^aiohttp>=\([0-9.]*\).*/\1/p' requirements.txt)
 
 # Finds a Python 3.13+ interpreter: $PYTHON if given, then python3.13+/python3 on PATH, then pyenv's versions.
 FIND_PYTHON = for c in "$$PYTHON" python3.14 python3.13 \
@@ -13,36 +20,65 @@ FIND_PYTHON = for c in "$$PYTHON" python3.14 python3.13 \
 	    PYENV_VERSION=3.13.0 "$$c" -c 'import sys; print(sys.executable)'; exit 0; fi; \
 	done; exit 1
 
-.PHONY: help venv test lint unit demo run bench clean
+.PHONY: help venv test lint unit export export-ci demo run bench clean
 
 help:
 	@echo "make demo   - run every action end to end against the built-in TikTok sandbox (no credentials)"
-	@echo "make test   - lint, format check, security scan and the whole offline test suite"
+	@echo "make test   - lint, format check, security scan, the whole offline test suite, and the exported folder's"
+	@echo "              tests run as Autohive's CI runs them, on the newest and the oldest aiohttp allowed"
+	@echo "make export - write dist/tiktok (the folder for Autohive's monorepo) and dist/ROOT_ENV_EXAMPLE.txt"
 	@echo "make run ACTION=get_user_info [INPUT='{...}' or INPUT=file.json] - run one action (sandbox unless TIKTOK_ACCESS_TOKEN is set)"
 	@echo "make bench  - streaming benchmark (64 MB and 256 MB links, inline base64); not part of make test"
 
-$(STAMP): requirements.txt requirements-test.txt
+# make_venv DIR: a virtualenv at DIR with a Python 3.13+ (recreated when it holds an older one).
+define make_venv
 	@py=$$($(FIND_PYTHON)) || { \
 	  echo "error: Python 3.13 or newer is required (the Autohive SDK needs it) and none was found." >&2; \
 	  echo "Install it, e.g. 'pyenv install 3.13.0' or your distribution's python3.13 package," >&2; \
 	  echo "or point PYTHON=/path/to/python3.13 at one." >&2; exit 1; }; \
-	if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 13))' 2>/dev/null; then rm -rf $(VENV); fi; \
-	[ -x $(PY) ] || { echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV); }
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
-	@touch $(STAMP)
+	if [ -x $(1)/bin/python ] && ! $(1)/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 13))' 2>/dev/null; then \
+	  rm -rf $(1); fi; \
+	[ -x $(1)/bin/python ] || { echo "creating $(1) with $$py"; "$$py" -m venv $(1); }
+endef
+PIP = bin/python -m pip install --quiet --disable-pip-version-check
+
+$(STAMP): requirements.txt requirements-test.txt
+	$(call make_venv,$(VENV))
+	$(VENV)/$(PIP) -r requirements-test.txt
+	@touch $@
+
+$(CI_VENV)/.installed: requirements.txt
+	$(call make_venv,$(CI_VENV))
+	$(CI_VENV)/$(PIP) --upgrade $(CI_PACKAGES)
+	$(CI_VENV)/$(PIP) -r requirements.txt
+	@touch $@
+
+$(OLDEST_VENV)/.installed: requirements.txt
+	$(call make_venv,$(OLDEST_VENV))
+	$(OLDEST_VENV)/$(PIP) --upgrade $(CI_PACKAGES)
+	$(OLDEST_VENV)/$(PIP) -r requirements.txt "aiohttp==$(AIOHTTP_FLOOR).*"
+	@touch $@
 
 venv: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/bandit -q -r . -s B101 -x ./.venv,./dependencies
+	$(VENV)/bin/bandit -q -r . -s B101 -x ./.venv,./.venv-ci,./.venv-ci-oldest,./dependencies,./dist
 	$(PY) -m tools.check_integration
 
 unit: $(STAMP)
 	$(PY) -m pytest -m "unit" -q
 
-test: lint unit
+export: $(STAMP)
+	$(PY) -m tools.export
+	$(PY) -m tools.check_integration --exported
+
+export-ci: export $(CI_VENV)/.installed $(OLDEST_VENV)/.installed
+	$(PY) -m tools.export_ci --python $(CI_VENV)/bin/python --monorepo-root
+	$(PY) -m tools.export_ci --python $(OLDEST_VENV)/bin/python
+
+test: lint unit export-ci
 
 demo: $(STAMP)
 	$(PY) -m sandbox.demo
@@ -55,4 +91,4 @@ bench: $(STAMP)
 	$(PY) -m bench.stream_bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CI_VENV) $(OLDEST_VENV) dist .pytest_cache .ruff_cache

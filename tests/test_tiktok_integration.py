@@ -11,8 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-from sandbox.platform import make_context
+from autohive_integrations_sdk import ExecutionContext
 
 TOKEN = os.environ.get("TIKTOK_ACCESS_TOKEN")
 VIDEO = os.environ.get("TIKTOK_TEST_VIDEO")
@@ -25,7 +24,8 @@ pytestmark = [
 
 @pytest.fixture
 async def live():
-    async with make_context(TOKEN) as ctx:
+    auth = {"auth_type": "PlatformOauth2", "credentials": {"access_token": TOKEN}}
+    async with ExecutionContext(auth=auth) as ctx:
         yield ctx
 
 

@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SKIP_DIRS = {".venv", "venv", "dependencies", "__pycache__", ".git", ".pytest_cache", ".ruff_cache"}
+SKIP_DIRS = {
+    ".venv", ".venv-ci", ".venv-ci-oldest", "venv", "dependencies", "dist", "__pycache__", ".git", ".pytest_cache",
+    ".ruff_cache",
+}  # fmt: skip
+# This folder replaces the monorepo's tiktok/ at this version, with breaking changes (README "Changes from 1.x"):
+# the CI's version step then asks for a major bump.
+REPLACED_VERSION = (1, 0, 0)
 ACTION_FIELDS = ("display_name", "description", "input_schema", "output_schema")
 
 
@@ -48,8 +54,7 @@ def check_structure(config: dict) -> list[str]:
     for key in ("name", "display_name", "version", "description", "entry_point", "actions"):
         if not config.get(key):
             problems.append(f"config.json lacks {key}")
-    if not re.fullmatch(r"\d+\.\d+\.\d+", str(config.get("version", ""))):
-        problems.append("config.json version is not x.y.z")
+    problems += check_version(str(config.get("version", "")))
     entry = ROOT / config.get("entry_point", "")
     if not entry.is_file() or not re.search(rf"^{entry.stem}\s*=\s*Integration\.load\(\)", entry.read_text(), re.M):
         problems.append(f"{entry.name} must define '{entry.stem} = Integration.load()' at module scope")
@@ -69,6 +74,44 @@ def check_structure(config: dict) -> list[str]:
         if words and not any(w in texts for w in words):
             problems.append(f"scope {scope} is not mentioned by any action")
     return problems
+
+
+def check_version(version: str) -> list[str]:
+    """What the CI's version step checks for a replacement: semver, and a major bump over the replaced version."""
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        return [f"config.json version {version!r} is not x.y.z"]
+    if tuple(int(part) for part in version.split("."))[0] <= REPLACED_VERSION[0]:
+        replaced = ".".join(map(str, REPLACED_VERSION))
+        return [f"config.json version {version} must be a major bump over {replaced} (breaking changes)"]
+    return []
+
+
+def check_exported() -> list[str]:
+    """dist/tiktok holds exactly the files tools/export.py ships, and its Python imports nothing that Autohive's
+    CI does not install (the standalone repository's sandbox, aioresponses)."""
+    from tools.export import FOLDER, shipped_files
+
+    if not FOLDER.is_dir():
+        return ["dist/tiktok is missing; run make export"]
+    found = {str(p.relative_to(FOLDER)) for p in FOLDER.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    expected = set(shipped_files())
+    problems = [f"dist/tiktok holds {name}, which is not shipped" for name in sorted(found - expected)]
+    problems += [f"dist/tiktok lacks {name}" for name in sorted(expected - found)]
+    siblings = {p.stem for p in FOLDER.glob("*.py")} | {"tests"}
+    for path in sorted(FOLDER.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top not in siblings and top not in sys.stdlib_module_names and top not in SHIPPED_IMPORTS:
+                    problems.append(f"dist/tiktok/{path.relative_to(FOLDER)} imports {name}, which CI does not install")
+    return problems
+
+
+# What Autohive's CI installs for the tests: the SDK (with aiohttp, yarl, multidict) and the pytest trio.
+SHIPPED_IMPORTS = {"autohive_integrations_sdk", "aiohttp", "yarl", "multidict", "pytest", "pytest_asyncio"}
 
 
 def _is_inputs_read(node) -> tuple[str, str] | None:
@@ -177,6 +220,13 @@ def check_fetch_pattern() -> list[str]:
 
 
 def main() -> int:
+    if sys.argv[1:] == ["--exported"]:
+        problems = check_exported()
+        for problem in problems:
+            print(f"check_integration: {problem}", file=sys.stderr)
+        if not problems:
+            print("check_integration: dist/tiktok holds exactly the shipped files and imports only what CI installs")
+        return 1 if problems else 0
     config = json.loads((ROOT / "config.json").read_text())
     problems = check_structure(config) + check_sync(config) + check_fetch_pattern()
     for problem in problems:
