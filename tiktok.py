@@ -97,6 +97,9 @@ PUBLISH_UNCERTAIN = (
 
 # When the running step must be done (time.monotonic()); set by step_budget() for each action run.
 _step_deadline: contextvars.ContextVar[float] = contextvars.ContextVar("step_deadline", default=math.inf)
+# Whether the running step has sent a request that can create a post: if the step is stopped after that, the post
+# may exist. Set by call_tiktok, read by user_errors.
+_publish_sent: contextvars.ContextVar[bool] = contextvars.ContextVar("publish_sent", default=False)
 
 
 def time_left() -> float:
@@ -144,6 +147,8 @@ async def call_tiktok(
         left = time_left()
         if left < MIN_REQUEST_S:
             raise _out_of_time(publish)
+        if publish:
+            _publish_sent.set(True)
         try:
             with without_sdk_retries(context):
                 reply = await context.fetch(
@@ -189,6 +194,10 @@ def _error_from_body(body, http_status: int | None, publish: bool) -> TikTokErro
     return TikTokError(code, detail, log_id, http_status, advice=PUBLISH_UNCERTAIN if uncertain else None)
 
 
+class ConnectedAccountError(UserFacingError):
+    """The connected account could not be read; the message is written for the person connecting it."""
+
+
 def _out_of_time(publish: bool) -> UserFacingError:
     if publish:
         return UserFacingError(
@@ -209,9 +218,13 @@ def user_errors(execute):
 
     @functools.wraps(execute)
     async def wrapper(self, inputs, context):
+        sent = _publish_sent.set(False)
         try:
             with step_budget():
                 return await execute(self, inputs, context)
+        except asyncio.CancelledError:
+            # The platform stopped the step (a BaseException, which the handler below would miss).
+            return ActionError(message=_stopped_message(_publish_sent.get()))
         except UserFacingError as error:
             return ActionError(message=str(error))
         except Exception as error:
@@ -222,8 +235,16 @@ def user_errors(execute):
                 message=f"The TikTok step failed unexpectedly ({type(error).__name__}). Run it again; if it keeps "
                 "failing, report it to the integration's maintainers."
             )
+        finally:
+            _publish_sent.reset(sent)
 
     return wrapper
+
+
+def _stopped_message(publish_sent: bool) -> str:
+    if publish_sent:
+        return f"The step was stopped before it finished, after the post was sent to TikTok. {PUBLISH_UNCERTAIN}"
+    return "The step was stopped before it finished; nothing was posted or changed. Run it again."
 
 
 async def query_creator(context) -> dict:
@@ -527,12 +548,19 @@ class CreatePhotoPost(ActionHandler):
 @tiktok.connected_account()
 class TikTokAccount(ConnectedAccountHandler):
     async def get_account_info(self, context):
+        # On failure the SDK's guide asks for an exception with a clear message: the platform then logs it and
+        # caches nothing, where an empty ConnectedAccountInfo would be cached as the account.
         try:
             with step_budget():
                 user, _missing = await fetch_user(context, ["user.info.basic", "user.info.profile"])
-        except Exception as error:  # the platform must get an answer even when TikTok does not give one
+        except UserFacingError as error:
+            raise ConnectedAccountError(f"Could not read the connected TikTok account. {error}") from None
+        except Exception as error:
             logger.warning("connected account lookup failed: %s", type(error).__name__)
-            return ConnectedAccountInfo()
+            raise ConnectedAccountError(
+                f"Could not read the connected TikTok account ({type(error).__name__}). Reconnect it, or try again "
+                "in a minute."
+            ) from None
         first, _, last = (user.get("display_name") or "").strip().partition(" ")
         return ConnectedAccountInfo(
             user_id=user.get("open_id"),

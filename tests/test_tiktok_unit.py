@@ -1047,18 +1047,29 @@ class TestConnectedAccount:
         ],
         ids=lambda f: type(f).__name__,
     )
-    async def test_any_failure_gives_an_empty_account(self, integration, mock_context, failure):
+    async def test_any_failure_raises_a_clear_message_and_no_account_is_cached(
+        self, integration, mock_context, failure
+    ):
+        """The SDK's connected-account guide: raise with a clear message; an empty account would be cached."""
         mock_context.fetch.side_effect = failure
 
-        result = await integration.get_connected_account(mock_context)
+        with pytest.raises(Exception, match=r"^Could not read the connected TikTok account") as raised:
+            await integration.get_connected_account(mock_context)
 
-        assert result.type == ResultType.CONNECTED_ACCOUNT
-        assert result.result == ConnectedAccountInfo()
+        message = str(raised.value)
+        assert TOKEN not in message and "<html>" not in message and "boom" not in message
+        if isinstance(failure, (HTTPError, RateLimitError)) and isinstance(failure.response_data, dict):
+            code = failure.response_data["error"]["code"]
+            assert f"TikTok error {code}" in message and f"(TikTok log_id: {LOG_ID})" in message
+        assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
-    async def test_http_200_error_code_gives_an_empty_account(self, integration, mock_context):
+    async def test_http_200_error_code_raises_with_code_and_log_id(self, integration, mock_context):
         mock_context.fetch.side_effect = [tiktok_error(200, "internal_error")]
 
-        assert (await integration.get_connected_account(mock_context)).result == ConnectedAccountInfo()
+        with pytest.raises(Exception, match=r"TikTok error internal_error: .*\(TikTok log_id: ") as raised:
+            await integration.get_connected_account(mock_context)
+
+        assert str(raised.value).startswith("Could not read the connected TikTok account. TikTok error internal_error")
 
 
 # ---- Bad inputs (item 6): refused before any request, or at least before any init ------------------------------------
