@@ -49,8 +49,8 @@ test: lint unit
 demo: $(STAMP)
 	$(PY) -m sandbox.demo
 
-# `make run` prints exactly one JSON document on stdout (exit 0 result, 1 action error, 2 bad usage); everything
-# else goes to stderr. INPUT reaches the runner through the environment, taken verbatim (no make expansion, no
+# `make run` prints exactly one JSON document on stdout; everything else goes to stderr. The runner exits 0 for a
+# result, 1 for an action error, 2 for bad usage (make then reports "Error N" and exits 2 itself). INPUT reaches the runner through the environment, taken verbatim (no make expansion, no
 # shell quoting), so any text works in a caption: apostrophes, `$`, newlines.
 override INPUT := $(value INPUT)
 export INPUT
