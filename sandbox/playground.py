@@ -14,10 +14,13 @@ JPEG/WebP, as TikTok would.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +36,22 @@ STEP_S = 30.0
 SETTINGS = {"check_media": True, "processing_polls": 1, "display_name": "Rivera Studio", "username": "rivera.studio"}
 
 
+class StateError(Exception):
+    """The saved state cannot be used (written by another version of the sandbox, or damaged)."""
+
+
 def state_dir() -> Path:
     return Path(os.environ.get(STATE_ENV) or DEFAULT_STATE_DIR)
+
+
+@contextlib.contextmanager
+def exclusive(folder: Path | None = None) -> Iterator[None]:
+    """One run at a time per state folder: a second `make run` waits for the first to save its state."""
+    folder = folder or state_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def open_playground(folder: Path | None = None) -> TikTokSandbox:
@@ -42,7 +59,13 @@ def open_playground(folder: Path | None = None) -> TikTokSandbox:
     path = (folder or state_dir()) / STATE_FILE
     sandbox = TikTokSandbox(**SETTINGS)
     if path.is_file():
-        restore(sandbox, json.loads(path.read_text()))
+        try:
+            restore(sandbox, json.loads(path.read_text()))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise StateError(
+                f"the sandbox state in {path} cannot be read ({type(error).__name__}: {error}); "
+                "run `make sandbox-reset` to start over"
+            ) from None
     sandbox.advance(STEP_S)
     for sample in SAMPLES:
         sandbox.host_file(sample.url, sample_bytes(sample.name), content_type=sample.content_type)

@@ -9,7 +9,8 @@
 Output: stdout carries exactly one JSON document: the action's data, or ``{"error": "...", "type": "..."}``.
 Everything else (the SDK's prints, logs, which TikTok is used) goes to stderr. Exit status: 0 for a result,
 1 when the action (or the SDK's input check) refused or failed, 2 for bad usage (no or unknown ACTION, INPUT
-that is not a JSON object or a readable file, a `file` path that does not exist).
+that is not a JSON object or a readable file, a `file` path that does not exist, a sandbox state that cannot
+be read).
 
 INPUT travels in the environment, never through shell quoting inside make, so any caption works (apostrophes,
 ``$``, newlines). A ``file`` input given as a string is read as a local path and sent as the platform's base64
@@ -134,15 +135,19 @@ def run(action: str | None, input_text: str | None) -> tuple[dict, int]:
 
 
 def run_in_sandbox(action: str, inputs: dict) -> tuple[dict, int]:
-    from sandbox.playground import open_playground, save_playground, state_dir
+    from sandbox.playground import StateError, exclusive, open_playground, save_playground, state_dir
 
     print(f"running against the built-in TikTok sandbox, state in {state_dir()} (TIKTOK_ACCESS_TOKEN for real TikTok)")
-    sandbox = open_playground()
-    try:
-        with sandbox:
-            return outcome(asyncio.run(execute(action, inputs, sandbox.token)))
-    finally:
-        save_playground(sandbox)
+    with exclusive():
+        try:
+            sandbox = open_playground()
+        except StateError as error:
+            return {"error": str(error), "type": "usage_error"}, USAGE
+        try:
+            with sandbox:
+                return outcome(asyncio.run(execute(action, inputs, sandbox.token)))
+        finally:
+            save_playground(sandbox)
 
 
 def main(argv=None) -> int:

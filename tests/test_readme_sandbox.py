@@ -132,3 +132,45 @@ def test_make_run_passes_any_input_text_and_prints_only_json(tmp_path):
     refused = make_run("get_post_status", "{not json")
     assert refused.returncode == 2 and json.loads(refused.stdout)["type"] == "usage_error"
     assert "Error 2" in refused.stderr  # make reports the runner's status
+
+
+@pytest.mark.parametrize(
+    "action, input_text, status, kind, words",
+    [
+        (None, None, 2, "usage_error", "no action given"),
+        ("post_everything", None, 2, "usage_error", "unknown action 'post_everything'"),
+        ("get_post_status", "{not json", 2, "usage_error", "INPUT is not valid JSON"),
+        ("get_post_status", "[1, 2]", 2, "usage_error", "no file '[1, 2]'"),
+        ("get_post_status", '["x"]', 2, "usage_error", "no file"),
+        ("create_video_post", '{"file": "samples/nope.mp4"}', 2, "usage_error", "run `make samples`"),
+        ("create_video_post", '{"privacy_level": 5}', 1, "validation_error", "5 is not of type 'string'"),
+        ("get_post_status", '{"publish_id": "v_pub_file~v2-1.1"}', 1, "action_error", "invalid_publish_id"),
+    ],
+)
+def test_runner_answers_every_failure_with_one_json_document(
+    tmp_path, monkeypatch, capsys, action, input_text, status, kind, words
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(STATE_ENV, str(tmp_path / "state"))
+    monkeypatch.delenv("TIKTOK_ACCESS_TOKEN", raising=False)
+    monkeypatch.delenv("ACTION", raising=False)
+    monkeypatch.delenv("INPUT", raising=False)
+    if input_text is not None:
+        monkeypatch.setenv("INPUT", input_text)
+    assert runner.main([action] if action else []) == status
+    document = json.loads(capsys.readouterr().out)
+    assert document["type"] == kind and words in document["error"]
+
+
+def test_runner_reads_input_files_and_refuses_a_damaged_state(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(STATE_ENV, str(tmp_path / "state"))
+    monkeypatch.delenv("TIKTOK_ACCESS_TOKEN", raising=False)
+    (tmp_path / "inputs.json").write_text('{"max_count": 2}')
+    monkeypatch.setenv("INPUT", "inputs.json")
+    assert runner.main(["get_videos"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["videos"]) == 2
+    (tmp_path / "state" / "state.json").write_text('{"format": 1, "now": 0}')
+    assert runner.main(["get_videos"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert document["type"] == "usage_error" and "make sandbox-reset" in document["error"]
