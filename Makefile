@@ -20,14 +20,16 @@ FIND_PYTHON = for c in "$$PYTHON" python3.14 python3.13 \
 	    PYENV_VERSION=3.13.0 "$$c" -c 'import sys; print(sys.executable)'; exit 0; fi; \
 	done; exit 1
 
-.PHONY: help venv test lint unit export export-ci demo run bench clean
+.PHONY: help venv test lint unit export export-ci demo run samples sandbox-reset bench clean
 
 help:
 	@echo "make demo   - run every action end to end against the built-in TikTok sandbox (no credentials)"
 	@echo "make test   - lint, format check, security scan, the whole offline test suite, and the exported folder's"
 	@echo "              tests run as Autohive's CI runs them, on the newest and the oldest aiohttp allowed"
 	@echo "make export - write dist/tiktok (the folder for Autohive's monorepo) and dist/ROOT_ENV_EXAMPLE.txt"
-	@echo "make run ACTION=get_user_info [INPUT='{...}' or INPUT=file.json] - run one action (sandbox unless TIKTOK_ACCESS_TOKEN is set)"
+	@echo "make run ACTION=get_user_info [INPUT='{...}' or INPUT=file.json] - run one action, print its JSON (sandbox unless TIKTOK_ACCESS_TOKEN is set)"
+	@echo "make samples - write the sample videos and photos to samples/ (for file inputs)"
+	@echo "make sandbox-reset - forget what earlier make run calls did in the sandbox (.sandbox/)"
 	@echo "make bench  - streaming benchmark (64 MB and 256 MB links, inline base64); not part of make test"
 
 # make_venv DIR: a virtualenv at DIR with a Python 3.13+ (recreated when it holds an older one).
@@ -83,9 +85,21 @@ test: lint unit export-ci
 demo: $(STAMP)
 	$(PY) -m sandbox.demo
 
-run: $(STAMP)
-	@[ -n "$(ACTION)" ] || { echo "usage: make run ACTION=name [INPUT='{json}' | INPUT=path.json]" >&2; exit 2; }
-	$(PY) -m sandbox.run $(ACTION) $(if $(INPUT),--input '$(INPUT)')
+# `make run` prints exactly one JSON document on stdout; everything else goes to stderr. The runner exits 0 for a
+# result, 1 for an action error, 2 for bad usage (make then reports "Error N" and exits 2 itself). INPUT reaches
+# the runner through the environment, taken verbatim (no make expansion, no shell quoting), so any text works in
+# a caption: apostrophes, `$`, newlines.
+override INPUT := $(value INPUT)
+export INPUT
+run:
+	@$(MAKE) --no-print-directory -s $(STAMP) >&2
+	@$(PY) -m sandbox.run $(ACTION)
+
+samples: $(STAMP)
+	@$(PY) -m sandbox.samples
+
+sandbox-reset: $(STAMP)
+	@$(PY) -m sandbox.playground
 
 bench: $(STAMP)
 	$(PY) -m bench.stream_bench

@@ -1,4 +1,4 @@
-from .media import make_mov, make_mp4, make_webm
+from .media import make_jpeg, make_mov, make_mp4, make_png, make_webm
 from .state import ALL_SCOPES, Account, ManualClock, RequestRecord, Upload
 from .tiktok_sandbox import API_BASE, DEFAULT_TOKEN, ENDPOINTS, FAULT_KINDS, NEXT, TikTokSandbox
 
@@ -14,7 +14,9 @@ __all__ = [
     "RequestRecord",
     "TikTokSandbox",
     "Upload",
+    "make_jpeg",
     "make_mov",
     "make_mp4",
+    "make_png",
     "make_webm",
 ]

@@ -146,6 +146,7 @@ def main() -> int:
         f"\n{'✓ demo finished' if not failures else f'✗ {failures} step(s) failed'}: {requests} requests to the "
         f"TikTok sandbox in {time.monotonic() - started:.1f} s"
     )
+    print('Next, run actions one by one: `make run ACTION=get_creator_info` (README, "Try it").')
     return 1 if failures else 0
 
 

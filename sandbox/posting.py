@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from yarl import URL
 
 from .display import video_entry
-from .media import probe
+from .media import frame_rate, photo_format, probe
 from .state import (
     MAX_CHUNK,
     MAX_CHUNKS,
@@ -55,6 +55,10 @@ VIDEO_BOOL_FIELDS = (
 PHOTO_BOOL_FIELDS = ("disable_comment", "auto_add_music", "brand_content_toggle", "brand_organic_toggle")
 SYNTHETIC_VIDEO_SIZE = 10_000_000  # what a PULL_FROM_URL "downloads" from a link the sandbox does not host
 SYNTHETIC_PHOTO_SIZE = 300_000
+# https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide: videos 23-60 fps ("Video
+# restrictions"); photos JPEG or WebP ("Image restrictions").
+MIN_FPS, MAX_FPS = 23, 60
+PHOTO_FORMATS = ("jpeg", "webp")
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 _FINISHED = ("FAILED", "SEND_TO_USER_INBOX", "PUBLISH_COMPLETE")
 
@@ -495,7 +499,8 @@ class PostingEndpoints:
         """The fail_reason TikTok's processing would give, or None.
 
         Hosted links that redirect, fail or break make the pull fail (TikTok follows no redirects, §9.6). With
-        ``check_media`` the video's container and duration are checked as well (§12.1).
+        ``check_media`` the video's container, duration and frame rate and the photos' format are checked as well
+        (TikTok's media transfer guide).
         """
         head = None
         if publish.upload is not None:
@@ -507,6 +512,8 @@ class PostingEndpoints:
                     continue
                 if hosted.redirect_to or hosted.status != 200 or hosted.break_after is not None:
                     return f"{publish.media}_pull_failed"
+                if self.check_media and publish.media == "photo" and photo_format(hosted.data) not in PHOTO_FORMATS:
+                    return "file_format_check_failed"  # JPEG and WebP only
                 head = hosted.data[: Upload.HEAD_BYTES]
         if not self.check_media or publish.media != "video" or head is None:
             return None
@@ -515,6 +522,9 @@ class PostingEndpoints:
             return "file_format_check_failed"
         if duration is not None and duration > publish.account.max_video_post_duration_sec:
             return "duration_check_failed"
+        fps = frame_rate(head)
+        if fps is not None and not MIN_FPS <= fps <= MAX_FPS:
+            return "frame_rate_check_failed"
         return None
 
     def _make_post(self, publish: Publish, privacy: str | None) -> int:

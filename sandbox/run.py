@@ -1,17 +1,31 @@
-"""Run one action exactly as the platform does, and print the IntegrationResult as JSON.
+"""`make run`: run one action exactly as the platform does and print its result as one JSON document.
 
-    python -m sandbox.run get_user_info
-    python -m sandbox.run create_video_post --input '{"file": "clip.mp4", "privacy_level": "SELF_ONLY"}'
-    python -m sandbox.run get_videos --input inputs.json
+    make run ACTION=get_creator_info
+    make run ACTION=create_video_post INPUT='{"file": "samples/clip.mp4", "privacy_level": "SELF_ONLY"}'
+    make run ACTION=get_videos INPUT=inputs.json
 
-Against the built-in sandbox by default; against real TikTok when TIKTOK_ACCESS_TOKEN is set. A `file` input
-given as a plain string is read as a local path and sent as the platform's base64 file object. Upload progress
-goes to stderr.
+    python -m sandbox.run ACTION [--input JSON_OR_PATH]     (without --input, INPUT is read from the environment)
+
+Output: stdout carries exactly one JSON document: the action's data, or ``{"error": "...", "type": "..."}``.
+Everything else (the SDK's prints, logs, which TikTok is used) goes to stderr. Exit status: 0 for a result,
+1 when the action (or the SDK's input check) refused or failed, 2 for bad usage (no or unknown ACTION, INPUT
+that is not a JSON object or a readable file, a `file` path that does not exist, a sandbox state that cannot
+be read).
+
+INPUT travels in the environment, never through shell quoting inside make, so any caption works (apostrophes,
+``$``, newlines). A ``file`` input given as a string is read as a local path and sent as the platform's base64
+file object.
+
+Against the built-in sandbox by default, whose state persists between runs in ``.sandbox/`` (see
+``sandbox/playground.py``); against real TikTok when TIKTOK_ACCESS_TOKEN is set.
 """
+
+from __future__ import annotations
 
 import argparse
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import enum
 import json
@@ -24,16 +38,31 @@ from pathlib import Path
 from sandbox.platform import load_integration, make_context
 
 CONNECTED_ACCOUNT = "connected_account"
+OK, FAILED, USAGE = 0, 1, 2
+CONFIG = Path(__file__).resolve().parent.parent / "config.json"
+
+
+class UsageError(Exception):
+    """The command itself is wrong: nothing was run."""
 
 
 def read_inputs(text: str | None) -> dict:
-    if not text:
+    """INPUT as inline JSON or the path of a JSON file; a string ``file`` becomes a base64 file object."""
+    if not text or not text.strip():
         return {}
-    path = Path(text)
-    raw = path.read_text() if not text.lstrip().startswith("{") and path.is_file() else text
-    inputs = json.loads(raw)
+    if text.lstrip().startswith("{"):
+        raw, origin = text, "INPUT"
+    else:
+        path = Path(text.strip())
+        if not path.is_file():
+            raise UsageError(f"INPUT must be a JSON object or the path of a JSON file; there is no file {str(path)!r}")
+        raw, origin = path.read_text(), str(path)
+    try:
+        inputs = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{origin} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}")
     if not isinstance(inputs, dict):
-        raise SystemExit("inputs must be a JSON object")
+        raise UsageError(f'{origin} must be a JSON object, like {{"publish_id": "..."}}')
     if isinstance(inputs.get("file"), str):
         inputs["file"] = file_object(Path(inputs["file"]))
     return inputs
@@ -41,9 +70,14 @@ def read_inputs(text: str | None) -> dict:
 
 def file_object(path: Path) -> dict:
     if not path.is_file():
-        raise SystemExit(f"file not found: {path}")
+        hint = " (run `make samples` to create the sample files)" if path.parent.name == "samples" else ""
+        raise UsageError(f"file not found: {path}{hint}")
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return {"name": path.name, "contentType": content_type, "content": base64.b64encode(path.read_bytes()).decode()}
+
+
+def known_actions() -> list[str]:
+    return sorted(json.loads(CONFIG.read_text())["actions"])
 
 
 def to_jsonable(value):
@@ -58,6 +92,18 @@ def to_jsonable(value):
     return value
 
 
+def outcome(result) -> tuple[dict, int]:
+    """(the JSON document to print, the exit status) for an SDK IntegrationResult."""
+    kind = result.type.value
+    if kind == "action":
+        return to_jsonable(result.result.data), OK
+    if kind == CONNECTED_ACCOUNT:
+        return to_jsonable(result.result), OK
+    payload = result.result
+    message = payload.get("message") if isinstance(payload, dict) else getattr(payload, "message", str(payload))
+    return {"error": message, "type": kind}, FAILED
+
+
 async def execute(action: str, inputs: dict, token: str):
     module = load_integration()
     async with make_context(token) as context:
@@ -66,26 +112,54 @@ async def execute(action: str, inputs: dict, token: str):
         return await module.tiktok.execute_action(action, inputs, context)
 
 
+def run(action: str | None, input_text: str | None) -> tuple[dict, int]:
+    """Everything but the printing: (document, exit status). Prints of the SDK go to stderr."""
+    try:
+        if not action:
+            raise UsageError("no action given: make run ACTION=name [INPUT='{json}' | INPUT=path.json]")
+        if action != CONNECTED_ACCOUNT and action not in known_actions():
+            raise UsageError(f"unknown action {action!r}; one of: {', '.join(known_actions())}, {CONNECTED_ACCOUNT}")
+        inputs = read_inputs(input_text)
+    except UsageError as error:
+        return {"error": str(error), "type": "usage_error"}, USAGE
+    live_token = os.environ.get("TIKTOK_ACCESS_TOKEN")
+    with contextlib.redirect_stdout(sys.stderr):  # the SDK prints its HTTP errors; stdout is for the JSON only
+        try:
+            if live_token:
+                print("running against real TikTok (TIKTOK_ACCESS_TOKEN is set)")
+                return outcome(asyncio.run(execute(action, inputs, live_token)))
+            return run_in_sandbox(action, inputs)
+        except Exception as error:  # a crash still answers with one JSON document
+            logging.getLogger(__name__).exception("the action crashed")
+            return {"error": f"{type(error).__name__}: {error}", "type": "error"}, FAILED
+
+
+def run_in_sandbox(action: str, inputs: dict) -> tuple[dict, int]:
+    from sandbox.playground import StateError, exclusive, open_playground, save_playground, state_dir
+
+    print(f"running against the built-in TikTok sandbox, state in {state_dir()} (TIKTOK_ACCESS_TOKEN for real TikTok)")
+    with exclusive():
+        try:
+            sandbox = open_playground()
+        except StateError as error:
+            return {"error": str(error), "type": "usage_error"}, USAGE
+        try:
+            with sandbox:
+                return outcome(asyncio.run(execute(action, inputs, sandbox.token)))
+        finally:
+            save_playground(sandbox)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", help=f"an action name from config.json, or {CONNECTED_ACCOUNT}")
-    parser.add_argument("--input", help="inputs as inline JSON or a path to a JSON file")
+    parser.add_argument("action", nargs="?", help=f"an action name from config.json, or {CONNECTED_ACCOUNT}")
+    parser.add_argument("--input", help="inputs as inline JSON or a path to a JSON file (default: $INPUT)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="  %(message)s")
-    inputs = read_inputs(args.input)
-    live_token = os.environ.get("TIKTOK_ACCESS_TOKEN")
-    if live_token:
-        print("running against real TikTok (TIKTOK_ACCESS_TOKEN is set)", file=sys.stderr)
-        result = asyncio.run(execute(args.action, inputs, live_token))
-    else:
-        from sandbox import TikTokSandbox
-
-        print("running against the built-in TikTok sandbox (set TIKTOK_ACCESS_TOKEN for real TikTok)", file=sys.stderr)
-        with TikTokSandbox() as sandbox:
-            result = asyncio.run(execute(args.action, inputs, sandbox.token))
-    print(json.dumps(to_jsonable(result), indent=2, ensure_ascii=False))
-    kind = getattr(result, "type", None)
-    return 0 if getattr(kind, "value", "") in ("action", "connected_account") else 1
+    input_text = args.input if args.input is not None else os.environ.get("INPUT")
+    document, status = run(args.action or os.environ.get("ACTION"), input_text)
+    print(json.dumps(document, indent=2, ensure_ascii=False))
+    return status
 
 
 if __name__ == "__main__":

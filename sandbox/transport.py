@@ -15,7 +15,7 @@ from __future__ import annotations
 import http
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from aiohttp import (
@@ -33,9 +33,6 @@ from aioresponses import aioresponses
 from aioresponses.core import RequestMatch
 from multidict import CIMultiDict
 from yarl import URL
-
-if TYPE_CHECKING:
-    from .tiktok_sandbox import TikTokSandbox
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
@@ -73,6 +70,13 @@ class Reply:
     @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
         return cls(status, json.dumps(payload).encode(), "application/json", headers or {})
+
+
+class Handler(Protocol):
+    """Whatever answers the requests: ``TikTokSandbox`` implements it. The transport knows nothing else about the
+    sandbox, so the dependency runs one way only (tiktok_sandbox -> transport)."""
+
+    def handle(self, request: HttpRequest) -> Reply: ...
 
 
 async def _read_body(session: ClientSession, kwargs: dict[str, Any]) -> tuple[bytes, bool, str | None]:
@@ -128,11 +132,11 @@ class _BrokenStream(StreamReader):
 
 
 class SandboxMock(aioresponses):
-    """aioresponses with the request handler replaced by ``TikTokSandbox.handle``."""
+    """aioresponses with the request handler replaced by ``handler.handle`` (the sandbox's)."""
 
-    def __init__(self, sandbox: TikTokSandbox):
+    def __init__(self, handler: Handler):
         super().__init__()
-        self._sandbox = sandbox
+        self._handler = handler
         # Any RequestMatch can build a ClientResponse; we reuse one instead of creating one per response.
         self._builder = RequestMatch("https://sandbox.invalid/")
 
@@ -158,7 +162,7 @@ class SandboxMock(aioresponses):
         history: list[ClientResponse] = []
         while True:
             request = HttpRequest(method, url, headers, body, streamed, headers.get(hdrs.CONTENT_TYPE, implied_type))
-            reply = self._sandbox.handle(request)
+            reply = self._handler.handle(request)
             response = self._build(request, reply)
             location = response.headers.get(hdrs.LOCATION)
             if not (allow_redirects and response.status in REDIRECT_STATUSES and location):

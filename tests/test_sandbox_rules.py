@@ -4,12 +4,15 @@ Every test drives the sandbox with a plain aiohttp.ClientSession, sends exact HT
 status, JSON and headers, so a sandbox that drifts from the documented API fails here first.
 """
 
+import ast
 import asyncio
 import hashlib
 import json
 import re
 import struct
+import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,8 +20,10 @@ import pytest
 from multidict import CIMultiDictProxy
 
 from sandbox import TikTokSandbox
-from sandbox.media import make_mov, make_mp4, make_webm, probe
-from sandbox.state import USER_FIELD_SCOPES, VIDEO_FIELDS
+from sandbox.media import frame_rate, make_jpeg, make_mov, make_mp4, make_png, make_webm, photo_format, probe
+from sandbox.playground import STEP_S, open_playground, reset_playground, save_playground
+from sandbox.samples import SAMPLE_BASE, SAMPLES, sample_bytes, write_samples
+from sandbox.state import DEFAULT_EPOCH, USER_FIELD_SCOPES, VIDEO_FIELDS, Account
 
 pytestmark = pytest.mark.unit
 
@@ -1293,3 +1298,209 @@ async def test_progress_header_can_use_the_byte_count_reading(http):
         assert (first.status, first.headers["Content-Range"]) == (206, f"bytes 0-{chunk}/{size}")
         again = await put(http, url, data[:chunk], 0, chunk - 1, size)
         assert (again.status, again.headers["Content-Range"]) == (416, f"bytes 0-{chunk}/{size}")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Sample media builders: video track, moov last, WebM tracks, JPEG, PNG
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def top_level_boxes(data: bytes) -> list[tuple[bytes, int, int]]:
+    """(kind, offset, size) of each top-level ISO box."""
+    boxes, offset = [], 0
+    while offset < len(data):
+        size, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        boxes.append((kind, offset, size))
+        offset += size
+    return boxes
+
+
+def box_payload(data: bytes, kind: bytes) -> bytes:
+    at = data.index(kind)
+    (size,) = struct.unpack(">I", data[at - 4 : at])
+    return data[at + 4 : at - 4 + size]
+
+
+@pytest.mark.parametrize("fps, moov_last", [(30, False), (120, False), (25, True), (59.94, False)])
+def test_make_mp4_video_track(fps, moov_last):
+    size = 400_000
+    data = make_mp4(size, duration_s=10, fps=fps, moov_last=moov_last, width=720, height=1280)
+    assert len(data) == size
+    kinds = [kind for kind, _, _ in top_level_boxes(data)]
+    assert kinds == ([b"ftyp", b"mdat", b"moov"] if moov_last else [b"ftyp", b"moov", b"mdat"])
+    _, moov_at, moov_size = top_level_boxes(data)[kinds.index(b"moov")]
+    moov = data[moov_at : moov_at + moov_size]
+    tkhd = box_payload(moov, b"tkhd")
+    assert struct.unpack(">II", tkhd[-8:]) == (720 << 16, 1280 << 16)
+    assert b"vide" in box_payload(moov, b"hdlr") and b"avcC" in moov
+    assert frame_rate(moov) == pytest.approx(fps, abs=0.01)
+    # The sample tables tile the mdat: the chunk offset is the first media byte, each sample a filler NAL unit.
+    (frames,) = struct.unpack(">I", box_payload(moov, b"stts")[8:12])
+    sample_size, count = struct.unpack(">II", box_payload(moov, b"stsz")[4:12])
+    (offset,) = struct.unpack(">I", box_payload(moov, b"stco")[8:12])
+    _, mdat_at, mdat_size = top_level_boxes(data)[kinds.index(b"mdat")]
+    assert frames == count == round(10 * fps) and offset == mdat_at + 8
+    assert offset + count * sample_size <= mdat_at + mdat_size
+    assert struct.unpack(">IB", data[offset : offset + 5]) == (sample_size - 4, 0x0C)
+    head = data[: 64 * 1024]
+    assert probe(head) == ("mp4", None if moov_last else 10.0)  # moov last: not in the first bytes
+    assert frame_rate(head) == (None if moov_last else pytest.approx(fps, abs=0.01))
+
+
+def test_make_mp4_without_fps_is_unchanged_and_refuses_impossible_tracks():
+    assert b"trak" not in make_mp4(1000) and frame_rate(make_mp4(1000)) is None
+    with pytest.raises(ValueError):
+        make_mp4(1000, duration_s=600, fps=60)  # 36,000 frames cannot fit in 1000 bytes
+
+
+def test_make_webm_with_a_video_track():
+    data = make_webm(5000, duration_s=8, fps=25, width=640, height=360)
+    assert len(data) == 5000 and probe(data) == ("webm", 8.0)
+    assert b"\x86\x01" + (5).to_bytes(7, "big") + b"V_VP9" in data  # CodecID
+    assert b"\x23\xe3\x83\x01" + (4).to_bytes(7, "big") + struct.pack(">I", 40_000_000) in data  # 40 ms a frame
+    assert b"\xb0\x01" + (2).to_bytes(7, "big") + struct.pack(">H", 640) in data
+
+
+@pytest.mark.parametrize("width, height", [(1080, 1920), (17, 9), (8, 8)])
+def test_make_jpeg(width, height):
+    data = make_jpeg(width, height)
+    assert data[:2] == b"\xff\xd8" and data[-2:] == b"\xff\xd9" and photo_format(data) == "jpeg"
+    sof = data.index(b"\xff\xc0")
+    assert struct.unpack(">BHH", data[sof + 4 : sof + 9]) == (8, height, width)
+    blocks = -(-width // 8) * -(-height // 8)
+    sos = data.index(b"\xff\xda")
+    scan = data[sos + 2 + struct.unpack(">H", data[sos + 2 : sos + 4])[0] : -2]
+    assert len(scan) == -(-2 * blocks // 8) and b"\xff" not in scan[:-1]  # two bits a block, nothing to stuff
+
+
+def test_make_png():
+    data = make_png(300, 200)
+    assert photo_format(data) == "png"
+    offset, chunks = 8, {}
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        kind, body = data[offset + 4 : offset + 8], data[offset + 8 : offset + 8 + length]
+        (crc,) = struct.unpack(">I", data[offset + 8 + length : offset + 12 + length])
+        assert crc == zlib.crc32(kind + body)
+        chunks[kind] = body
+        offset += 12 + length
+    assert list(chunks) == [b"IHDR", b"IDAT", b"IEND"]
+    assert struct.unpack(">IIBB", chunks[b"IHDR"][:10]) == (300, 200, 8, 0)
+    assert zlib.decompress(chunks[b"IDAT"]) == (b"\x00" + b"\x80" * 300) * 200
+
+
+def test_photo_format_sniffing():
+    assert photo_format(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "webp"
+    assert photo_format(make_mp4(1000)) is None
+
+
+async def test_media_checks_frame_rate_and_photo_format(http):
+    with TikTokSandbox(check_media=True, processing_polls=0) as sandbox:
+        fast = await posted_video(http, make_mp4(100_000, duration_s=5, fps=120))
+        usual = await posted_video(http, make_mp4(100_000, duration_s=5, fps=60))
+        slow = await posted_video(http, make_mp4(100_000, duration_s=5, fps=15))
+        assert (await status(http, fast)).data["fail_reason"] == "frame_rate_check_failed"
+        assert (await status(http, usual)).data["status"] == "PUBLISH_COMPLETE"
+        assert (await status(http, slow)).data["fail_reason"] == "frame_rate_check_failed"
+        sandbox.host_file(VERIFIED + "p.png", make_png(100, 100), content_type="image/png")
+        sandbox.host_file(VERIFIED + "p.jpg", make_jpeg(100, 100), content_type="image/jpeg")
+        png = (await photo_init(http, images=[VERIFIED + "p.jpg", VERIFIED + "p.png"])).data["publish_id"]
+        jpeg = (await photo_init(http, images=[VERIFIED + "p.jpg"])).data["publish_id"]
+        assert (await status(http, png)).data["fail_reason"] == "file_format_check_failed"
+        assert (await status(http, jpeg)).data["status"] == "PUBLISH_COMPLETE"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The package's shape, the samples and the `make run` playground
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def test_sandbox_modules_depend_one_way():
+    """No import cycle inside sandbox/ (type-only imports count too): transport knows nothing of the sandbox."""
+    folder = Path(__file__).resolve().parent.parent / "sandbox"
+    graph = {}
+    for path in folder.glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+                imported.add(node.module.split(".")[0])
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sandbox."):
+                imported.add(node.module.split(".")[1])
+            elif isinstance(node, ast.Import):
+                imported.update(a.name.split(".")[1] for a in node.names if a.name.startswith("sandbox."))
+        graph[path.stem] = imported - {path.stem}
+    assert graph["transport"] == set()
+
+    def reaches(start, goal, seen=()):
+        return any(n == goal or (n not in seen and reaches(n, goal, (*seen, n))) for n in graph.get(start, ()))
+
+    assert [name for name in graph if name != "__init__" and reaches(name, name)] == []
+
+
+def test_samples_are_what_their_names_say(tmp_path):
+    by_name = {sample.name: sample for sample in SAMPLES}
+    assert probe(sample_bytes("clip.mp4")) == ("mp4", 10.0) and frame_rate(sample_bytes("clip.mp4")) == 30
+    assert probe(sample_bytes("clip-moov-last.mp4")[:65536]) == ("mp4", None)
+    assert probe(sample_bytes("clip-moov-last.mp4")) == ("mp4", 12.0)
+    assert probe(sample_bytes("too-long.mp4"))[1] > Account(index=1, username="x").max_video_post_duration_sec
+    assert frame_rate(sample_bytes("clip-120fps.mp4")) == 120
+    assert probe(sample_bytes("clip.webm")) == ("webm", 10.0)
+    assert [photo_format(sample_bytes(n)) for n in ("photo-1.jpg", "photo-2.jpg", "photo-3.jpg", "photo.png")] == [
+        "jpeg",
+        "jpeg",
+        "jpeg",
+        "png",
+    ]
+    assert all(sample.url.startswith(VERIFIED) for sample in SAMPLES)
+    written = write_samples(tmp_path / "samples")
+    assert {p.name: p.read_bytes() for p in written} == {name: sample_bytes(name) for name in by_name}
+
+
+async def playground_post(folder, http) -> str:
+    sandbox = open_playground(folder)
+    with sandbox:
+        init = await video_init(http, url_source(SAMPLE_BASE + "clip.mp4"))
+        assert (await status(http, init.data["publish_id"])).data["status"] == "PROCESSING_DOWNLOAD"
+    save_playground(sandbox, folder)
+    return init.data["publish_id"]
+
+
+async def test_playground_keeps_its_state_between_runs(tmp_path, http):
+    publish_id = await playground_post(tmp_path / "a", http)
+    assert publish_id == await playground_post(tmp_path / "b", http)  # deterministic from a fresh state
+    again = open_playground(tmp_path / "a")
+    assert again.clock() == DEFAULT_EPOCH + 2 * STEP_S  # one step per run
+    with again:
+        done = await status(http, publish_id)
+        assert (done.data["status"], done.data["downloaded_bytes"]) == (
+            "PUBLISH_COMPLETE",
+            len(sample_bytes("clip.mp4")),
+        )
+        newest = (await video_list(http, "id")).data["videos"][0]["id"]
+        assert int(newest) == again.publishes[publish_id].post_ids[0]
+        assert (await video_init(http, url_source(SAMPLE_BASE + "clip.mp4"))).code == "ok"
+    save_playground(again, tmp_path / "a")
+    state = json.loads((tmp_path / "a" / "state.json").read_text())
+    assert state["seq"] > 0 and len(state["publishes"]) == 2
+    assert reset_playground(tmp_path / "a") and not reset_playground(tmp_path / "a")
+    assert open_playground(tmp_path / "a").publishes == {}
+
+
+async def test_playground_keeps_uploads_rate_windows_and_caps(tmp_path, http):
+    sandbox = open_playground(tmp_path)
+    data = sample_bytes("clip.mp4")
+    with sandbox:
+        publish_id = await posted_video(http, data)
+        for _ in range(5):
+            assert (await video_init(http, file_source(len(data)))).code == "ok"
+    save_playground(sandbox, tmp_path)
+    restored = open_playground(tmp_path)
+    upload = restored.upload_for(publish_id)
+    assert (upload.sha256, upload.complete, upload.head) == (
+        hashlib.sha256(data).hexdigest(),
+        True,
+        data[: upload.HEAD_BYTES],
+    )
+    assert restored._posts_last_day(restored.account) == 6
+    with restored:  # 30 s later: still inside the one-minute window of 6 video inits
+        assert (await video_init(http, file_source(len(data)))).code == "rate_limit_exceeded"
