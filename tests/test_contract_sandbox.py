@@ -480,11 +480,12 @@ async def test_connected_account(integration, sandbox, context):
     assert_token_only_to_tiktok_api(sandbox, sandbox.token)
 
 
-async def test_connected_account_with_a_dead_token_still_answers(integration, sandbox):
+async def test_connected_account_with_a_dead_token_raises_in_words(integration, sandbox):
+    """Through the real SDK: the platform gets a clear exception (and caches nothing), never an empty account."""
     async with make_context(UNKNOWN_TOKEN) as ctx:
-        result = await integration.get_connected_account(ctx)
-    assert result.type == ResultType.CONNECTED_ACCOUNT
-    assert result.result.user_id is None and result.result.username is None
+        with pytest.raises(Exception, match=r"^Could not read the connected TikTok account\. TikTok error ") as raised:
+            await integration.get_connected_account(ctx)
+    assert "access_token_invalid" in str(raised.value) and UNKNOWN_TOKEN not in str(raised.value)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
