@@ -507,6 +507,8 @@ def insights_explanation(analyzed: int, asked: int, has_more: bool, missing: lis
             f"Analysed the {analyzed} most recent public videos of the {asked} asked for: TikTok did not return the "
             "rest within one step. Ask for fewer videos, or run the step again."
         )
+    if not analyzed:
+        return "The account has no public videos yet, so there is nothing to analyse."
     if analyzed < asked:
         return f"The account has {analyzed} public videos; all of them were analysed."
     return f"Analysed the {analyzed} most recent public videos."
