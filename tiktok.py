@@ -70,8 +70,10 @@ from tiktok_helpers import (
     SCOPE_REFUSALS,
     account_insights,
     cannot_post_reason,
+    check_count,
     check_length,
     check_pattern,
+    check_unique,
     empty_post_links,
     post_links,
     whole_number,
@@ -636,6 +638,8 @@ class GetVideo(ActionHandler):
                 video_id, r"\s*[0-9]{1,32}\s*", f"Video id #{position + 1}", "a TikTok video id (1 to 32 digits)"
             )
         video_ids = [v.strip() for v in inputs["video_ids"]]
+        check_count(video_ids, "video_ids", 20, "ids", "Look them up in several steps.")
+        check_unique(video_ids, "Video id")
         body = {"filters": {"video_ids": video_ids}}
         data = await call_tiktok(context, VIDEO_QUERY_URL, params={"fields": ",".join(VIDEO_FIELDS)}, body=body)
         videos = [normalize_video(v) for v in data.get("videos") or []]
@@ -648,6 +652,7 @@ class CreatePhotoPost(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
         photo_urls = inputs["photo_urls"]
+        check_count(photo_urls, "photo_urls", 35, "links", "TikTok takes at most 35 photos in one post.")
         cover_index = whole_number(inputs.get("photo_cover_index", 0))
         post_mode = inputs.get("post_mode", "DIRECT_POST")
         title, description = inputs.get("title"), inputs.get("description")

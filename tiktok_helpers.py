@@ -567,6 +567,26 @@ def check_pattern(value: str | None, pattern: str, name: str, rule: str) -> None
     )
 
 
+def check_count(items: list, name: str, maximum: int, what: str, advice: str) -> None:
+    """A list's size limit in plain words, without echoing the list (links may carry signatures)."""
+    if len(items) > maximum:
+        raise InputError(
+            f"{name} has {len(items)} {what}; at most {maximum} are allowed. {advice} Nothing was sent to TikTok."
+        )
+
+
+def check_unique(values: list[str], what: str) -> None:
+    """Refuse a repeated value by position, never by content."""
+    seen: dict[str, int] = {}
+    for position, value in enumerate(values, start=1):
+        if value in seen:
+            raise InputError(
+                f"{what} #{position} repeats {what.lower()} #{seen[value]}; give each one once. Nothing was sent to "
+                "TikTok."
+            )
+        seen[value] = position
+
+
 def empty_post_links() -> dict:
     return {"video_id": None, "share_url": None, "embed_link": None, "cover_image_url": None}
 

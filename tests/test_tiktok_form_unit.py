@@ -263,6 +263,27 @@ class TestGetVideo:
         )
         mock_context.fetch.assert_not_awaited()
 
+    @pytest.mark.parametrize(
+        ("video_ids", "expected"),
+        [
+            (
+                [str(7000000000000000000 + n) for n in range(21)],
+                "video_ids has 21 ids; at most 20 are allowed. Look them up in several steps. Nothing was sent to "
+                "TikTok.",
+            ),
+            (
+                ["7321456789012345678", "7321456789012345679", " 7321456789012345678 "],
+                "Video id #3 repeats video id #1; give each one once. Nothing was sent to TikTok.",
+            ),
+        ],
+        ids=["too-many", "repeated"],
+    )
+    async def test_list_limits_are_refused_in_words(self, integration, mock_context, video_ids, expected):
+        message = message_of(await integration.execute_action("get_video", {"video_ids": video_ids}, mock_context))
+
+        assert message == expected and "7000000000000000020" not in message
+        mock_context.fetch.assert_not_awaited()
+
 
 class TestCreatePhotoPost:
     @pytest.mark.parametrize(
@@ -282,8 +303,13 @@ class TestCreatePhotoPost:
                 {"photo_urls": [PHOTOS[0], "http://cdn.example.com/secret-caption-text-.jpg"]},
                 "The photo link #2 must start with https://. Give a secure link; nothing was posted.",
             ),
+            (
+                {"photo_urls": [f"https://media.sandbox.example/secret-caption-text-{n}.jpg" for n in range(36)]},
+                "photo_urls has 36 links; at most 35 are allowed. TikTok takes at most 35 photos in one post. "
+                "Nothing was sent to TikTok.",
+            ),
         ],
-        ids=["title", "description", "link"],
+        ids=["title", "description", "link", "too-many"],
     )
     async def test_limits_are_refused_in_words(self, integration, mock_context, changes, expected):
         inputs = {**VALID_INPUTS["create_photo_post"], **changes}
