@@ -63,6 +63,21 @@ from tiktok_helpers import (
     pull_source_info,
     video_post_info,
 )
+from tiktok_helpers import (
+    CREATOR_CAP_CODES,
+    POST_LINK_FIELDS,
+    POSTING_TAKES_MINUTES,
+    SCOPE_REFUSALS,
+    account_insights,
+    cannot_post_reason,
+    check_count,
+    check_length,
+    check_pattern,
+    check_unique,
+    empty_post_links,
+    post_links,
+    whole_number,
+)
 from tiktok_media import (
     TRANSFER_DEADLINE_S,
     TransferError,
@@ -387,6 +402,141 @@ async def direct_photo_settings(context, chosen: dict) -> tuple[dict, dict, list
     return settings, creator, forced
 
 
+# ---- Following a post and reading the account ----------------------------------------------------------------------
+
+
+async def list_videos(context, max_count: int, cursor) -> tuple[list[dict], object, bool]:
+    """Up to max_count of the account's public videos, newest first, paging through TikTok's 20 per request; stops
+    early (has_more still true) when the step has too little time left for another page."""
+    videos, has_more = [], True
+    # TikTok pages hold at most 20 and may hold fewer even when more exist, so the page count is bounded.
+    for page in range(-(-max_count // LIST_PAGE_MAX) + 3):
+        if len(videos) >= max_count or not has_more or (page and time_left() < MIN_PAGE_S):
+            break  # with has_more still true, the cursor lets the next run continue
+        body = {"max_count": min(LIST_PAGE_MAX, max_count - len(videos))}
+        if cursor is not None:
+            body["cursor"] = cursor
+        data = await call_tiktok(context, VIDEO_LIST_URL, params={"fields": ",".join(VIDEO_FIELDS)}, body=body)
+        videos += [normalize_video(v) for v in data.get("videos") or []]
+        has_more = bool(data.get("has_more"))
+        cursor = data.get("cursor", cursor)
+    return videos, cursor, has_more
+
+
+async def follow_post(context, publish_id: str, wait_seconds: int, privacy_level: str | None = None) -> dict:
+    """The post's status, polled every STATUS_POLL_INTERVAL_S (TikTok allows 30 status requests a minute) for up to
+    wait_seconds until it is final or waits on the creator, then its live links once TikTok reports a public id."""
+    # Polling leaves room in the step for its last request and for the link lookup after it.
+    stop_at = time.monotonic() + min(wait_seconds, time_left() - 2 * MIN_REQUEST_S)
+    while True:
+        answer = await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}, retry_429=False)
+        status = normalize_status(answer)
+        settled = status["is_final"] or status["waiting_on_user"]
+        if settled or time.monotonic() + STATUS_POLL_INTERVAL_S > stop_at:
+            break
+        await asyncio.sleep(STATUS_POLL_INTERVAL_S)
+    return {**status, **await live_links(context, status, privacy_level)}
+
+
+async def live_links(context, status: dict, privacy_level: str | None) -> dict:
+    """share_url and co. of the first public post id, from /v2/video/query/ (scope video.list, its own rate limit:
+    https://developers.tiktok.com/doc/tiktok-api-v2-video-query). Never fails: the post is made whatever happens."""
+    links = {**empty_post_links(), "missing_scopes": []}
+    if status["status"] != "PUBLISH_COMPLETE":
+        return links
+    post_ids = status["publicaly_available_post_id"]
+    if not post_ids:
+        if privacy_level == "SELF_ONLY":
+            why = (
+                "Published as a private (SELF_ONLY) post: only the creator can see it, so TikTok gives it no public "
+                "id or link."
+            )
+        else:
+            why = (
+                "Published. TikTok gives no public id or link to a private (SELF_ONLY) post; a public post gets them "
+                "once it passes TikTok's moderation, which can take from a minute to hours: run Get Post Status "
+                "again later."
+            )
+        return {**links, "explanation": why}
+    post_id = post_ids[0]  # one inbox draft posted several times has several ids: the first is the link's
+    body = {"filters": {"video_ids": [post_id]}}
+    try:
+        data = await call_tiktok(context, VIDEO_QUERY_URL, params={"fields": ",".join(POST_LINK_FIELDS)}, body=body)
+    except TikTokError as error:
+        if error.code in SCOPE_REFUSALS:
+            why = (
+                f"Published (post id {post_id}). Its share link needs the video.list permission, which the TikTok "
+                "account did not grant (see missing_scopes); reconnect it with that permission to get links."
+            )
+            return {**links, "video_id": post_id, "missing_scopes": ["video.list"], "explanation": why}
+        return {**links, "video_id": post_id, "explanation": f"Published (post id {post_id}); {_lookup_failed(error)}"}
+    except UserFacingError as error:
+        return {**links, "video_id": post_id, "explanation": f"Published (post id {post_id}); {_lookup_failed(error)}"}
+    found = post_links(post_id, data.get("videos"))
+    if found["share_url"] is None:
+        why = f"Published (post id {post_id}); TikTok did not return its link yet: run Get Post Status again later."
+    else:
+        why = "Published and public: share_url links to the post."
+    return {**links, **found, "explanation": why}
+
+
+def _lookup_failed(error: UserFacingError) -> str:
+    code = f" (TikTok error {error.code})" if isinstance(error, TikTokError) and error.code else ""
+    return f"its link could not be looked up{code}: run Get Post Status again in a minute to get it."
+
+
+async def confirm_post(context, publish_id: str, wait_seconds: int, privacy_level: str) -> dict:
+    """After a direct post: with wait_seconds, its status and links within what is left of the step. A failure
+    here never fails the step: the video is already with TikTok, and running the step again would post it twice."""
+    pending = {
+        "is_final": False,
+        "fail_reason": None,
+        "publicaly_available_post_id": [],
+        **empty_post_links(),
+        "missing_scopes": [],
+        "explanation": POSTING_TAKES_MINUTES,
+    }
+    if not wait_seconds:
+        return pending
+    try:
+        status = await follow_post(context, publish_id, wait_seconds, privacy_level)
+    except UserFacingError as error:
+        code = f" (TikTok error {error.code})" if isinstance(error, TikTokError) and error.code else ""
+        why = (
+            f"The video was sent to TikTok, but its status could not be checked within this step{code}. Do not run "
+            f"this step again, or the video may be posted twice. {POSTING_TAKES_MINUTES}"
+        )
+        return {**pending, "explanation": why}
+    if not status["is_final"]:
+        status["explanation"] = f"{status['explanation']} {POSTING_TAKES_MINUTES}"
+    return {"status": status["status"], **{key: status[key] for key in pending}}
+
+
+def posting_allowed(creator: dict) -> dict:
+    if not creator["privacy_level_options"]:
+        reason = "TikTok offers no privacy level for this account right now, so it cannot post: try again later."
+        return {"can_post": False, "cannot_post_reason": reason}
+    return {"can_post": True, "cannot_post_reason": None}
+
+
+def insights_explanation(analyzed: int, asked: int, has_more: bool, missing: list[str]) -> str:
+    if "video.list" in missing:
+        return (
+            "The TikTok account did not grant the video.list permission, so no videos were analysed (see "
+            "missing_scopes)."
+        )
+    if analyzed < asked and has_more:
+        return (
+            f"Analysed the {analyzed} most recent public videos of the {asked} asked for: TikTok did not return the "
+            "rest within one step. Ask for fewer videos, or run the step again."
+        )
+    if not analyzed:
+        return "The account has no public videos yet, so there is nothing to analyse."
+    if analyzed < asked:
+        return f"The account has {analyzed} public videos; all of them were analysed."
+    return f"Analysed the {analyzed} most recent public videos."
+
+
 # ---- Actions ---------------------------------------------------------------------------------------------------------
 
 
@@ -402,19 +552,39 @@ class GetUserInfo(ActionHandler):
 class GetCreatorInfo(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
-        return ActionResult(data=await query_creator(context))
+        try:
+            creator = await query_creator(context)
+        except TikTokError as error:
+            if error.code not in CREATOR_CAP_CODES:
+                raise
+            # A posting cap or ban is an answer a workflow can branch on; TikTok sends no creator details with it.
+            unknown = {
+                "creator_nickname": None,
+                "creator_username": None,
+                "creator_avatar_url": None,
+                "privacy_level_options": [],
+                "comment_disabled": None,
+                "duet_disabled": None,
+                "stitch_disabled": None,
+                "max_video_post_duration_sec": None,
+            }
+            reason = cannot_post_reason(error.code, error.log_id)
+            return ActionResult(data={**unknown, "can_post": False, "cannot_post_reason": reason})
+        return ActionResult(data={**creator, **posting_allowed(creator)})
 
 
 @tiktok.action("create_video_post")
 class CreateVideoPost(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
+        check_length(inputs.get("video_url"), "video_url", minimum=1, advice="Give an https:// link to the video.")
         spec = resolve_video_source(
             inputs.get("file"), inputs.get("files"), inputs.get("video_url"), inputs.get("pull_from_url", False)
         )
         privacy_level = inputs["privacy_level"]
         title = inputs.get("title")
         brand_content = inputs.get("brand_content_toggle", False)
+        wait_seconds = whole_number(inputs.get("wait_seconds", 0))
         check_text_limit(title, VIDEO_TITLE_MAX, "title")
         check_branded_privacy(privacy_level, brand_content)
         requested = {
@@ -429,7 +599,7 @@ class CreateVideoPost(ActionHandler):
             privacy_level,
             interactions,
             title,
-            inputs.get("video_cover_timestamp_ms"),
+            whole_number(inputs.get("video_cover_timestamp_ms")),
             brand_content,
             inputs.get("brand_organic_toggle", False),
             inputs.get("is_aigc", False),
@@ -441,6 +611,7 @@ class CreateVideoPost(ActionHandler):
                 "creator_nickname": creator["creator_nickname"],
                 "privacy_level": privacy_level,
                 "forced_settings": forced,
+                **await confirm_post(context, result["publish_id"], wait_seconds, privacy_level),
             }
         )
 
@@ -449,6 +620,7 @@ class CreateVideoPost(ActionHandler):
 class UploadVideoDraft(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
+        check_length(inputs.get("video_url"), "video_url", minimum=1, advice="Give an https:// link to the video.")
         spec = resolve_video_source(
             inputs.get("file"), inputs.get("files"), inputs.get("video_url"), inputs.get("pull_from_url", False)
         )
@@ -460,38 +632,21 @@ class GetPostStatus(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
         publish_id = inputs["publish_id"].strip()
-        wait_seconds = inputs.get("wait_seconds", 0)
+        wait_seconds = whole_number(inputs.get("wait_seconds", 0))
         if not publish_id:
             raise InputError("publish_id is empty. Use the publish_id returned by a post or draft step.")
-        # The last poll must still have room for its request within the step.
-        stop_at = time.monotonic() + min(wait_seconds, time_left() - MIN_REQUEST_S)
-        while True:
-            answer = await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}, retry_429=False)
-            status = normalize_status(answer)
-            settled = status["is_final"] or status["waiting_on_user"]
-            if settled or time.monotonic() + STATUS_POLL_INTERVAL_S > stop_at:
-                return ActionResult(data={"publish_id": publish_id, **status})
-            await asyncio.sleep(STATUS_POLL_INTERVAL_S)
+        check_length(publish_id, "publish_id", maximum=64, advice="Use the publish_id a post or draft step returned.")
+        status = await follow_post(context, publish_id, wait_seconds)
+        return ActionResult(data={"publish_id": publish_id, **status})
 
 
 @tiktok.action("get_videos")
 class GetVideos(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
-        max_count = inputs.get("max_count", 20)
-        cursor = inputs.get("cursor")
-        videos, has_more = [], True
-        # TikTok pages hold at most 20 and may hold fewer even when more exist, so the page count is bounded.
-        for page in range(-(-max_count // LIST_PAGE_MAX) + 3):
-            if len(videos) >= max_count or not has_more or (page and time_left() < MIN_PAGE_S):
-                break  # with has_more still true, the cursor lets the next run continue
-            body = {"max_count": min(LIST_PAGE_MAX, max_count - len(videos))}
-            if cursor is not None:
-                body["cursor"] = cursor
-            data = await call_tiktok(context, VIDEO_LIST_URL, params={"fields": ",".join(VIDEO_FIELDS)}, body=body)
-            videos += [normalize_video(v) for v in data.get("videos") or []]
-            has_more = bool(data.get("has_more"))
-            cursor = data.get("cursor", cursor)
+        max_count = whole_number(inputs.get("max_count", 20))
+        cursor = whole_number(inputs.get("cursor"))
+        videos, cursor, has_more = await list_videos(context, max_count, cursor)
         return ActionResult(data={"videos": videos, "cursor": cursor, "has_more": has_more})
 
 
@@ -499,7 +654,13 @@ class GetVideos(ActionHandler):
 class GetVideo(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
+        for position, video_id in enumerate(inputs["video_ids"]):
+            check_pattern(
+                video_id, r"\s*[0-9]{1,32}\s*", f"Video id #{position + 1}", "a TikTok video id (1 to 32 digits)"
+            )
         video_ids = [v.strip() for v in inputs["video_ids"]]
+        check_count(video_ids, "video_ids", 20, "ids", "Look them up in several steps.")
+        check_unique(video_ids, "Video id")
         body = {"filters": {"video_ids": video_ids}}
         data = await call_tiktok(context, VIDEO_QUERY_URL, params={"fields": ",".join(VIDEO_FIELDS)}, body=body)
         videos = [normalize_video(v) for v in data.get("videos") or []]
@@ -512,7 +673,8 @@ class CreatePhotoPost(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
         photo_urls = inputs["photo_urls"]
-        cover_index = inputs.get("photo_cover_index", 0)
+        check_count(photo_urls, "photo_urls", 35, "links", "TikTok takes at most 35 photos in one post.")
+        cover_index = whole_number(inputs.get("photo_cover_index", 0))
         post_mode = inputs.get("post_mode", "DIRECT_POST")
         title, description = inputs.get("title"), inputs.get("description")
         direct_only = {
@@ -541,6 +703,36 @@ class CreatePhotoPost(ActionHandler):
                 "creator_nickname": creator.get("creator_nickname"),
                 "privacy_level": post_info.get("privacy_level"),
                 "forced_settings": forced,
+            }
+        )
+
+
+@tiktok.action("get_account_insights")
+class GetAccountInsights(ActionHandler):
+    @user_errors
+    async def execute(self, inputs, context):
+        video_count = whole_number(inputs.get("video_count", 20))
+        try:
+            user, missing = await fetch_user(context, ["user.info.stats"])
+            missing = [scope for scope in missing if scope == "user.info.stats"]
+        except TikTokError as error:
+            if error.code not in SCOPE_REFUSALS:
+                raise
+            user, missing = {}, ["user.info.stats"]
+        try:
+            videos, _cursor, has_more = await list_videos(context, video_count, None)
+        except TikTokError as error:
+            if error.code not in SCOPE_REFUSALS:
+                raise
+            videos, has_more, missing = [], False, [*missing, "video.list"]
+        videos = videos[:video_count]
+        return ActionResult(
+            data={
+                "follower_count": user.get("follower_count"),
+                "likes_count": user.get("likes_count"),
+                **account_insights(videos),
+                "missing_scopes": missing,
+                "explanation": insights_explanation(len(videos), video_count, has_more, missing),
             }
         )
 

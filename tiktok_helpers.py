@@ -519,3 +519,128 @@ def envelope_error(body) -> tuple[str | None, str, str | None]:
         return None, "", None
     log_id = error.get("log_id") or error.get("logid")
     return error.get("code"), error.get("message") or "", log_id if isinstance(log_id, str) else None
+
+
+# ---- Plain input checks, post links, posting caps, account insights ----------------------------------------------
+
+# The fields the post-link lookup asks /v2/video/query/ for (§5.2, §5.3).
+POST_LINK_FIELDS = ("id", "share_url", "embed_link", "cover_image_url")
+# creator_info answers these with HTTP 200 (§6): the account cannot post now, which Get Creator Info reports as data.
+CREATOR_CAP_CODES = ("spam_risk_too_many_posts", "spam_risk_user_banned_from_posting", "reached_active_user_cap")
+# A refusal that means a permission (scope) was not granted, not a failure.
+SCOPE_REFUSALS = ("scope_not_authorized", "scope_permission_missed")
+POSTING_TAKES_MINUTES = (
+    "TikTok may take a few minutes to process the post before it appears on the profile; run Get Post Status "
+    "with the publish_id to follow it."
+)
+
+
+def whole_number(value):
+    """JSON Schema counts 20.0 as an integer, so a form may send it: use it as the int it is."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def check_length(
+    value: str | None, name: str, *, minimum: int = 0, maximum: int | None = None, advice: str = "Correct it."
+) -> None:
+    """A string length rule, refused in a plain sentence stating the rule and the length found (never the text)."""
+    if value is None:
+        return
+    length = len(value)
+    if length < minimum:
+        needed = "must not be empty" if minimum == 1 else f"needs at least {minimum} characters"
+        raise InputError(f"{name} {needed} (it has {length}). {advice} Nothing was sent to TikTok.")
+    if maximum is not None and length > maximum:
+        raise InputError(
+            f"{name} is {length} characters long; at most {maximum} are allowed. {advice} Nothing was sent to TikTok."
+        )
+
+
+def check_pattern(value: str | None, pattern: str, name: str, rule: str) -> None:
+    """A string pattern rule, refused in plain words: `rule` says what is expected; the value is never echoed."""
+    if value is None or re.fullmatch(pattern, value):
+        return
+    raise InputError(
+        f"{name} must be {rule}; the value given ({len(value)} characters) is not. Nothing was sent to TikTok."
+    )
+
+
+def check_count(items: list, name: str, maximum: int, what: str, advice: str) -> None:
+    """A list's size limit in plain words, without echoing the list (links may carry signatures)."""
+    if len(items) > maximum:
+        raise InputError(
+            f"{name} has {len(items)} {what}; at most {maximum} are allowed. {advice} Nothing was sent to TikTok."
+        )
+
+
+def check_unique(values: list[str], what: str) -> None:
+    """Refuse a repeated value by position, never by content."""
+    seen: dict[str, int] = {}
+    for position, value in enumerate(values, start=1):
+        if value in seen:
+            raise InputError(
+                f"{what} #{position} repeats {what.lower()} #{seen[value]}; give each one once. Nothing was sent to "
+                "TikTok."
+            )
+        seen[value] = position
+
+
+def empty_post_links() -> dict:
+    return {"video_id": None, "share_url": None, "embed_link": None, "cover_image_url": None}
+
+
+def post_links(post_id: str | None, videos) -> dict:
+    """The live post's links from a /v2/video/query/ answer; video_id is the public post id itself."""
+    links = {**empty_post_links(), "video_id": post_id}
+    for video in videos if isinstance(videos, list) else []:
+        if isinstance(video, dict) and post_id_string(video.get("id")) == post_id:
+            for name in ("share_url", "embed_link", "cover_image_url"):
+                value = video.get(name)
+                links[name] = value if isinstance(value, str) and value else None
+            break
+    return links
+
+
+def cannot_post_reason(code: str, log_id: str | None) -> str:
+    """One plain sentence for a creator_info posting cap or ban, with TikTok's code and log_id."""
+    what, todo = ERROR_ADVICE[code]
+    reference = f"TikTok error {code}" + (f", log_id {log_id}" if log_id else "")
+    return f"{what[0].upper()}{what[1:]}: {todo[0].lower()}{todo[1:].rstrip('.')} ({reference})."
+
+
+def account_insights(videos: list[dict]) -> dict:
+    """Totals over normalised videos; the engagement rate is get_videos' formula applied to the totals."""
+    views = [v["view_count"] for v in videos]
+    total_views = sum(views)
+    engaged = sum(v["like_count"] + v["comment_count"] + v["share_count"] for v in videos)
+    ordered = sorted(views)
+    middle = len(ordered) // 2
+    if not ordered:
+        median = None
+    elif len(ordered) % 2:
+        median = ordered[middle]
+    else:
+        median = (ordered[middle - 1] + ordered[middle]) / 2
+    times = [t for t in (v.get("create_time") for v in videos) if isinstance(t, int) and not isinstance(t, bool)]
+    top = sorted(videos, key=lambda v: v["view_count"], reverse=True)[:3]  # stable: newer first among equals
+    return {
+        "videos_analyzed": len(videos),
+        "total_views": total_views,
+        "median_views": median,
+        "average_views": round(total_views / len(videos), 2) if videos else None,
+        "average_engagement_rate": (round(engaged / total_views * 100, 2) if total_views else 0.0) if videos else None,
+        "top_videos": [
+            {
+                "id": v["id"],
+                "title": v.get("title"),
+                "share_url": v.get("share_url"),
+                "view_count": v["view_count"],
+                "engagement_rate": v["engagement_rate"],
+            }
+            for v in top
+        ],
+        "first_video_time": min(times) if times else None,
+        "last_video_time": max(times) if times else None,
+    }
