@@ -55,12 +55,24 @@ class TransferError(UserFacingError):
 # ---- Link safety ------------------------------------------------------------------------------------------------
 
 
+# Cloud metadata services on public-looking or unusual addresses (the link-local 169.254.169.254 of AWS, GCP,
+# Azure and Oracle is refused as link-local already): Azure's WireServer, AWS's IPv6 instance metadata endpoint
+# (and its DNS), Alibaba Cloud's metadata service.
+CLOUD_METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("168.63.129.16", "fd00:ec2::254", "fd00:ec2::253", "100.100.100.200")
+)
+
+
 def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why an address must not be reached from a workflow input, or None for a public address."""
     if isinstance(ip, ipaddress.IPv6Address):
+        if ip.scope_id:
+            ip = ipaddress.IPv6Address(str(ip).split("%")[0])
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is not None:
             return address_problem(embedded)
+    if ip in CLOUD_METADATA_ADDRESSES:
+        return "a cloud metadata address"
     for label, flag in (
         ("a loopback", ip.is_loopback),
         ("an unspecified", ip.is_unspecified),
@@ -85,8 +97,46 @@ def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
         pass
     try:
         return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte or a character outside ASCII
         return None
+
+
+# A DNS label: letters, digits, hyphens (not at either end) and, as some storage hosts use them, underscores.
+_DNS_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
+# A last label that URL parsers and getaddrinfo read as (part of) an address: decimal, octal or hex.
+_NUMERIC_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+")
+
+
+def host_problem(host: str) -> str | None:
+    """Why a link's host (in its ASCII form: IDNA already applied) must not be connected to, or None.
+
+    Only a valid DNS name or a plainly written public address passes. A name ending in a number is an address to
+    aiohttp and getaddrinfo, which then never ask our resolver: such a host passes only as a plain dotted quad
+    (checked like any address); 1.2.3.4.5, 4294967297, 0x7f.1 and the like are refused outright, as is an IPv6
+    literal that does not parse strictly ([::ffff:127.1])."""
+    if ":" in host:
+        try:
+            return address_problem(ipaddress.IPv6Address(host))
+        except ValueError:
+            return "an address written in an unusual form"
+    name = host.lower()
+    name = name[:-1] if name.endswith(".") else name
+    labels = name.split(".")
+    if _NUMERIC_LABEL.fullmatch(labels[-1]):
+        try:
+            return address_problem(ipaddress.IPv4Address(name))
+        except ValueError:
+            pass
+        ip = literal_address(name)
+        problem = address_problem(ip) if ip is not None else None
+        return problem or "an address written in an unusual form"
+    if len(name) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        return "a host name that is not a valid internet name"
+    try:
+        _ = URL.build(scheme="https", host=name).host  # an xn-- label must decode (yarl decodes it to show it)
+    except (ValueError, TypeError):  # UnicodeError
+        return "a host name that is not a valid internet name"
+    return None
 
 
 class BlockedAddressError(OSError):
@@ -132,10 +182,13 @@ class LinkGuard:
                 f"The {what} contains a user name or password. Use a link without credentials, such as a pre-signed "
                 "link; nothing was posted."
             )
-        if not parsed.host:
+        try:
+            host = parsed.raw_host  # the ASCII form: an international name arrives IDNA-encoded
+        except (ValueError, TypeError):
+            host = None
+        if not host:
             raise InputError(f"The {what} has no host name. Give a full https:// link; nothing was posted.")
-        ip = literal_address(parsed.host)
-        if ip is not None and (problem := address_problem(ip)):
+        if problem := host_problem(host):
             raise InputError(
                 f"The {what} points to {problem}, which is not allowed. Use a public link; nothing was posted."
             )
@@ -147,7 +200,7 @@ class LinkGuard:
             parsed = URL(upload_url)
         except (ValueError, TypeError):
             parsed = None
-        host = (parsed.host or "") if parsed is not None else ""
+        host = (parsed.raw_host or "") if parsed is not None else ""
         if parsed is None or parsed.scheme != "https" or not (host + ".").endswith(UPLOAD_HOST_SUFFIX + "."):
             raise UserFacingError(
                 "TikTok's answer did not contain a usable TikTok upload address, so the video was not sent anywhere. "
@@ -156,7 +209,32 @@ class LinkGuard:
         return upload_url
 
     def download_connector(self) -> aiohttp.TCPConnector:
-        return aiohttp.TCPConnector(resolver=PublicOnlyResolver(), use_dns_cache=False)
+        return PublicOnlyConnector(resolver=PublicOnlyResolver(), use_dns_cache=False)
+
+
+class PublicOnlyConnector(aiohttp.TCPConnector):
+    """Checks every address it is about to connect to, and the socket's peer once connected, whether or not the
+    resolver was asked (aiohttp skips it for anything that looks like an address). Every request of a download
+    session goes through here, however the URL was built."""
+
+    async def _wrap_create_connection(self, *args, **kwargs):
+        for info in kwargs.get("addr_infos") or ():
+            _refuse_address(info[4][0])
+        transport, protocol = await super()._wrap_create_connection(*args, **kwargs)
+        peer = transport.get_extra_info("peername")
+        try:
+            _refuse_address(peer[0] if isinstance(peer, (tuple, list)) and peer else None)
+        except BlockedAddressError:
+            transport.close()
+            raise
+        return transport, protocol
+
+
+def _refuse_address(address) -> None:
+    ip = literal_address(address) if isinstance(address, str) else None
+    problem = "an unreadable address" if ip is None else address_problem(ip)
+    if problem:
+        raise BlockedAddressError(f"the server's address is {problem}")
 
 
 link_guard = LinkGuard()
@@ -500,8 +578,22 @@ async def open_link(url: str) -> StreamSource | FileSource:
         raise
 
 
+def _request_url(url: str, what: str = "video link") -> URL:
+    """The URL to request, exactly as given (pre-signed links must keep their exact encoding); an international
+    host name is sent in its IDNA form, and a link that cannot be encoded is refused in words."""
+    try:
+        return URL(url, encoded=True)
+    except (ValueError, TypeError):  # UnicodeEncodeError: a host or path outside ASCII
+        pass
+    try:
+        parsed = URL(url)
+        return URL(str(parsed), encoded=True)
+    except (ValueError, TypeError):
+        raise InputError(f"The {what} is not a valid URL. Give a full https:// link; nothing was posted.") from None
+
+
 async def _follow(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientResponse:
-    current = URL(url, encoded=True)  # pre-signed links must keep their exact encoding
+    current = _request_url(url)
     for _hop in range(MAX_REDIRECTS + 1):
         try:
             response = await session.get(current, allow_redirects=False, headers={"Accept-Encoding": "identity"})
@@ -515,21 +607,31 @@ async def _follow(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientRes
                     f"The video link is not allowed: {error.os_error}. Use a public link; nothing was posted."
                 ) from None
             raise InputError(
-                f"Could not connect to {current.host} to download the video. Check the link; nothing was posted."
+                f"Could not connect to {current.raw_host} to download the video. Check the link; nothing was posted."
             ) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            if isinstance(error.__cause__, BlockedAddressError):  # refused by PublicOnlyConnector
+                raise InputError(
+                    f"The video link is not allowed: {error.__cause__}. Use a public link; nothing was posted."
+                ) from None
             raise InputError(
-                f"Could not download the video from {current.host}. Check the link works; nothing was posted."
+                f"Could not download the video from {current.raw_host}. Check the link works; nothing was posted."
             ) from None
         if response.status in REDIRECT_STATUSES and "Location" in response.headers:
             response.release()
-            current = current.join(URL(response.headers["Location"], encoded=True))
+            try:
+                current = current.join(_request_url(response.headers["Location"], "redirected video link"))
+            except ValueError:
+                raise InputError(
+                    "The video link redirects to an address that is not a valid URL. Use a direct link; nothing "
+                    "was posted."
+                ) from None
             check_link(str(current), "redirected video link")
             continue
         if response.status != 200:
             response.release()
             raise InputError(
-                f"Downloading the video from {current.host} failed with HTTP {response.status}. Check the link "
+                f"Downloading the video from {current.raw_host} failed with HTTP {response.status}. Check the link "
                 "(pre-signed links expire); nothing was posted."
             )
         return response
