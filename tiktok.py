@@ -68,10 +68,12 @@ from tiktok_helpers import (
 from tiktok_media import (
     TRANSFER_DEADLINE_S,
     TransferError,
+    TransferWatch,
     check_link,
     check_upload_url,
     open_video_source,
     resolve_video_source,
+    transfer_watch,
     upload_chunks,
 )
 
@@ -345,18 +347,39 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
 
 
 async def within_transfer_deadline(step, until: float):
-    """Run one part of moving the bytes; past the deadline, stop with what the user can do about it."""
+    """Run one part of moving the bytes; past the deadline, stop with what the user can do about it: a stalled
+    TikTok upload server is reported as such, never as a video too large to move."""
+    watch = TransferWatch()
+    token = transfer_watch.set(watch)
     try:
         async with asyncio.timeout(until - time.monotonic()) as deadline:
             return await step
     except TimeoutError:
         if not deadline.expired():
             raise
+        if watch.stalled():
+            raise TransferError(_upload_stall_message(watch)) from None
         raise TransferError(
             f"The video is too large to move to TikTok within one workflow step ({TRANSFER_DEADLINE_S:.0f} s at "
             "most). Nothing was posted. Host it on a domain verified in your TikTok developer portal and use "
             "pull_from_url, or post a smaller file."
         ) from None
+    finally:
+        transfer_watch.reset(token)
+
+
+def _upload_stall_message(watch) -> str:
+    if watch.last_part_sent:
+        # Every byte went out; TikTok may hold the whole video and go on to post it.
+        return (
+            "TikTok's upload server stopped answering after the last part of the video was sent, so it is not "
+            f"known whether TikTok received the whole video. {PUBLISH_UNCERTAIN}"
+        )
+    return (
+        f"TikTok's upload server stopped answering while part {watch.part} of {watch.parts} of the video was being "
+        "sent. Nothing was posted (TikTok discards an upload that never completes). Run the step again in a few "
+        "minutes."
+    )
 
 
 def _publish_id(data: dict) -> str:

@@ -6,6 +6,7 @@ upload_url carries its own upload token (§9.1 of shared/docs/tiktok-api.md).
 
 import asyncio
 import binascii
+import contextvars
 import ipaddress
 import logging
 import re
@@ -13,7 +14,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import aiohttp.payload
@@ -694,15 +695,66 @@ def resume_index(progress_end: int | None, spans: list[tuple[int, int]], size: i
     return None
 
 
+# How long the upload server may stay silent (no byte accepted, no answer given) before a deadline that hits
+# then is reported as TikTok's upload server having stopped answering rather than as a video too large to move.
+UPLOAD_SILENCE_S = 2.0
+
+
+@dataclass
+class TransferWatch:
+    """What the upload was doing last, so that a deadline can say whether TikTok's upload server stopped
+    answering or the video was simply too large to move within the step."""
+
+    uploading: bool = False
+    part: int = 0
+    parts: int = 0
+    last_activity: float = field(default_factory=time.monotonic)
+    awaiting_since: float | None = None  # a part's bytes are all out and its answer has not come
+    unanswered: int = 0  # PUTs that got no answer at all
+    last_part_sent: bool = False  # every byte of the last part went out at least once
+
+    def active(self) -> None:
+        self.last_activity = time.monotonic()
+
+    def stalled(self) -> bool:
+        if not self.uploading:
+            return False
+        now = time.monotonic()
+        waiting = self.awaiting_since is not None and now - self.awaiting_since >= UPLOAD_SILENCE_S
+        return waiting or self.unanswered > 0 or now - self.last_activity >= UPLOAD_SILENCE_S
+
+
+# Set by the caller's deadline around upload_chunks (tiktok.within_transfer_deadline); None elsewhere.
+transfer_watch: contextvars.ContextVar[TransferWatch | None] = contextvars.ContextVar("transfer_watch", default=None)
+
+
+def _watched(chunk: "Chunk", watch: TransferWatch, final: bool) -> "Chunk":
+    """The same chunk, telling the watch as each piece goes out and when the last one has been written."""
+
+    def pieces():
+        watch.awaiting_since = None
+        for piece in chunk.pieces():
+            watch.active()
+            yield piece
+        watch.awaiting_since = time.monotonic()  # the consumer asked for more: every byte has been written
+        watch.last_part_sent = watch.last_part_sent or final
+
+    return Chunk(chunk.first, chunk.last, pieces)
+
+
 async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: str) -> None:
-    """PUT every chunk in order; chunk k+1 is read while chunk k is sent. Resends on 5xx/timeouts, resumes on 416."""
+    """PUT every chunk in order; chunk k+1 is read while chunk k is sent. Resends on 5xx/timeouts, resumes on a
+    416 whose range is consistent with what was sent; only a 201 to the last part completes the upload."""
     spans = plan.ranges()
+    watch = transfer_watch.get() or TransferWatch()
+    watch.uploading, watch.parts = True, len(spans)
+    watch.active()
     started = time.monotonic()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
     # However TikTok answers, the number of PUTs stays bounded.
     puts_left = len(spans) * CHUNK_ATTEMPTS
     async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as session:
-        index, attempts = 0, 0
+        index, attempts, sent_max = 0, 0, -1
         pending = asyncio.ensure_future(source.load(*spans[0]))
         try:
             while index < len(spans):
@@ -712,7 +764,11 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                 try:
                     while True:
                         puts_left -= 1
-                        next_index = await _send_chunk(session, upload_url, chunk, plan, content_type, spans, index)
+                        watch.part = index + 1
+                        next_index = await _send_chunk(
+                            session, upload_url, chunk, plan, content_type, spans, index, reachable=sent_max + 1
+                        )
+                        sent_max = max(sent_max, index)
                         if next_index != index:
                             break
                         attempts += 1  # TikTok wants this chunk again
@@ -746,6 +802,8 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                 index = next_index
         finally:
             _discard(pending)
+            if index >= len(spans):
+                watch.uploading = False  # a deadline that hits after this is not the upload's
 
 
 def _discard(task: asyncio.Future) -> None:
@@ -757,14 +815,20 @@ def _discard(task: asyncio.Future) -> None:
         task.cancel()
 
 
-async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, spans, index) -> int:
-    """Send one chunk; return the index of the chunk TikTok needs next (== index means resend)."""
+async def _send_chunk(
+    session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, spans, index, *, reachable: int = 0
+) -> int:
+    """Send one chunk; return the index of the chunk TikTok needs next (== index means resend, len(spans) means
+    TikTok confirmed the whole video). `reachable`: how many chunks had gone out before this PUT (each at least
+    once), the most TikTok can hold."""
     headers = {
         "Content-Type": content_type,
         "Content-Length": str(chunk.length),
         "Content-Range": f"bytes {chunk.first}-{chunk.last}/{plan.video_size}",
     }
-    body = ChunkPayload(chunk, content_type)
+    final = index == len(spans) - 1
+    watch = transfer_watch.get() or TransferWatch()
+    body = ChunkPayload(_watched(chunk, watch, final), content_type)
     try:
         # The upload URL is used exactly as issued, and a redirect away from it is never followed.
         target = URL(upload_url, encoded=True)
@@ -772,19 +836,28 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
             status = response.status
             progress = _progress_end(response.headers.get("Content-Range"))
     except (aiohttp.ClientError, asyncio.TimeoutError):
+        watch.unanswered += 1
+        watch.awaiting_since = None
         logger.warning("chunk %d of %d: no answer from TikTok, sending it again", index + 1, len(spans))
         return index
-    final = index == len(spans) - 1
-    if status in (200, 201) or (status == 206 and not final):
+    watch.awaiting_since = None  # (left as it is when the deadline cancels the wait: the deadline reads it)
+    watch.active()
+    if final and status == 201:
+        return len(spans)  # TikTok's documented answer once it holds the whole video
+    if not final and status in (200, 201, 206):
         return index + 1
     if status >= 500:
         logger.warning("chunk %d of %d: TikTok answered HTTP %d, sending it again", index + 1, len(spans), status)
         return index
     if status == 416 or (status == 206 and progress is not None):
-        # A 416, or a 206 after the last part, means TikTok holds other bytes than sent; both say where it stands.
+        # TikTok holds other bytes than sent; its range says where it stands. It is followed only where it is
+        # consistent with what went out: a 416 refused this PUT, so TikTok can hold no more than the chunks sent
+        # before it (after the last part went out and its 201 was lost, the whole file: that is completion). A 206
+        # to the last part never completes the upload, whatever its range.
         resume = resume_index(progress, spans, plan.video_size)
-        if resume is not None:
+        if resume is not None and (resume <= index or (status == 416 and resume <= reachable)):
             return resume
+    # Anything else after the last part (200, a 206) is not TikTok's "complete" (201).
     raise TransferError(_put_failure(status, index, len(spans)))
 
 
@@ -797,7 +870,7 @@ def _put_failure(status: int, index: int, count: int) -> str:
         )
     if status == 404:
         return f"TikTok no longer knows this upload ({part}). Run the step again; nothing was posted."
-    if status in (206, 416):
+    if status in (200, 206, 416):
         return (
             f"TikTok and the integration disagree on how much of the video arrived ({part}). Run the step again; "
             "nothing was posted."
