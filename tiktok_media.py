@@ -580,16 +580,15 @@ async def open_link(url: str) -> StreamSource | FileSource:
 
 
 def _request_url(url: str, what: str = "video link") -> URL:
-    """The URL to request, exactly as given (pre-signed links must keep their exact encoding); an international
-    host name is sent in its IDNA form, and a link that cannot be encoded is refused in words."""
+    """The URL to request, exactly as given (pre-signed links must keep their exact encoding), except that an
+    international host name is sent in its IDNA form; a link that cannot be encoded is refused in words."""
     try:
-        return URL(url, encoded=True)
-    except (ValueError, TypeError):  # UnicodeEncodeError: a host or path outside ASCII
-        pass
-    try:
-        parsed = URL(url)
-        return URL(str(parsed), encoded=True)
-    except (ValueError, TypeError):
+        current = URL(url, encoded=True)
+        host = current.raw_host
+        if host and not host.isascii():
+            current = current.with_host(URL(url).raw_host)
+        return current
+    except (ValueError, TypeError):  # UnicodeError: a host IDNA cannot encode
         raise InputError(f"The {what} is not a valid URL. Give a full https:// link; nothing was posted.") from None
 
 
