@@ -526,12 +526,24 @@ SECRET_MIN = 8
 _ERROR_CODE = re.compile(r"[A-Za-z0-9_.\-]+")
 
 
+_SECRET_KEY = re.compile(r"token|secret|password|key|code", re.IGNORECASE)
+
+
 def secrets_of(auth) -> tuple[str, ...]:
-    """Every credential value of the connection (access and refresh token...), to be removed from any text shown."""
+    """The connection's secret values (access and refresh token, any secret or key), to be removed from any text
+    shown, whatever their shape. Values such as the granted scopes are not secrets and stay readable."""
     credentials = auth.get("credentials") if isinstance(auth, dict) else None
     if not isinstance(credentials, dict):
         return ()
-    values = {v.strip() for v in credentials.values() if isinstance(v, str) and len(v.strip()) >= SECRET_MIN}
+    values = {
+        value.strip()
+        for key, value in credentials.items()
+        if isinstance(key, str)
+        and _SECRET_KEY.search(key)
+        and key != "token_type"
+        and isinstance(value, str)
+        and len(value.strip()) >= SECRET_MIN
+    }
     return tuple(sorted(values, key=len, reverse=True))
 
 

@@ -19,7 +19,7 @@ from autohive_integrations_sdk import ExecutionContext, FetchResponse, HTTPError
 
 import tiktok_media
 from tests.conftest import LOG_ID, TOKEN, LoopbackGuard, ok
-from tiktok_helpers import ChunkPlan, InputError
+from tiktok_helpers import ChunkPlan, InputError, clean_detail, read_envelope, secrets_of
 
 pytestmark = pytest.mark.unit
 
@@ -357,7 +357,8 @@ class TestSuccessWithoutJsonContentType:
 
 # ---- 5. Redaction of the connection's own token, bounded texts ------------------------------------------------------
 
-ODD_TOKEN = "Zq9-opaque-4f1c2d3e4b5a69788796a5b4"  # nosec B105 - not shaped like act.xxx
+# A token of another shape than act.xxx, and a refresh token.
+ODD_TOKEN = "Zq9-opaque-4f1c2d3e4b5a69788796a5b4"  # nosec B105
 REFRESH = "r-opaque-0011223344556677"  # nosec B105
 
 
@@ -406,6 +407,43 @@ class TestRedactionAndBounds:
 
         assert len(message) < 800
         assert "invalid_params" in message
+
+
+class TestReaderAndRedactionHelpers:
+    @pytest.mark.parametrize(
+        ("body", "expected"),
+        [
+            ({"error": {"code": "ok"}}, {"error": {"code": "ok"}}),
+            ('{"error": {"code": "ok"}}', {"error": {"code": "ok"}}),
+            (b'{"error": {"code": "ok"}}', {"error": {"code": "ok"}}),
+            (b"\xff{", None),
+            ("<html>502</html>", None),
+            ("[1, 2]", None),
+            ("", None),
+            (None, None),
+            (42, None),
+        ],
+    )
+    def test_read_envelope(self, body, expected):
+        assert read_envelope(body) == expected
+
+    def test_only_secret_credentials_are_searched_for(self):
+        auth = {
+            "auth_type": "PlatformOauth2",
+            "credentials": {
+                "access_token": ODD_TOKEN,
+                "refresh_token": REFRESH,
+                "token_type": "Bearer-ish-type",  # nosec B105
+                "scope": "user.info.basic,video.publish",
+                "short_token": "abc",  # nosec B105
+            },
+        }
+        assert secrets_of(auth) == (ODD_TOKEN, REFRESH)
+        assert secrets_of({"credentials": "x"}) == () and secrets_of(None) == ()
+
+    def test_a_token_is_removed_before_the_text_is_cut(self):
+        text = clean_detail("n" * 290 + ODD_TOKEN, (ODD_TOKEN,))
+        assert text == "n" * 290 + "[redacted]" and len(clean_detail("x" * 5000)) == 300
 
 
 # ---- 6. A 429 whose Retry-After is a date or a decimal ---------------------------------------------------------------
