@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import contextvars
 import functools
-import json
 import logging
 import math
 import time
@@ -57,10 +56,13 @@ from tiktok_helpers import (
     normalize_creator,
     normalize_status,
     normalize_user,
-    normalize_video,
+    normalize_videos,
     photo_init_body,
     plan_chunks,
     pull_source_info,
+    read_envelope,
+    redact,
+    secrets_of,
     video_post_info,
 )
 from tiktok_helpers import (
@@ -81,10 +83,12 @@ from tiktok_helpers import (
 from tiktok_media import (
     TRANSFER_DEADLINE_S,
     TransferError,
+    TransferWatch,
     check_link,
     check_upload_url,
     open_video_source,
     resolve_video_source,
+    transfer_watch,
     upload_chunks,
 )
 
@@ -134,19 +138,16 @@ def step_budget():
 # ---- Calling TikTok ------------------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def without_sdk_retries(context):
-    """The SDK resends any request after a network error or timeout, POSTs included, with 1-2-4 s pauses. A
-    resent init could create a second post, and the pauses alone would overrun the step, so retries are ours."""
+def sdk_retry_count(context) -> int:
+    """The SDK resends a request after a network error or timeout, POSTs included, while the retry_count it is
+    given is below config["max_retries"], pausing 1-2-4 s. A resent init could create a second post and the
+    pauses alone would overrun the step, so every request is sent with retry_count at that limit: the SDK never
+    resends it, and the shared context (and its config) is never changed."""
     config = getattr(context, "config", None)
-    if not isinstance(config, dict):
-        yield
-        return
-    context.config = {**config, "max_retries": 0}
-    try:
-        yield
-    finally:
-        context.config = config
+    limit = config.get("max_retries") if isinstance(config, dict) else None
+    if isinstance(limit, (int, float)) and not isinstance(limit, bool) and math.isfinite(limit):
+        return max(0, math.ceil(limit))
+    return 0
 
 
 async def call_tiktok(
@@ -156,7 +157,10 @@ async def call_tiktok(
 
     Reads are tried again after a network error, and after a 429 where retry_429 (not for creator info and
     status, whose limits are so low that a retry within the minute would only be refused again), while the step
-    has room. Publish requests are sent exactly once."""
+    has room. Publish requests are sent exactly once. Every answer, whatever its form, goes through
+    read_envelope: it becomes TikTok's data or a plain error, and for a publish request anything that is not a
+    definite answer says that the post may have been created."""
+    secrets = secrets_of(getattr(context, "auth", None))
     attempt = 0
     while True:
         left = time_left()
@@ -165,28 +169,65 @@ async def call_tiktok(
         if publish:
             _publish_sent.set(True)
         try:
-            with without_sdk_retries(context):
-                reply = await context.fetch(
-                    url, method=method, params=params, json=body, headers=JSON_HEADERS, timeout=min(API_TIMEOUT_S, left)
-                )
+            reply = await context.fetch(
+                url,
+                method=method,
+                params=params,
+                json=body,
+                headers=JSON_HEADERS,
+                timeout=min(API_TIMEOUT_S, left),
+                retry_count=sdk_retry_count(context),
+            )
         except RateLimitError as error:
             if not publish and retry_429 and await _pause_before_retry(attempt):
                 attempt += 1
                 continue
-            raise _error_from_body(error.response_data, 429, publish) from None
+            raise _error_from_body(error.response_data, 429, publish, secrets) from None
         except HTTPError as error:
-            raise _error_from_body(error.response_data, error.status, publish) from None
+            raise _error_from_body(error.response_data, error.status, publish, secrets) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             if not publish and await _pause_before_retry(attempt):
                 attempt += 1
                 continue
             raise _network_error(publish, error) from None
-        payload = reply.data
+        except Exception as error:
+            failure = _sdk_failure(error)
+            if failure == "network":
+                if not publish and await _pause_before_retry(attempt):
+                    attempt += 1
+                    continue
+                raise _network_error(publish, error.__context__) from None
+            if failure == "rate_limited" and not publish and retry_429 and await _pause_before_retry(attempt):
+                attempt += 1
+                continue
+            if failure == "unexpected" and not publish:
+                raise  # a read that failed in an unknown way: the catch-all names it, nothing was changed
+            logger.warning("TikTok's answer could not be read (%s)", type(error).__name__)
+            raise _unreadable(publish, 429 if failure == "rate_limited" else None) from None
+        status = getattr(reply, "status", None)
+        payload = read_envelope(getattr(reply, "data", None))
         code, _detail, _log_id = envelope_error(payload)
-        if code != "ok":
-            raise _error_from_body(payload, reply.status, publish)
+        if code != "ok":  # also an answer that is no envelope at all (HTML, text, a list): never a success
+            raise _error_from_body(payload, status, publish, secrets)
         data = payload.get("data")
         return data if isinstance(data, dict) else {}
+
+
+def _sdk_failure(error: Exception) -> str:
+    """What an unexpected exception out of context.fetch stands for.
+
+    The SDK parses a 429's Retry-After with int(), so a date or a decimal raises ValueError ("rate_limited"); a
+    network error can surface as another exception raised while the SDK handles it (a config without
+    max_retries, "network"); a body it cannot decode raises UnicodeDecodeError ("unreadable"); anything else is
+    "unexpected" (for a publish request that too means the post may have been created)."""
+    if isinstance(error.__context__, (aiohttp.ClientError, asyncio.TimeoutError)):
+        return "network"
+    if not isinstance(error, ValueError):
+        return "unexpected"
+    lines = " ".join(frame.line or "" for frame in traceback.extract_tb(error.__traceback__))
+    if "Retry-After" in lines or str(error).startswith(("invalid literal for int()", "could not convert")):
+        return "rate_limited"
+    return "unreadable"
 
 
 async def _pause_before_retry(attempt: int) -> bool:
@@ -197,16 +238,23 @@ async def _pause_before_retry(attempt: int) -> bool:
     return True
 
 
-def _error_from_body(body, http_status: int | None, publish: bool) -> TikTokError:
-    if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            body = None
-    code, detail, log_id = envelope_error(body)
+def _error_from_body(body, http_status: int | None, publish: bool, secrets=()) -> TikTokError:
+    code, detail, log_id = envelope_error(read_envelope(body))
     # A publish request that failed without a definite answer may still have created the post.
     uncertain = publish and (code in (None, "internal_error") or (http_status or 0) >= 500)
-    return TikTokError(code, detail, log_id, http_status, advice=PUBLISH_UNCERTAIN if uncertain else None)
+    advice = PUBLISH_UNCERTAIN if uncertain else None
+    return TikTokError(code, detail, log_id, http_status, advice=advice, secrets=secrets)
+
+
+def _unreadable(publish: bool, http_status: int | None) -> UserFacingError:
+    """The SDK failed on TikTok's answer (an undecodable body, a Retry-After it cannot parse)."""
+    if http_status == 429:
+        what = "TikTok answered that too many requests were made (HTTP 429)"
+    else:
+        what = "TikTok's answer could not be read"
+    if publish:
+        return UserFacingError(f"{what} while the post was being created. {PUBLISH_UNCERTAIN}")
+    return UserFacingError(f"{what}. Wait a minute and run the step again.")
 
 
 class ConnectedAccountError(UserFacingError):
@@ -241,7 +289,8 @@ def user_errors(execute):
             # The platform stopped the step (a BaseException, which the handler below would miss).
             return ActionError(message=_stopped_message(_publish_sent.get()))
         except UserFacingError as error:
-            return ActionError(message=str(error))
+            # The last line of defence: no message carries a credential of the connection, whatever its shape.
+            return ActionError(message=redact(str(error), secrets_of(getattr(context, "auth", None))))
         except Exception as error:
             # Only the type and place: exception texts can carry HTTP bodies.
             where = traceback.extract_tb(error.__traceback__)[-1]
@@ -273,7 +322,8 @@ async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
 
     async def get(groups):
         fields = ",".join(f for g in groups for f in USER_FIELDS_BY_SCOPE[g])
-        return (await call_tiktok(context, USER_INFO_URL, method="GET", params={"fields": fields})).get("user") or {}
+        user = (await call_tiktok(context, USER_INFO_URL, method="GET", params={"fields": fields})).get("user")
+        return user if isinstance(user, dict) else {}
 
     try:
         user = await get(scopes)
@@ -333,18 +383,39 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
 
 
 async def within_transfer_deadline(step, until: float):
-    """Run one part of moving the bytes; past the deadline, stop with what the user can do about it."""
+    """Run one part of moving the bytes; past the deadline, stop with what the user can do about it: a stalled
+    TikTok upload server is reported as such, never as a video too large to move."""
+    watch = TransferWatch()
+    token = transfer_watch.set(watch)
     try:
         async with asyncio.timeout(until - time.monotonic()) as deadline:
             return await step
     except TimeoutError:
         if not deadline.expired():
             raise
+        if watch.stalled():
+            raise TransferError(_upload_stall_message(watch)) from None
         raise TransferError(
             f"The video is too large to move to TikTok within one workflow step ({TRANSFER_DEADLINE_S:.0f} s at "
             "most). Nothing was posted. Host it on a domain verified in your TikTok developer portal and use "
             "pull_from_url, or post a smaller file."
         ) from None
+    finally:
+        transfer_watch.reset(token)
+
+
+def _upload_stall_message(watch) -> str:
+    if watch.last_part_sent:
+        # Every byte went out; TikTok may hold the whole video and go on to post it.
+        return (
+            "TikTok's upload server stopped answering after the last part of the video was sent, so it is not "
+            f"known whether TikTok received the whole video. {PUBLISH_UNCERTAIN}"
+        )
+    return (
+        f"TikTok's upload server stopped answering while part {watch.part} of {watch.parts} of the video was being "
+        "sent. Nothing was posted (TikTok discards an upload that never completes). Run the step again in a few "
+        "minutes."
+    )
 
 
 def _publish_id(data: dict) -> str:
@@ -417,10 +488,15 @@ async def list_videos(context, max_count: int, cursor) -> tuple[list[dict], obje
         if cursor is not None:
             body["cursor"] = cursor
         data = await call_tiktok(context, VIDEO_LIST_URL, params={"fields": ",".join(VIDEO_FIELDS)}, body=body)
-        videos += [normalize_video(v) for v in data.get("videos") or []]
+        videos += normalize_videos(data.get("videos"))
         has_more = bool(data.get("has_more"))
-        cursor = data.get("cursor", cursor)
+        cursor = _next_cursor(data.get("cursor"), cursor)
     return videos, cursor, has_more
+
+
+def _next_cursor(value, previous):
+    """TikTok's cursor is a number (a timestamp in ms); anything else keeps the previous one."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else previous
 
 
 async def follow_post(context, publish_id: str, wait_seconds: int, privacy_level: str | None = None) -> dict:
@@ -663,7 +739,7 @@ class GetVideo(ActionHandler):
         check_unique(video_ids, "Video id")
         body = {"filters": {"video_ids": video_ids}}
         data = await call_tiktok(context, VIDEO_QUERY_URL, params={"fields": ",".join(VIDEO_FIELDS)}, body=body)
-        videos = [normalize_video(v) for v in data.get("videos") or []]
+        videos = normalize_videos(data.get("videos"))
         found = {v["id"] for v in videos}
         return ActionResult(data={"videos": videos, "not_found": [v for v in video_ids if v not in found]})
 

@@ -4,6 +4,7 @@ Everything here follows shared/docs/tiktok-api.md (TikTok for Developers API v2)
 comments point into that file.
 """
 
+import json
 import re
 import struct
 from dataclasses import dataclass
@@ -311,21 +312,41 @@ def post_id_string(value) -> str | None:
         return None
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
         return value.strip()
     return None
 
 
+def _text(value) -> str | None:
+    """A text field of TikTok's answer, or None when it is missing or not text."""
+    return value if isinstance(value, str) else None
+
+
+def _flag(value) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _fields(value) -> dict:
+    """An object of TikTok's answer; anything else (a list, a string, null) reads as an empty object."""
+    return value if isinstance(value, dict) else {}
+
+
+USER_FIELD_TYPES = {"is_verified": _flag, **{name: None for name in USER_FIELDS_BY_SCOPE["user.info.stats"]}}
+
+
 def normalize_user(user: dict) -> dict:
+    user = _fields(user)
     out = {}
     for fields in USER_FIELDS_BY_SCOPE.values():
         for name in fields:
-            out[name] = user.get(name)
+            kind = USER_FIELD_TYPES.get(name, _text)
+            out[name] = _count(user.get(name)) if kind is None else kind(user.get(name))
     return out
 
 
 def missing_user_scopes(user: dict, requested_scopes: list[str]) -> list[str]:
     """A scope counts as missing when TikTok returned none of its fields (some TikToks drop them silently)."""
+    user = _fields(user)
     missing = []
     for scope, fields in USER_FIELDS_BY_SCOPE.items():
         if scope not in requested_scopes or not any(user.get(f) is not None for f in fields):
@@ -334,30 +355,58 @@ def missing_user_scopes(user: dict, requested_scopes: list[str]) -> list[str]:
 
 
 def normalize_creator(data: dict) -> dict:
+    data = _fields(data)
+    options = data.get("privacy_level_options")
     return {
-        "creator_nickname": data.get("creator_nickname"),
-        "creator_username": data.get("creator_username"),
-        "creator_avatar_url": data.get("creator_avatar_url"),
-        "privacy_level_options": list(data.get("privacy_level_options") or []),
+        "creator_nickname": _text(data.get("creator_nickname")),
+        "creator_username": _text(data.get("creator_username")),
+        "creator_avatar_url": _text(data.get("creator_avatar_url")),
+        "privacy_level_options": [o for o in options if isinstance(o, str)] if isinstance(options, list) else [],
         "comment_disabled": bool(data.get("comment_disabled", False)),
         "duet_disabled": bool(data.get("duet_disabled", False)),
         "stitch_disabled": bool(data.get("stitch_disabled", False)),
-        "max_video_post_duration_sec": data.get("max_video_post_duration_sec"),
+        "max_video_post_duration_sec": _count(data.get("max_video_post_duration_sec")),
     }
 
 
-def _count(value) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def _count(value) -> int | None:
+    """A whole number from TikTok's answer (also when sent as digits or as 12.0), or None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii() and len(value) <= 30:
+        return int(value.strip())
+    return None
 
 
-def normalize_video(video: dict) -> dict:
-    likes, comments = _count(video.get("like_count")), _count(video.get("comment_count"))
-    shares, views = _count(video.get("share_count")), _count(video.get("view_count"))
+VIDEO_TEXT_FIELDS = ("title", "video_description", "cover_image_url", "share_url", "embed_link")
+VIDEO_NUMBER_FIELDS = ("create_time", "duration", "width", "height")
+
+
+def normalize_video(video: dict) -> dict | None:
+    """One video of a list or query answer; None for an entry that is not an object (callers skip it)."""
+    if not isinstance(video, dict):
+        return None
+    likes, comments = _count(video.get("like_count")) or 0, _count(video.get("comment_count")) or 0
+    shares, views = _count(video.get("share_count")) or 0, _count(video.get("view_count")) or 0
     out = {name: video.get(name) for name in VIDEO_FIELDS}
-    out["id"] = post_id_string(video.get("id")) or str(video.get("id", ""))
+    out.update({name: _text(video.get(name)) for name in VIDEO_TEXT_FIELDS})
+    out.update({name: _count(video.get(name)) for name in VIDEO_NUMBER_FIELDS})
+    raw_id = video.get("id")
+    out["id"] = post_id_string(raw_id) or (raw_id if isinstance(raw_id, str) else "")
     out.update(like_count=likes, comment_count=comments, share_count=shares, view_count=views)
-    out["engagement_rate"] = round((likes + comments + shares) / views * 100, 2) if views else 0.0
+    out["engagement_rate"] = round((likes + comments + shares) / views * 100, 2) if views > 0 else 0.0
     return out
+
+
+def normalize_videos(videos) -> list[dict]:
+    """The videos of an answer: entries that are not objects are skipped, a non-list reads as no videos."""
+    if not isinstance(videos, list):
+        return []
+    return [v for v in (normalize_video(item) for item in videos) if v is not None]
 
 
 STATUS_EXPLANATIONS = {
@@ -391,20 +440,23 @@ FAIL_REASONS = {
 
 
 def normalize_status(data: dict) -> dict:
-    status = data.get("status") or "UNKNOWN"
-    fail_reason = data.get("fail_reason") or data.get("reason") or None
-    post_ids = [p for p in (post_id_string(v) for v in data.get("publicaly_available_post_id") or []) if p]
-    explanation = STATUS_EXPLANATIONS.get(status, f"TikTok reports the status {status}.")
+    data = _fields(data)
+    status = _text(data.get("status")) or "UNKNOWN"
+    fail_reason = _text(data.get("fail_reason")) or _text(data.get("reason")) or None
+    ids = data.get("publicaly_available_post_id")
+    post_ids = [p for p in (post_id_string(v) for v in ids) if p] if isinstance(ids, list) else []
+    explanation = STATUS_EXPLANATIONS.get(status, f"TikTok reports the status {clean_detail(status, limit=80)}.")
     if status == "FAILED" and fail_reason:
-        explanation = f"The post failed ({fail_reason}): " + FAIL_REASONS.get(fail_reason, "see TikTok's reason.")
+        reason = clean_detail(fail_reason, limit=80)
+        explanation = f"The post failed ({reason}): " + FAIL_REASONS.get(fail_reason, "see TikTok's reason.")
     return {
         "status": status,
         "is_final": status in FINAL_STATUSES,
         "waiting_on_user": status == "SEND_TO_USER_INBOX",
         "fail_reason": fail_reason if status == "FAILED" else None,
         "publicaly_available_post_id": post_ids,
-        "uploaded_bytes": _count(data.get("uploaded_bytes")) if "uploaded_bytes" in data else None,
-        "downloaded_bytes": _count(data.get("downloaded_bytes")) if "downloaded_bytes" in data else None,
+        "uploaded_bytes": _count(data.get("uploaded_bytes")),
+        "downloaded_bytes": _count(data.get("downloaded_bytes")),
         "explanation": explanation,
     }
 
@@ -464,15 +516,52 @@ ERROR_ADVICE = {
 }
 ERROR_ADVICE["invalid_param"] = ERROR_ADVICE["invalid_params"]
 
-_TOKENISH = re.compile(r"\b(?:act|rft|clt)\.[\w.\-~]+|Bearer\s+\S+", re.IGNORECASE)
+_TOKENISH = re.compile(r"\b(?:act|rft|clt)\.[\w.\-~%]+|Bearer\s+\S+", re.IGNORECASE)
+# TikTok's own texts are cut to these lengths in messages (one answer carried a 200,092-character message).
+DETAIL_MAX = 300
+LOG_ID_MAX = 64
+CODE_MAX = 64
+# Credential values shorter than this are not searched for: they would match ordinary words.
+SECRET_MIN = 8
+_ERROR_CODE = re.compile(r"[A-Za-z0-9_.\-]+")
 
 
-def clean_detail(text) -> str:
-    """TikTok's own error message, made safe to show: one line, no tokens, bounded."""
+_SECRET_KEY = re.compile(r"token|secret|password|key|code", re.IGNORECASE)
+
+
+def secrets_of(auth) -> tuple[str, ...]:
+    """The connection's secret values (access and refresh token, any secret or key), to be removed from any text
+    shown, whatever their shape. Values such as the granted scopes are not secrets and stay readable."""
+    credentials = auth.get("credentials") if isinstance(auth, dict) else None
+    if not isinstance(credentials, dict):
+        return ()
+    values = {
+        value.strip()
+        for key, value in credentials.items()
+        if isinstance(key, str)
+        and _SECRET_KEY.search(key)
+        and key != "token_type"
+        and isinstance(value, str)
+        and len(value.strip()) >= SECRET_MIN
+    }
+    return tuple(sorted(values, key=len, reverse=True))
+
+
+def redact(text: str, secrets=()) -> str:
+    """The text without the connection's exact credentials and without anything shaped like a TikTok token."""
+    for secret in secrets:
+        text = text.replace(secret, "[redacted]")
+    return _TOKENISH.sub("[redacted]", text)
+
+
+def clean_detail(text, secrets=(), limit: int = DETAIL_MAX) -> str:
+    """TikTok's own text, made safe to show: one line, no tokens, bounded. Redaction comes before the cut, so a
+    token is never left half in place."""
     if not isinstance(text, str):
         return ""
-    text = _TOKENISH.sub("[redacted]", " ".join(text.split()))
-    return text if len(text) <= 300 else text[:297] + "..."
+    text = redact(" ".join(text.split()), secrets)
+    text = "".join(c for c in text if c.isprintable())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class TikTokError(UserFacingError):
@@ -485,10 +574,13 @@ class TikTokError(UserFacingError):
         log_id: str | None = None,
         http_status: int | None = None,
         advice: str | None = None,
+        secrets=(),
     ):
-        self.code, self.log_id, self.http_status = code, log_id, http_status
-        self.detail = clean_detail(detail)
-        super().__init__(describe_tiktok_error(code, self.detail, log_id, http_status, advice))
+        self.code, self.http_status = code, http_status
+        self.log_id = clean_detail(log_id, secrets, LOG_ID_MAX) or None
+        self.detail = clean_detail(detail, secrets)
+        shown_code = clean_detail(code, secrets, CODE_MAX) or None
+        super().__init__(describe_tiktok_error(shown_code, self.detail, self.log_id, http_status, advice))
 
 
 def describe_tiktok_error(
@@ -512,13 +604,36 @@ def describe_tiktok_error(
     return message
 
 
+def read_envelope(body) -> dict | None:
+    """TikTok's v2 envelope from whatever the SDK handed back: parsed JSON, JSON sent as text (a missing or wrong
+    Content-Type), bytes; None when the body is not a JSON object (HTML, empty, undecodable, a list...)."""
+    if isinstance(body, (bytes, bytearray)):
+        try:
+            body = bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:  # not JSON (RecursionError is not caught: json refuses nesting that deep itself)
+            return None
+    return body if isinstance(body, dict) else None
+
+
 def envelope_error(body) -> tuple[str | None, str, str | None]:
-    """(code, message, log_id) from a v2 envelope; the reference tables spell log_id as logid, so read both."""
+    """(code, message, log_id) from a v2 envelope; the reference tables spell log_id as logid, so read both.
+
+    A code that is not a short identifier (a list, a number, a page of text) reads as no code at all: such an
+    answer is not a definite one."""
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         return None, "", None
+    code = error.get("code")
+    if not isinstance(code, str) or len(code) > CODE_MAX or not _ERROR_CODE.fullmatch(code):
+        code = None
+    message = error.get("message")
     log_id = error.get("log_id") or error.get("logid")
-    return error.get("code"), error.get("message") or "", log_id if isinstance(log_id, str) else None
+    return code, message if isinstance(message, str) else "", log_id if isinstance(log_id, str) else None
 
 
 # ---- Plain input checks, post links, posting caps, account insights ----------------------------------------------

@@ -6,6 +6,7 @@ upload_url carries its own upload token (§9.1 of shared/docs/tiktok-api.md).
 
 import asyncio
 import binascii
+import contextvars
 import ipaddress
 import logging
 import re
@@ -13,7 +14,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import aiohttp.payload
@@ -55,12 +56,24 @@ class TransferError(UserFacingError):
 # ---- Link safety ------------------------------------------------------------------------------------------------
 
 
+# Cloud metadata services on public-looking or unusual addresses (the link-local 169.254.169.254 of AWS, GCP,
+# Azure and Oracle is refused as link-local already): Azure's WireServer, AWS's IPv6 instance metadata endpoint
+# (and its DNS), Alibaba Cloud's metadata service.
+CLOUD_METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("168.63.129.16", "fd00:ec2::254", "fd00:ec2::253", "100.100.100.200")
+)
+
+
 def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why an address must not be reached from a workflow input, or None for a public address."""
     if isinstance(ip, ipaddress.IPv6Address):
+        if ip.scope_id:
+            ip = ipaddress.IPv6Address(str(ip).split("%")[0])
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is not None:
             return address_problem(embedded)
+    if ip in CLOUD_METADATA_ADDRESSES:
+        return "a cloud metadata address"
     for label, flag in (
         ("a loopback", ip.is_loopback),
         ("an unspecified", ip.is_unspecified),
@@ -85,8 +98,46 @@ def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
         pass
     try:
         return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte or a character outside ASCII
         return None
+
+
+# A DNS label: letters, digits, hyphens (not at either end) and, as some storage hosts use them, underscores.
+_DNS_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
+# A last label that URL parsers and getaddrinfo read as (part of) an address: decimal, octal or hex.
+_NUMERIC_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+")
+
+
+def host_problem(host: str) -> str | None:
+    """Why a link's host (in its ASCII form: IDNA already applied) must not be connected to, or None.
+
+    Only a valid DNS name or a plainly written public address passes. A name ending in a number is an address to
+    aiohttp and getaddrinfo, which then never ask our resolver: such a host passes only as a plain dotted quad
+    (checked like any address); 1.2.3.4.5, 4294967297, 0x7f.1 and the like are refused outright, as is an IPv6
+    literal that does not parse strictly ([::ffff:127.1])."""
+    if ":" in host:
+        try:
+            return address_problem(ipaddress.IPv6Address(host))
+        except ValueError:
+            return "an address written in an unusual form"
+    name = host.lower()
+    name = name[:-1] if name.endswith(".") else name
+    labels = name.split(".")
+    if _NUMERIC_LABEL.fullmatch(labels[-1]):
+        try:
+            return address_problem(ipaddress.IPv4Address(name))
+        except ValueError:
+            pass
+        ip = literal_address(name)
+        problem = address_problem(ip) if ip is not None else None
+        return problem or "an address written in an unusual form"
+    if len(name) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        return "a host name that is not a valid internet name"
+    try:
+        _ = URL.build(scheme="https", host=name).host  # an xn-- label must decode (yarl decodes it to show it)
+    except (ValueError, TypeError):  # UnicodeError
+        return "a host name that is not a valid internet name"
+    return None
 
 
 class BlockedAddressError(OSError):
@@ -132,10 +183,13 @@ class LinkGuard:
                 f"The {what} contains a user name or password. Use a link without credentials, such as a pre-signed "
                 "link; nothing was posted."
             )
-        if not parsed.host:
+        try:
+            host = parsed.raw_host  # the ASCII form: an international name arrives IDNA-encoded
+        except (ValueError, TypeError):
+            host = None
+        if not host:
             raise InputError(f"The {what} has no host name. Give a full https:// link; nothing was posted.")
-        ip = literal_address(parsed.host)
-        if ip is not None and (problem := address_problem(ip)):
+        if problem := host_problem(host):
             raise InputError(
                 f"The {what} points to {problem}, which is not allowed. Use a public link; nothing was posted."
             )
@@ -147,7 +201,7 @@ class LinkGuard:
             parsed = URL(upload_url)
         except (ValueError, TypeError):
             parsed = None
-        host = (parsed.host or "") if parsed is not None else ""
+        host = (parsed.raw_host or "") if parsed is not None else ""
         if parsed is None or parsed.scheme != "https" or not (host + ".").endswith(UPLOAD_HOST_SUFFIX + "."):
             raise UserFacingError(
                 "TikTok's answer did not contain a usable TikTok upload address, so the video was not sent anywhere. "
@@ -156,7 +210,32 @@ class LinkGuard:
         return upload_url
 
     def download_connector(self) -> aiohttp.TCPConnector:
-        return aiohttp.TCPConnector(resolver=PublicOnlyResolver(), use_dns_cache=False)
+        return PublicOnlyConnector(resolver=PublicOnlyResolver(), use_dns_cache=False)
+
+
+class PublicOnlyConnector(aiohttp.TCPConnector):
+    """Checks every address it is about to connect to, and the socket's peer once connected, whether or not the
+    resolver was asked (aiohttp skips it for anything that looks like an address). Every request of a download
+    session goes through here, however the URL was built."""
+
+    async def _wrap_create_connection(self, *args, **kwargs):
+        for info in kwargs.get("addr_infos") or ():
+            _refuse_address(info[4][0])
+        transport, protocol = await super()._wrap_create_connection(*args, **kwargs)
+        peer = transport.get_extra_info("peername")
+        try:
+            _refuse_address(peer[0] if isinstance(peer, (tuple, list)) and peer else None)
+        except BlockedAddressError:
+            transport.close()
+            raise
+        return transport, protocol
+
+
+def _refuse_address(address) -> None:
+    ip = literal_address(address) if isinstance(address, str) else None
+    problem = "an unreadable address" if ip is None else address_problem(ip)
+    if problem:
+        raise BlockedAddressError(f"the server's address is {problem}")
 
 
 link_guard = LinkGuard()
@@ -500,8 +579,21 @@ async def open_link(url: str) -> StreamSource | FileSource:
         raise
 
 
+def _request_url(url: str, what: str = "video link") -> URL:
+    """The URL to request, exactly as given (pre-signed links must keep their exact encoding), except that an
+    international host name is sent in its IDNA form; a link that cannot be encoded is refused in words."""
+    try:
+        current = URL(url, encoded=True)
+        host = current.raw_host
+        if host and not host.isascii():
+            current = current.with_host(URL(url).raw_host)
+        return current
+    except (ValueError, TypeError):  # UnicodeError: a host IDNA cannot encode
+        raise InputError(f"The {what} is not a valid URL. Give a full https:// link; nothing was posted.") from None
+
+
 async def _follow(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientResponse:
-    current = URL(url, encoded=True)  # pre-signed links must keep their exact encoding
+    current = _request_url(url)
     for _hop in range(MAX_REDIRECTS + 1):
         try:
             response = await session.get(current, allow_redirects=False, headers={"Accept-Encoding": "identity"})
@@ -515,21 +607,31 @@ async def _follow(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientRes
                     f"The video link is not allowed: {error.os_error}. Use a public link; nothing was posted."
                 ) from None
             raise InputError(
-                f"Could not connect to {current.host} to download the video. Check the link; nothing was posted."
+                f"Could not connect to {current.raw_host} to download the video. Check the link; nothing was posted."
             ) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            if isinstance(error.__cause__, BlockedAddressError):  # refused by PublicOnlyConnector
+                raise InputError(
+                    f"The video link is not allowed: {error.__cause__}. Use a public link; nothing was posted."
+                ) from None
             raise InputError(
-                f"Could not download the video from {current.host}. Check the link works; nothing was posted."
+                f"Could not download the video from {current.raw_host}. Check the link works; nothing was posted."
             ) from None
         if response.status in REDIRECT_STATUSES and "Location" in response.headers:
             response.release()
-            current = current.join(URL(response.headers["Location"], encoded=True))
+            try:
+                current = current.join(_request_url(response.headers["Location"], "redirected video link"))
+            except ValueError:
+                raise InputError(
+                    "The video link redirects to an address that is not a valid URL. Use a direct link; nothing "
+                    "was posted."
+                ) from None
             check_link(str(current), "redirected video link")
             continue
         if response.status != 200:
             response.release()
             raise InputError(
-                f"Downloading the video from {current.host} failed with HTTP {response.status}. Check the link "
+                f"Downloading the video from {current.raw_host} failed with HTTP {response.status}. Check the link "
                 "(pre-signed links expire); nothing was posted."
             )
         return response
@@ -592,15 +694,66 @@ def resume_index(progress_end: int | None, spans: list[tuple[int, int]], size: i
     return None
 
 
+# How long the upload server may stay silent (no byte accepted, no answer given) before a deadline that hits
+# then is reported as TikTok's upload server having stopped answering rather than as a video too large to move.
+UPLOAD_SILENCE_S = 2.0
+
+
+@dataclass
+class TransferWatch:
+    """What the upload was doing last, so that a deadline can say whether TikTok's upload server stopped
+    answering or the video was simply too large to move within the step."""
+
+    uploading: bool = False
+    part: int = 0
+    parts: int = 0
+    last_activity: float = field(default_factory=time.monotonic)
+    awaiting_since: float | None = None  # a part's bytes are all out and its answer has not come
+    unanswered: int = 0  # PUTs that got no answer at all
+    last_part_sent: bool = False  # every byte of the last part went out at least once
+
+    def active(self) -> None:
+        self.last_activity = time.monotonic()
+
+    def stalled(self) -> bool:
+        if not self.uploading:
+            return False
+        now = time.monotonic()
+        waiting = self.awaiting_since is not None and now - self.awaiting_since >= UPLOAD_SILENCE_S
+        return waiting or self.unanswered > 0 or now - self.last_activity >= UPLOAD_SILENCE_S
+
+
+# Set by the caller's deadline around upload_chunks (tiktok.within_transfer_deadline); None elsewhere.
+transfer_watch: contextvars.ContextVar[TransferWatch | None] = contextvars.ContextVar("transfer_watch", default=None)
+
+
+def _watched(chunk: "Chunk", watch: TransferWatch, final: bool) -> "Chunk":
+    """The same chunk, telling the watch as each piece goes out and when the last one has been written."""
+
+    def pieces():
+        watch.awaiting_since = None
+        for piece in chunk.pieces():
+            watch.active()
+            yield piece
+        watch.awaiting_since = time.monotonic()  # the consumer asked for more: every byte has been written
+        watch.last_part_sent = watch.last_part_sent or final
+
+    return Chunk(chunk.first, chunk.last, pieces)
+
+
 async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: str) -> None:
-    """PUT every chunk in order; chunk k+1 is read while chunk k is sent. Resends on 5xx/timeouts, resumes on 416."""
+    """PUT every chunk in order; chunk k+1 is read while chunk k is sent. Resends on 5xx/timeouts, resumes on a
+    416 whose range is consistent with what was sent; only a 201 to the last part completes the upload."""
     spans = plan.ranges()
+    watch = transfer_watch.get() or TransferWatch()
+    watch.uploading, watch.parts = True, len(spans)
+    watch.active()
     started = time.monotonic()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
     # However TikTok answers, the number of PUTs stays bounded.
     puts_left = len(spans) * CHUNK_ATTEMPTS
     async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as session:
-        index, attempts = 0, 0
+        index, attempts, sent_max = 0, 0, -1
         pending = asyncio.ensure_future(source.load(*spans[0]))
         try:
             while index < len(spans):
@@ -610,7 +763,11 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                 try:
                     while True:
                         puts_left -= 1
-                        next_index = await _send_chunk(session, upload_url, chunk, plan, content_type, spans, index)
+                        watch.part = index + 1
+                        next_index = await _send_chunk(
+                            session, upload_url, chunk, plan, content_type, spans, index, reachable=sent_max + 1
+                        )
+                        sent_max = max(sent_max, index)
                         if next_index != index:
                             break
                         attempts += 1  # TikTok wants this chunk again
@@ -644,6 +801,8 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                 index = next_index
         finally:
             _discard(pending)
+            if index >= len(spans):
+                watch.uploading = False  # a deadline that hits after this is not the upload's
 
 
 def _discard(task: asyncio.Future) -> None:
@@ -655,14 +814,20 @@ def _discard(task: asyncio.Future) -> None:
         task.cancel()
 
 
-async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, spans, index) -> int:
-    """Send one chunk; return the index of the chunk TikTok needs next (== index means resend)."""
+async def _send_chunk(
+    session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, spans, index, *, reachable: int = 0
+) -> int:
+    """Send one chunk; return the index of the chunk TikTok needs next (== index means resend, len(spans) means
+    TikTok confirmed the whole video). `reachable`: how many chunks had gone out before this PUT (each at least
+    once), the most TikTok can hold."""
     headers = {
         "Content-Type": content_type,
         "Content-Length": str(chunk.length),
         "Content-Range": f"bytes {chunk.first}-{chunk.last}/{plan.video_size}",
     }
-    body = ChunkPayload(chunk, content_type)
+    final = index == len(spans) - 1
+    watch = transfer_watch.get() or TransferWatch()
+    body = ChunkPayload(_watched(chunk, watch, final), content_type)
     try:
         # The upload URL is used exactly as issued, and a redirect away from it is never followed.
         target = URL(upload_url, encoded=True)
@@ -670,19 +835,28 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
             status = response.status
             progress = _progress_end(response.headers.get("Content-Range"))
     except (aiohttp.ClientError, asyncio.TimeoutError):
+        watch.unanswered += 1
+        watch.awaiting_since = None
         logger.warning("chunk %d of %d: no answer from TikTok, sending it again", index + 1, len(spans))
         return index
-    final = index == len(spans) - 1
-    if status in (200, 201) or (status == 206 and not final):
+    watch.awaiting_since = None  # (left as it is when the deadline cancels the wait: the deadline reads it)
+    watch.active()
+    if final and status == 201:
+        return len(spans)  # TikTok's documented answer once it holds the whole video
+    if not final and status in (200, 201, 206):
         return index + 1
     if status >= 500:
         logger.warning("chunk %d of %d: TikTok answered HTTP %d, sending it again", index + 1, len(spans), status)
         return index
     if status == 416 or (status == 206 and progress is not None):
-        # A 416, or a 206 after the last part, means TikTok holds other bytes than sent; both say where it stands.
+        # TikTok holds other bytes than sent; its range says where it stands. It is followed only where it is
+        # consistent with what went out: a 416 refused this PUT, so TikTok can hold no more than the chunks sent
+        # before it (after the last part went out and its 201 was lost, the whole file: that is completion). A 206
+        # to the last part never completes the upload, whatever its range.
         resume = resume_index(progress, spans, plan.video_size)
-        if resume is not None:
+        if resume is not None and (resume <= index or (status == 416 and resume <= reachable)):
             return resume
+    # Anything else after the last part (200, a 206) is not TikTok's "complete" (201).
     raise TransferError(_put_failure(status, index, len(spans)))
 
 
@@ -695,7 +869,7 @@ def _put_failure(status: int, index: int, count: int) -> str:
         )
     if status == 404:
         return f"TikTok no longer knows this upload ({part}). Run the step again; nothing was posted."
-    if status in (206, 416):
+    if status in (200, 206, 416):
         return (
             f"TikTok and the integration disagree on how much of the video arrived ({part}). Run the step again; "
             "nothing was posted."

@@ -46,7 +46,7 @@ LIVE = {"video_id": POST_ID, "share_url": SHARE_URL, "embed_link": EMBED_LINK, "
 
 
 def request(url, method="POST", params=None, body=None):
-    return call(url, method=method, params=params, json=body, headers=JSON_UTF8, timeout=TIMEOUT)
+    return call(url, method=method, params=params, json=body, headers=JSON_UTF8, timeout=TIMEOUT, retry_count=3)
 
 
 def status_request():

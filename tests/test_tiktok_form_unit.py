@@ -52,7 +52,7 @@ VALID_INPUTS = {
 
 
 def request(url, method="POST", params=None, body=None, timeout=15):
-    return call(url, method=method, params=params, json=body, headers=JSON_UTF8, timeout=timeout)
+    return call(url, method=method, params=params, json=body, headers=JSON_UTF8, timeout=timeout, retry_count=3)
 
 
 def fetched(mock_context):

@@ -28,7 +28,7 @@ CURSOR = 1764000000000
 
 
 def request(url, method="POST", params=None, body=None):
-    return call(url, method=method, params=params, json=body, headers=JSON_UTF8, timeout=TIMEOUT)
+    return call(url, method=method, params=params, json=body, headers=JSON_UTF8, timeout=TIMEOUT, retry_count=3)
 
 
 USER_REQUEST = request(USER_INFO, "GET", params={"fields": STATS_FIELDS})

@@ -60,7 +60,7 @@ BIG_ID_TEXT = "7321456789012345678"
 
 def request(url, method="POST", params=None, body=None):
     """The exact context.fetch call the integration makes for one TikTok request."""
-    return call(url, method=method, params=params, json=body, headers=JSON_UTF8, timeout=TIMEOUT)
+    return call(url, method=method, params=params, json=body, headers=JSON_UTF8, timeout=TIMEOUT, retry_count=3)
 
 
 def envelope(code, message="", log_id=LOG_ID, log_key="log_id"):
