@@ -47,13 +47,11 @@ from tiktok_helpers import (
     TikTokError,
     UserFacingError,
     check_branded_privacy,
-    check_duration,
     check_privacy_offered,
     check_text_limit,
     envelope_error,
     forced_interactions,
     missing_user_scopes,
-    mp4_duration_seconds,
     normalize_creator,
     normalize_status,
     normalize_user,
@@ -63,6 +61,7 @@ from tiktok_helpers import (
     pull_source_info,
     video_post_info,
 )
+from tiktok_video import check_duration, mp4_duration_seconds
 from tiktok_media import (
     TRANSFER_DEADLINE_S,
     TransferError,

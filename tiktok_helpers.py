@@ -5,7 +5,6 @@ comments point into that file.
 """
 
 import re
-import struct
 from dataclasses import dataclass
 
 # ---- Hosts and endpoints ------------------------------------------------------------------------------------
@@ -179,85 +178,6 @@ def plan_chunks(video_size: int, chunk_size: int = MULTI_CHUNK_SIZE) -> ChunkPla
 
 def format_size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
-
-
-# ---- Video containers --------------------------------------------------------------------------------------------
-
-# Legacy QuickTime files may start with one of these atoms instead of "ftyp".
-_QUICKTIME_LEAD_ATOMS = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
-# ISO files whose major brand says image or audio (HEIF/HEIC/AVIF photos, M4A/M4B audio), not video.
-_NOT_VIDEO_BRANDS = (
-    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis",
-    b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ", b"jp2 ", b"jpx ", b"crx ",
-)  # fmt: skip
-
-
-def sniff_video_type(head: bytes) -> str | None:
-    """The container from the file's own signature: TikTok takes MP4, MOV and WebM (§12.1)."""
-    if len(head) >= 12 and head[4:8] == b"ftyp":
-        if head[8:12] in _NOT_VIDEO_BRANDS:
-            return None
-        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
-    if len(head) >= 8 and head[4:8] in _QUICKTIME_LEAD_ATOMS:
-        return "video/quicktime"
-    if head[:4] == b"\x1a\x45\xdf\xa3" and b"webm" in head[:64]:
-        return "video/webm"
-    return None
-
-
-def mp4_duration_seconds(read_at, size: int) -> float | None:
-    """Duration from the moov/mvhd header, or None when the header is not within reach.
-
-    read_at(offset, length) returns the bytes available at that offset (possibly fewer, or none), so the same
-    walk serves a whole file and the first chunk of a stream.
-    """
-    offset = 0
-    while offset + 8 <= size:
-        header = read_at(offset, 16)
-        if len(header) < 8:
-            return None
-        box_size, box_type = struct.unpack(">I4s", header[:8])
-        header_len = 8
-        if box_size == 1:
-            if len(header) < 16:
-                return None
-            box_size = struct.unpack(">Q", header[8:16])[0]
-            header_len = 16
-        elif box_size == 0:
-            box_size = size - offset
-        if box_size < header_len:
-            return None
-        if box_type == b"moov":
-            return _mvhd_duration(read_at(offset + header_len, min(box_size - header_len, 4096)))
-        offset += box_size
-    return None
-
-
-def _mvhd_duration(moov: bytes) -> float | None:
-    position = 0
-    while position + 8 <= len(moov):
-        box_size, box_type = struct.unpack(">I4s", moov[position : position + 8])
-        if box_type == b"mvhd":
-            body = moov[position + 8 : position + box_size]
-            if body[:1] == b"\x01" and len(body) >= 32:
-                timescale, duration = struct.unpack(">IQ", body[20:32])
-            elif len(body) >= 20:
-                timescale, duration = struct.unpack(">II", body[12:20])
-            else:
-                return None
-            return duration / timescale if timescale else None
-        if box_size < 8:
-            return None
-        position += box_size
-    return None
-
-
-def check_duration(duration: float | None, max_seconds: int | None) -> None:
-    if duration is not None and max_seconds and duration > max_seconds:
-        raise InputError(
-            f"The video is {duration:.1f} seconds long, but this TikTok account may post at most {max_seconds} "
-            "seconds through apps right now. Trim the video; nothing was posted."
-        )
 
 
 # ---- Request building ----------------------------------------------------------------------------------------------

@@ -27,8 +27,8 @@ from tiktok_helpers import (
     UserFacingError,
     format_size,
     plan_chunks,
-    sniff_video_type,
 )
+from tiktok_video import sniff_video_type
 
 logger = logging.getLogger("tiktok.media")
 
