@@ -61,16 +61,18 @@ from tiktok_helpers import (
     pull_source_info,
     video_post_info,
 )
-from tiktok_video import check_duration, mp4_duration_seconds
 from tiktok_media import (
     TRANSFER_DEADLINE_S,
     TransferError,
     check_link,
     check_upload_url,
-    open_video_source,
+    open_link,
+    probe_link,
+    require_video_type,
     resolve_video_source,
     upload_chunks,
 )
+from tiktok_video import VideoFacts, check_media, inspect_video
 
 tiktok = Integration.load()
 logger = logging.getLogger("tiktok")
@@ -262,9 +264,12 @@ async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
 
 
 async def publish_video(context, init_url: str, spec, post_info: dict | None = None, max_duration=None) -> dict:
-    """Init a video (with post_info for a direct post) and move its bytes; returns as soon as TikTok has them."""
+    """Init a video (with post_info for a direct post) and move its bytes; returns as soon as TikTok has them.
+
+    The video's facts are read and TikTok's media rules applied before any init, for every kind of source."""
     body = {} if post_info is None else {"post_info": post_info}
     if spec.kind == "pull":
+        await check_pull_link(spec.url, max_duration)
         body["source_info"] = pull_source_info(spec.url)
         data = await call_tiktok(context, init_url, body=body, publish=True)
         return {"publish_id": _publish_id(data), "status": "PROCESSING_DOWNLOAD", "source": "PULL_FROM_URL"}
@@ -272,11 +277,9 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
     # Moving the bytes (download and upload) has its own deadline; the init request between them is bounded by
     # its own timeout, so a slow TikTok is reported as such and never as a video too large to move.
     moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
-    source = await within_transfer_deadline(open_video_source(spec), moving_until)
+    source = await within_transfer_deadline(open_checked_source(spec, max_duration), moving_until)
     try:
         content_type = source.content_type
-        if content_type in ("video/mp4", "video/quicktime"):
-            check_duration(mp4_duration_seconds(source.read_at, source.size), max_duration)
         plan = plan_chunks(source.size)
         body["source_info"] = plan.source_info()
         data = await call_tiktok(context, init_url, body=body, publish=True)
@@ -293,6 +296,48 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
         "chunk_count": plan.count,
         "content_type": content_type,
     }
+
+
+# A pull link is read for its facts within this long; a link that does not answer in time is left to TikTok.
+PULL_PREFLIGHT_S = 8.0
+
+
+async def read_video(spec) -> tuple[VideoFacts, object | None]:
+    """The video's facts before any init, and the source the upload will use (None for a link read by Range:
+    the upload opens it afresh). A link's facts come from Range requests, without the token, through the link
+    guard; a host that ignores Range gives its stream, which then is the upload's source."""
+    if spec.kind == "inline":
+        return inspect_video(spec.inline.read_at, spec.inline.size), spec.inline
+    probe = await probe_link(spec.url, keep_stream=True)
+    if probe.source is None and probe.head:
+        require_video_type(probe.head)
+    return probe.facts, probe.source
+
+
+async def open_checked_source(spec, max_duration):
+    """The upload's source, once the video's facts pass TikTok's media rules (refused before any init)."""
+    facts, source = await read_video(spec)
+    try:
+        check_media(facts, max_duration)
+        return source if source is not None else await open_link(spec.url)
+    except BaseException:
+        if source is not None:
+            await source.aclose()
+        raise
+
+
+async def check_pull_link(url: str, max_duration) -> VideoFacts | None:
+    """TikTok pulls the very same public link, so it is read the same way first. A link that cannot be read from
+    here is left to TikTok (a fact that could not be read is no reason to refuse)."""
+    try:
+        async with asyncio.timeout(max(0.0, min(PULL_PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))):
+            probe = await probe_link(url, keep_stream=False)
+    except (UserFacingError, TimeoutError):
+        return None
+    if probe.head:
+        require_video_type(probe.head)
+    check_media(probe.facts, max_duration)
+    return probe.facts
 
 
 async def within_transfer_deadline(step, until: float):

@@ -28,7 +28,7 @@ from tiktok_helpers import (
     format_size,
     plan_chunks,
 )
-from tiktok_video import sniff_video_type
+from tiktok_video import VideoFacts, inspect_video, sniff_video_type, wanted_span
 
 logger = logging.getLogger("tiktok.media")
 
@@ -500,11 +500,13 @@ async def open_link(url: str) -> StreamSource | FileSource:
         raise
 
 
-async def _follow(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientResponse:
+async def _follow(session: aiohttp.ClientSession, url: str, headers=None) -> aiohttp.ClientResponse:
     current = URL(url, encoded=True)  # pre-signed links must keep their exact encoding
     for _hop in range(MAX_REDIRECTS + 1):
         try:
-            response = await session.get(current, allow_redirects=False, headers={"Accept-Encoding": "identity"})
+            response = await session.get(
+                current, allow_redirects=False, headers={"Accept-Encoding": "identity", **(headers or {})}
+            )
         except BlockedAddressError as error:
             raise InputError(
                 f"The video link is not allowed: {error}. Use a public link; nothing was posted."
@@ -526,7 +528,7 @@ async def _follow(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientRes
             current = current.join(URL(response.headers["Location"], encoded=True))
             check_link(str(current), "redirected video link")
             continue
-        if response.status != 200:
+        if response.status != 200 and not (response.status == 206 and "Range" in (headers or {})):
             response.release()
             raise InputError(
                 f"Downloading the video from {current.host} failed with HTTP {response.status}. Check the link "
@@ -568,6 +570,159 @@ async def _spool(response: aiohttp.ClientResponse) -> FileSource:
         handle.close()
         raise InputError("The linked file is empty. Nothing was posted.")
     return FileSource(handle, size)
+
+
+# ---- Reading a link's facts before the init (by HTTP Range) ------------------------------------------------------
+
+# The preflight reads the head of a link, then (MP4/MOV with `moov` after `mdat`) a window where the box headers
+# say the next box starts, then whatever of `moov` is still missing: at most 3 requests and 2 MiB plus the moov.
+PROBE_HEAD_BYTES = 2**20
+PROBE_WINDOW_BYTES = 2**20
+PROBE_MAX_REQUESTS = 3
+# A `moov` larger than this is not read (a ten-minute phone video's is well under 2 MB).
+MAX_MOOV_BYTES = 16 * 2**20
+
+
+class ByteWindows:
+    """Byte ranges read from a link, by offset; read_at serves the contiguous bytes at hand (or none)."""
+
+    def __init__(self) -> None:
+        self._spans: list[tuple[int, bytes]] = []
+        self.bytes_read = 0
+
+    def add(self, offset: int, data: bytes) -> None:
+        self.bytes_read += len(data)
+        spans = sorted([*self._spans, (offset, data)])
+        merged: list[tuple[int, bytes]] = []
+        for start, chunk in spans:
+            if merged and start <= merged[-1][0] + len(merged[-1][1]):
+                prev_start, prev = merged[-1]
+                merged[-1] = (prev_start, prev + chunk[prev_start + len(prev) - start :])
+            else:
+                merged.append((start, chunk))
+        self._spans = merged
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        for start, chunk in self._spans:
+            if start <= offset < start + len(chunk):
+                return chunk[offset - start : offset - start + length]
+        return b""
+
+
+@dataclass
+class LinkFacts:
+    """What the preflight learned about a link. `source` is the download itself, ready for the upload, when the
+    host ignored Range (its stream is what the upload must use; nothing else is read to find out)."""
+
+    facts: VideoFacts
+    head: bytes
+    size: int | None
+    requests: int
+    bytes_read: int
+    source: "StreamSource | FileSource | None" = None
+
+
+def _range_total(content_range: str | None) -> int | None:
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
+    return int(match.group(3)) if match and match.group(3) != "*" else None
+
+
+def _range_first(content_range: str | None) -> int | None:
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
+    return int(match.group(1)) if match else None
+
+
+async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """Up to `limit` bytes of a body; a broken download gives what arrived."""
+    data = bytearray()
+    try:
+        while len(data) < limit:
+            piece = await response.content.read(min(limit - len(data), 2**20))
+            if not piece:
+                break
+            data += piece
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        pass  # what arrived is all the preflight has
+    return bytes(data)
+
+
+def _encoded(response: aiohttp.ClientResponse) -> bool:
+    return response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+
+
+async def probe_link(url: str, *, keep_stream: bool) -> LinkFacts:
+    """The facts of a linked video, read with Range requests without the token through the link guard.
+
+    With keep_stream, a host that ignores Range answers with the whole file: that download becomes the upload's
+    source (its first chunk, or the spooled file, is inspected). Without it, only the head of such a stream is
+    read. Raises InputError or TransferError when the link cannot be read at all."""
+    session = new_download_session()
+    try:
+        response = await _follow(session, url, headers={"Range": f"bytes=0-{PROBE_HEAD_BYTES - 1}"})
+        if (
+            response.status == 206
+            and not _encoded(response)
+            and _range_first(response.headers.get("Content-Range")) == 0
+        ):
+            size = _range_total(response.headers.get("Content-Range"))
+            windows = ByteWindows()
+            windows.add(0, await _read_some(response, PROBE_HEAD_BYTES))
+            response.release()
+            requests = 1
+            while requests < PROBE_MAX_REQUESTS:
+                span = wanted_span(windows.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
+                if span is None:
+                    break
+                first, length = span
+                response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
+                requests += 1
+                got_first = _range_first(response.headers.get("Content-Range"))
+                if response.status != 206 or got_first != first or _encoded(response):
+                    response.release()
+                    break
+                windows.add(first, await _read_some(response, length))
+                response.release()
+            facts = inspect_video(windows.read_at, size)
+            return LinkFacts(facts, windows.read_at(0, SNIFF_BYTES), size, requests, windows.bytes_read)
+        if response.status == 206:  # a range the preflight cannot use: no facts, the upload reads the link anew
+            response.release()
+            return LinkFacts(VideoFacts(), b"", None, 1, 0)
+        if keep_stream:
+            source = await _source_from(session, response)
+            session = None  # the source owns the session now
+            facts = inspect_video(source.read_at, source.size)
+            return LinkFacts(facts, source.read_at(0, SNIFF_BYTES), source.size, 1, 0, source)
+        head = await _read_some(response, PROBE_HEAD_BYTES)
+        size = None if _encoded(response) else response.content_length
+        response.release()
+        facts = inspect_video(lambda offset, length: head[offset : offset + length], size)
+        return LinkFacts(facts, head[:SNIFF_BYTES], size, 1, len(head))
+    finally:
+        if session is not None:
+            await session.close()
+
+
+async def _source_from(session: aiohttp.ClientSession, response: aiohttp.ClientResponse) -> "StreamSource | FileSource":
+    """The upload's source from a whole-file response (as open_link builds it); the session is closed on failure."""
+    try:
+        size = response.content_length
+        if size is None or _encoded(response):
+            source = await _spool(response)
+            response.release()
+            await session.close()
+        else:
+            if size > MAX_VIDEO_BYTES:
+                raise InputError(
+                    f"The linked video is {format_size(size)}; TikTok accepts at most 4 GB. Nothing was posted."
+                )
+            source = StreamSource(session, response, size)
+            await source.prime(plan_chunks(size).chunk_size)
+        source.content_type = require_video_type(source.read_at(0, SNIFF_BYTES))
+        return source
+    except BaseException:
+        response.release()
+        await session.close()
+        raise
 
 
 # ---- The upload (§9) ------------------------------------------------------------------------------------------------

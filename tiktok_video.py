@@ -182,6 +182,23 @@ def top_level_boxes(read_at, size: int | None) -> tuple[list[tuple[bytes, int, i
     return boxes, None
 
 
+def wanted_span(read_at, size: int | None, window: int, max_moov: int) -> tuple[int, int] | None:
+    """For a file read in pieces (a link read by Range): the (offset, length) to read next so that `moov` is at
+    hand, or None when it is (or cannot be found). A `moov` after `mdat` is found by the box headers alone."""
+    if sniff_video_type(bytes(read_at(0, 64))) not in ("video/mp4", "video/quicktime"):
+        return None
+    boxes, stopped = top_level_boxes(read_at, size)
+    for box_type, offset, box_size in boxes:
+        if box_type == b"moov":
+            if box_size is None or box_size > max_moov:
+                return None
+            have = len(read_at(offset, box_size))
+            return None if have >= box_size else (offset + have, box_size - have)
+    if stopped is None:
+        return None
+    return stopped, window if size is None else min(window, size - stopped)
+
+
 def _inspect_iso(budget: _Budget, size: int | None, container: str) -> VideoFacts:
     facts = {"container": container}
     for box_type, body, length in _children(budget, 0, size):

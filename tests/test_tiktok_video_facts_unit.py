@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from tests.conftest import box, mp4, webm
 from tiktok_helpers import InputError
 from tiktok_video import (
     VideoFacts,
@@ -18,141 +19,6 @@ from tiktok_video import (
 )
 
 pytestmark = pytest.mark.unit
-
-
-# ---- Builders: MP4/MOV -------------------------------------------------------------------------------------------
-
-
-def box(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I4s", 8 + len(payload), kind) + payload
-
-
-def full_box(kind: bytes, version: int, payload: bytes) -> bytes:
-    return box(kind, bytes([version, 0, 0, 0]) + payload)
-
-
-def mvhd(timescale: int, duration: int, version: int = 0) -> bytes:
-    if version == 1:
-        times = struct.pack(">QQIQ", 0, 0, timescale, duration)
-    else:
-        times = struct.pack(">IIII", 0, 0, timescale, duration)
-    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-    rest = struct.pack(">IH10x", 0x10000, 0x100) + matrix + bytes(24) + struct.pack(">I", 3)
-    return full_box(b"mvhd", version, times + rest)
-
-
-def tkhd(width: int, height: int, version: int = 0) -> bytes:
-    if version == 1:
-        times = struct.pack(">QQII", 0, 0, 1, 0) + struct.pack(">Q", 0)
-    else:
-        times = struct.pack(">IIIII", 0, 0, 1, 0, 0)
-    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-    rest = bytes(8) + struct.pack(">hhhH", 0, 0, 0, 0) + matrix + struct.pack(">II", width << 16, height << 16)
-    return box(b"tkhd", bytes([version, 0, 0, 7]) + times + rest)
-
-
-def mdhd(timescale: int, duration: int) -> bytes:
-    return full_box(b"mdhd", 0, struct.pack(">IIIIHH", 0, 0, timescale, duration, 0x55C4, 0))
-
-
-def hdlr(handler: bytes) -> bytes:
-    return full_box(b"hdlr", 0, struct.pack(">I4s12x", 0, handler) + b"track\x00")
-
-
-def visual_entry(fourcc: bytes, width: int, height: int) -> bytes:
-    body = bytes(6) + struct.pack(">H", 1) + bytes(16) + struct.pack(">HH", width, height)
-    body += struct.pack(">IIIH", 0x480000, 0x480000, 0, 1) + bytes(32) + struct.pack(">Hh", 0x18, -1)
-    return box(fourcc, body)
-
-
-def stts(entries) -> bytes:
-    return full_box(b"stts", 0, struct.pack(">I", len(entries)) + b"".join(struct.pack(">II", *e) for e in entries))
-
-
-def video_trak(fourcc=b"avc1", width=1080, height=1920, fps=30, seconds=10, tkhd_size=True, stts_entries=None):
-    timescale = fps * 1000
-    frames = fps * seconds
-    entries = stts_entries if stts_entries is not None else [(frames, 1000)]
-    stbl = box(
-        b"stbl",
-        full_box(b"stsd", 0, struct.pack(">I", 1) + visual_entry(fourcc, width, height))
-        + stts(entries)
-        + full_box(b"stsz", 0, struct.pack(">II", 0, 0))
-        + full_box(b"stsc", 0, struct.pack(">I", 0))
-        + full_box(b"stco", 0, struct.pack(">I", 0)),
-    )
-    minf = box(b"minf", full_box(b"vmhd", 0, bytes(8)) + stbl)
-    mdia = box(b"mdia", mdhd(timescale, frames * 1000) + hdlr(b"vide") + minf)
-    return box(b"trak", (tkhd(width, height) if tkhd_size else tkhd(0, 0)) + mdia)
-
-
-def sound_trak() -> bytes:
-    stbl = box(b"stbl", full_box(b"stsd", 0, struct.pack(">I", 1) + box(b"mp4a", bytes(28))) + stts([(430, 1024)]))
-    return box(b"trak", tkhd(0, 0) + box(b"mdia", mdhd(44100, 440320) + hdlr(b"soun") + box(b"minf", stbl)))
-
-
-def mp4(
-    *,
-    seconds=10.0,
-    fourcc=b"avc1",
-    width=1080,
-    height=1920,
-    fps=30,
-    moov_last=False,
-    brand=b"isom",
-    mdat_size=1000,
-    audio_first=True,
-    mvhd_version=0,
-    **trak,
-) -> bytes:
-    ftyp = box(b"ftyp", brand + struct.pack(">I", 0x200) + brand + b"iso2mp41")
-    traks = video_trak(fourcc, width, height, fps, max(1, int(seconds)), **trak)
-    if audio_first:
-        traks = sound_trak() + traks
-    moov = box(b"moov", mvhd(1000, int(seconds * 1000), mvhd_version) + traks)
-    mdat = box(b"mdat", bytes(mdat_size))
-    return ftyp + (mdat + moov if moov_last else moov + mdat)
-
-
-# ---- Builders: WebM/Matroska ---------------------------------------------------------------------------------------
-
-
-def vint_size(n: int) -> bytes:
-    return (n | (1 << 56)).to_bytes(8, "big")  # 8-byte size: 0x01 marker then 7 bytes
-
-
-def el(element_id: int, payload: bytes, unknown_size: bool = False) -> bytes:
-    head = element_id.to_bytes((element_id.bit_length() + 7) // 8, "big")
-    return head + (b"\x01\xff\xff\xff\xff\xff\xff\xff" if unknown_size else vint_size(len(payload))) + payload
-
-
-def uint(element_id: int, value: int) -> bytes:
-    return el(element_id, value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big"))
-
-
-def webm(
-    *,
-    seconds=10.0,
-    codec=b"V_VP9",
-    width=1280,
-    height=720,
-    fps=30,
-    doctype=b"webm",
-    scale=1_000_000,
-    unknown_segment=False,
-    float32=False,
-) -> bytes:
-    header = el(0x1A45DFA3, uint(0x4286, 1) + uint(0x42F7, 1) + el(0x4282, doctype) + uint(0x4287, 4))
-    duration = struct.pack(">f", seconds * 1e9 / scale) if float32 else struct.pack(">d", seconds * 1e9 / scale)
-    info = el(0x1549A966, uint(0x2AD7B1, scale) + el(0x4489, duration) + el(0x4D80, b"test"))
-    video = el(0xE0, uint(0xB0, width) + uint(0xBA, height))
-    entry = uint(0xD7, 1) + uint(0x83, 1) + el(0x86, codec) + video
-    if fps:
-        entry += uint(0x23E383, round(1e9 / fps))
-    audio = el(0xAE, uint(0xD7, 2) + uint(0x83, 2) + el(0x86, b"A_OPUS"))
-    tracks = el(0x1654AE6B, audio + el(0xAE, entry))
-    cluster = el(0x1F43B675, uint(0xE7, 0) + el(0xA3, bytes(200)))
-    return header + el(0x18538067, info + tracks + cluster, unknown_size=unknown_segment)
 
 
 def facts_of(data: bytes, size: int | None = -1) -> VideoFacts:
