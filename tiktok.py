@@ -72,7 +72,15 @@ from tiktok_media import (
     resolve_video_source,
     upload_chunks,
 )
-from tiktok_video import VideoFacts, check_media, inspect_video
+from tiktok_video import (
+    NOT_A_VIDEO,
+    NotAVideo,
+    VideoFacts,
+    check_media,
+    inspect_video,
+    media_problems,
+    unchecked_rules,
+)
 
 tiktok = Integration.load()
 logger = logging.getLogger("tiktok")
@@ -302,21 +310,21 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
 PULL_PREFLIGHT_S = 8.0
 
 
-async def read_video(spec) -> tuple[VideoFacts, object | None]:
-    """The video's facts before any init, and the source the upload will use (None for a link read by Range:
-    the upload opens it afresh). A link's facts come from Range requests, without the token, through the link
-    guard; a host that ignores Range gives its stream, which then is the upload's source."""
+async def read_video(spec) -> tuple[VideoFacts, object | None, int | None]:
+    """The video's facts before any init, the source the upload will use (None for a link read by Range: the
+    upload opens it afresh) and its size when known. A link's facts come from Range requests, without the token,
+    through the link guard; a host that ignores Range gives its stream, which then is the upload's source."""
     if spec.kind == "inline":
-        return inspect_video(spec.inline.read_at, spec.inline.size), spec.inline
+        return inspect_video(spec.inline.read_at, spec.inline.size), spec.inline, spec.inline.size
     probe = await probe_link(spec.url, keep_stream=True)
     if probe.source is None and probe.head:
         require_video_type(probe.head)
-    return probe.facts, probe.source
+    return probe.facts, probe.source, probe.size
 
 
 async def open_checked_source(spec, max_duration):
     """The upload's source, once the video's facts pass TikTok's media rules (refused before any init)."""
-    facts, source = await read_video(spec)
+    facts, source, _size = await read_video(spec)
     try:
         check_media(facts, max_duration)
         return source if source is not None else await open_link(spec.url)
@@ -476,6 +484,76 @@ class UploadVideoDraft(ActionHandler):
             inputs.get("file"), inputs.get("files"), inputs.get("video_url"), inputs.get("pull_from_url", False)
         )
         return ActionResult(data=await publish_video(context, INBOX_INIT_URL, spec))
+
+
+SCOPE_CODES = ("scope_not_authorized", "scope_permission_missed")
+
+
+async def duration_limit(context) -> tuple[int | None, str | None]:
+    """The account's longest allowed video (from creator info, which needs video.publish), or None and why."""
+    try:
+        creator = await query_creator(context)
+    except TikTokError as error:
+        if error.code in SCOPE_CODES:
+            return None, "the connection did not grant video.publish, which TikTok needs to tell it"
+        if error.code == "access_token_invalid":
+            raise
+        return None, f"TikTok did not give it right now ({error.code or 'no error code'})"
+    return creator["max_video_post_duration_sec"], None
+
+
+async def video_report(spec, max_seconds: int | None, why_no_limit: str | None) -> dict:
+    """check_video's answer: the facts, the rules they break and the rules that could not be checked."""
+    report = {
+        "ok": False,
+        "problems": [],
+        "container": None,
+        "codec": None,
+        "duration_seconds": None,
+        "width": None,
+        "height": None,
+        "frame_rate": None,
+        "size_bytes": None,
+        "max_duration_seconds": max_seconds,
+        "unchecked": [],
+    }
+    if spec is None:
+        report["problems"] = [NOT_A_VIDEO]
+        return report
+    try:
+        moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
+        facts, source, size = await within_transfer_deadline(read_video(spec), moving_until)
+    except NotAVideo:
+        report["problems"] = [NOT_A_VIDEO]
+        return report
+    if source is not None:
+        await source.aclose()
+    problems = media_problems(facts, max_seconds)
+    report.update(
+        ok=not problems,
+        problems=problems,
+        container=facts.container,
+        codec=facts.codec_name,
+        duration_seconds=None if facts.duration_seconds is None else round(facts.duration_seconds, 3),
+        width=facts.width,
+        height=facts.height,
+        frame_rate=facts.frame_rate,
+        size_bytes=size,
+        unchecked=unchecked_rules(facts, max_seconds, why_no_limit),
+    )
+    return report
+
+
+@tiktok.action("check_video")
+class CheckVideo(ActionHandler):
+    @user_errors
+    async def execute(self, inputs, context):
+        try:
+            spec = resolve_video_source(inputs.get("file"), inputs.get("files"), inputs.get("video_url"), False)
+        except NotAVideo:
+            spec = None
+        max_seconds, why_no_limit = await duration_limit(context)
+        return ActionResult(data=await video_report(spec, max_seconds, why_no_limit))
 
 
 @tiktok.action("get_post_status")

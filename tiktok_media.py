@@ -28,7 +28,7 @@ from tiktok_helpers import (
     format_size,
     plan_chunks,
 )
-from tiktok_video import VideoFacts, inspect_video, sniff_video_type, wanted_span
+from tiktok_video import NotAVideo, VideoFacts, inspect_video, sniff_video_type, wanted_span
 
 logger = logging.getLogger("tiktok.media")
 
@@ -453,7 +453,7 @@ def resolve_video_source(file_obj: dict | None, files: list | None, video_url: s
 def require_video_type(head: bytes) -> str:
     content_type = sniff_video_type(head)
     if content_type is None:
-        raise InputError(
+        raise NotAVideo(
             "The file is not an MP4, MOV or WebM video (its first bytes do not match any of them). TikTok accepts "
             "only those; nothing was posted."
         )

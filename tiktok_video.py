@@ -507,8 +507,9 @@ def media_problems(facts: VideoFacts, max_seconds: int | None = None) -> list[st
     return [problem for problem in found if problem]
 
 
-def unchecked_rules(facts: VideoFacts, max_seconds: int | None, duration_limit_known: bool) -> list[str]:
-    """Plain sentences for each rule that could not be checked, and why."""
+def unchecked_rules(facts: VideoFacts, max_seconds: int | None, why_no_limit: str | None = None) -> list[str]:
+    """Plain sentences for each rule that could not be checked, and why. why_no_limit says why the account's
+    longest allowed video is unknown, when it is."""
     missing = []
     if facts.codec is None:
         missing.append("The codec could not be read from the file, so it was not checked.")
@@ -518,18 +519,23 @@ def unchecked_rules(facts: VideoFacts, max_seconds: int | None, duration_limit_k
         missing.append("The picture size could not be read from the file, so it was not checked.")
     if facts.duration_seconds is None:
         missing.append("The duration could not be read from the file, so it was not checked.")
-    elif not duration_limit_known:
-        missing.append(
-            "The account's longest allowed video is unknown (the connection did not grant video.publish), so the "
-            "duration was not checked against it."
-        )
     elif not max_seconds:
-        missing.append("TikTok did not say how long this account's videos may be, so the duration was not checked.")
+        why = why_no_limit or "TikTok did not say how long this account's videos may be"
+        missing.append(f"The duration was not checked against the account's limit: {why}.")
     return missing
 
 
 def _number(value: float) -> str:
     return f"{value:.0f}" if abs(value - round(value)) < 0.005 else f"{value:.2f}"
+
+
+class NotAVideo(InputError):
+    """The file's first bytes are not those of an MP4, MOV or WebM video."""
+
+
+NOT_A_VIDEO = (
+    "The file is not an MP4, MOV or WebM video (its first bytes do not match any of them); TikTok accepts only those."
+)
 
 
 class MediaRefusal(InputError):

@@ -106,7 +106,10 @@ RULES = {
 }
 
 
-class TestVideoPreflight:
+class TestCreateVideoPostAndDraftPreflight:
+    """create_video_post (inline, links, pull) and upload_video_draft ("draft": a link with moov last) share
+    publish_video's preflight, so each rule is run once per source kind here."""
+
     @pytest.mark.parametrize("source", SOURCES)
     @pytest.mark.parametrize("rule", list(RULES))
     async def test_a_video_tiktok_would_reject_is_refused_before_any_init(
@@ -248,5 +251,102 @@ class TestVideoPreflight:
         assert api_urls(mock_context) == [CREATOR_INFO, VIDEO_INIT]
 
 
-def _unused(_=FetchResponse, __=CONTENT_INIT, ___=LOG_ID):
+def scope_refused() -> FetchResponse:
+    body = {"data": {}, "error": {"code": "scope_not_authorized", "message": "no video.publish", "log_id": LOG_ID}}
+    return FetchResponse(status=401, headers={}, data=body)
+
+
+class TestCheckVideo:
+    async def test_a_good_inline_video_is_ok_with_every_fact(self, integration, mock_context):
+        data = mp4(seconds=12.5, fps=30, width=1080, height=1920)
+        mock_context.fetch.side_effect = [ok(creator(limit=60))]
+
+        result = await integration.execute_action("check_video", {"file": {"content": b64(data)}}, mock_context)
+
+        assert result.type == ResultType.ACTION, result.result
+        assert result.result.data == {
+            "ok": True,
+            "problems": [],
+            "container": "mp4",
+            "codec": "H.264",
+            "duration_seconds": 12.5,
+            "width": 1080,
+            "height": 1920,
+            "frame_rate": 30.0,
+            "size_bytes": len(data),
+            "max_duration_seconds": 60,
+            "unchecked": [],
+        }
+        assert api_urls(mock_context) == [CREATOR_INFO]
+
+    @pytest.mark.parametrize("ranges", [True, False], ids=["Range", "no Range"])
+    async def test_a_link_with_problems_lists_them_and_posts_nothing(self, integration, mock_context, loopback, ranges):
+        data = mp4(moov_last=True, mdat_size=3 * MiB, seconds=90, fps=120, fourcc=b"vp09", width=320, height=240)
+        url = loopback.host("/v.mp4", data, ranges=ranges)
+        mock_context.fetch.side_effect = [ok(creator(limit=60))]
+
+        result = await integration.execute_action("check_video", {"video_url": url}, mock_context)
+
+        report = result.result.data
+        assert (report["ok"], report["codec"], report["container"]) == (False, "VP9", "mp4")
+        assert (report["width"], report["height"], report["frame_rate"]) == (320, 240, 120.0)
+        assert (report["duration_seconds"], report["size_bytes"]) == (90.0, len(data))
+        assert [p.split(";")[0] for p in report["problems"]] == [
+            "The video runs at 120 frames per second",
+            "The video is 320x240 pixels",
+            "The video is 90.0 seconds long, but this TikTok account may post at most 60 seconds through apps right "
+            "now. Trim the video.",
+        ]
+        assert api_urls(mock_context) == [CREATOR_INFO] and loopback.puts == []
+        if ranges:
+            assert len(loopback.served("/v.mp4")) == 2
+
+    async def test_without_video_publish_the_duration_limit_is_unchecked(self, integration, mock_context, loopback):
+        url = loopback.host("/v.webm", webm(seconds=700))
+        mock_context.fetch.side_effect = [scope_refused()]
+
+        report = (await integration.execute_action("check_video", {"file": {"url": url}}, mock_context)).result.data
+
+        assert (report["ok"], report["container"], report["codec"]) == (True, "webm", "VP9")
+        assert report["max_duration_seconds"] is None and report["duration_seconds"] == 700.0
+        assert report["unchecked"] == [
+            "The duration was not checked against the account's limit: the connection did not grant video.publish, "
+            "which TikTok needs to tell it."
+        ]
+
+    async def test_facts_the_file_does_not_give_are_listed_as_unchecked(self, integration, mock_context):
+        data = webm(fps=0)  # no DefaultDuration: the frame rate is not in the headers
+        mock_context.fetch.side_effect = [ok(creator())]
+
+        report = (
+            await integration.execute_action("check_video", {"files": [{"content": b64(data)}]}, mock_context)
+        ).result.data
+
+        assert report["ok"] is True and report["frame_rate"] is None
+        assert report["unchecked"] == ["The frame rate could not be read from the file, so it was not checked."]
+
+    async def test_a_file_that_is_no_video_is_not_ok(self, integration, mock_context):
+        mock_context.fetch.side_effect = [ok(creator())]
+        png = b"\x89PNG\r\n\x1a\n" + bytes(100)
+
+        report = (
+            await integration.execute_action("check_video", {"file": {"content": b64(png)}}, mock_context)
+        ).result.data
+
+        assert report["ok"] is False and report["container"] is None
+        assert report["problems"] == [
+            "The file is not an MP4, MOV or WebM video (its first bytes do not match any of them); TikTok accepts "
+            "only those."
+        ]
+
+    async def test_an_expired_connection_is_an_error(self, integration, mock_context):
+        body = {"data": {}, "error": {"code": "access_token_invalid", "message": "", "log_id": LOG_ID}}
+        mock_context.fetch.side_effect = [FetchResponse(status=401, headers={}, data=body)]
+
+        result = await integration.execute_action("check_video", {"file": {"content": b64(mp4())}}, mock_context)
+
+        assert result.type == ResultType.ACTION_ERROR and "access_token_invalid" in result.result.message
+
+
+def _unused(_=CONTENT_INIT):
     pass

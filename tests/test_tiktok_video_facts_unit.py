@@ -206,21 +206,26 @@ def test_duration_check_only_refuses_a_known_overlong_video():
 
 
 @pytest.mark.parametrize(
-    ("facts", "limit", "known", "expected"),
+    ("facts", "limit", "why", "expected"),
     [
-        (VideoFacts("mp4", "avc1", 10.0, 1080, 1920, 30.0), 60, True, []),
-        (VideoFacts("mp4", "avc1", 10.0, 1080, 1920, 30.0), None, False, ["did not grant video.publish"]),
-        (VideoFacts("mp4", "avc1", 10.0, 1080, 1920, 30.0), None, True, ["did not say how long"]),
+        (VideoFacts("mp4", "avc1", 10.0, 1080, 1920, 30.0), 60, None, []),
+        (
+            VideoFacts("mp4", "avc1", 10.0, 1080, 1920, 30.0),
+            None,
+            "the connection did not grant video.publish",
+            ["not checked against the account's limit: the connection did not grant video.publish."],
+        ),
+        (VideoFacts("mp4", "avc1", 10.0, 1080, 1920, 30.0), None, None, ["did not say how long"]),
         (
             VideoFacts("mp4"),
             60,
-            True,
+            None,
             ["codec could not", "frame rate could not", "picture size could not", "duration could not"],
         ),
     ],
 )
-def test_unchecked_rules_say_why(facts, limit, known, expected):
-    found = unchecked_rules(facts, limit, known)
+def test_unchecked_rules_say_why(facts, limit, why, expected):
+    found = unchecked_rules(facts, limit, why)
     assert len(found) == len(expected)
     for sentence, part in zip(found, expected, strict=True):
         assert part in sentence
