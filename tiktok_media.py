@@ -725,6 +725,51 @@ async def _source_from(session: aiohttp.ClientSession, response: aiohttp.ClientR
         raise
 
 
+# ---- Reading a photo link's head before the init -------------------------------------------------------------
+
+PHOTO_HEAD_BYTES = 64 * 2**10
+PHOTO_PROBES_AT_ONCE = 6
+
+
+async def _probe_photo(session: aiohttp.ClientSession, url: str) -> tuple[bytes, int | None]:
+    """The first 64 KiB of a photo and its size (from Content-Range, else Content-Length), in one ranged GET."""
+    response = await _follow(session, url, headers={"Range": f"bytes=0-{PHOTO_HEAD_BYTES - 1}"})
+    try:
+        if response.status == 206:
+            size = _range_total(response.headers.get("Content-Range"))
+        else:
+            size = None if _encoded(response) else response.content_length
+        head = await _read_some(response, PHOTO_HEAD_BYTES)
+    finally:
+        response.release()
+    return head, size
+
+
+async def probe_photos(urls: list[str], timeout: float) -> list[tuple[bytes, int | None] | None]:
+    """(head, size) of each photo link, read without the token through the link guard; None for a photo that
+    could not be read within `timeout` (TikTok, which pulls the photos itself, then decides)."""
+    session = new_download_session()
+    limit = asyncio.Semaphore(PHOTO_PROBES_AT_ONCE)
+
+    async def one(url: str):
+        async with limit:
+            try:
+                return await _probe_photo(session, url)
+            except (UserFacingError, aiohttp.ClientError, asyncio.TimeoutError):
+                return None
+
+    tasks = [asyncio.ensure_future(one(url)) for url in urls]
+    try:
+        if tasks and timeout > 0:
+            await asyncio.wait(tasks, timeout=timeout)
+        return [task.result() if task.done() and not task.cancelled() else None for task in tasks]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await session.close()
+
+
 # ---- The upload (§9) ------------------------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ sessions (link downloads, chunk uploads).
 
 import importlib.util
 import re
+import socket
 import struct
 import sys
 from pathlib import Path
@@ -70,6 +71,18 @@ def no_waiting(monkeypatch, tiktok_module):
     monkeypatch.setattr(tiktok_module, "READ_RETRY_DELAYS_S", (0.0, 0.0))
     monkeypatch.setattr(tiktok_module, "STATUS_POLL_INTERVAL_S", 0.01)
     monkeypatch.setattr(tiktok_media, "CHUNK_RETRY_DELAY_S", 0.0)
+
+
+async def _no_lookup(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
+    raise OSError(f"{host} is not looked up in the tests")
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    """The shipped tests never reach the network: a link to a made-up host (a photo or pull link the preflight
+    reads) fails at once, as an unresolvable name does, instead of waiting on DNS. Links on the loopback server
+    are addresses, never looked up."""
+    monkeypatch.setattr(aiohttp.ThreadedResolver, "resolve", _no_lookup)
 
 
 @pytest.fixture
@@ -147,7 +160,9 @@ class LoopbackServer:
     def served(self, path: str) -> list[tuple[str | None, int]]:
         """(Range header, bytes sent) of every GET of `path`, in order."""
         return [
-            (r["headers"].get("Range"), r["sent"]) for r in self.requests if r["method"] == "GET" and r["path"] == path
+            (r["headers"].get("Range"), r["sent"])
+            for r in self.requests
+            if r["method"] == "GET" and r["path"].split("?")[0] == path
         ]
 
     @property

@@ -32,9 +32,10 @@ def loopback_video_url(integration, monkeypatch):
     """video_url's schema asks for https://; the loopback server is plain http on 127.0.0.1 (the guard admits only
     it), so the pattern is widened for these tests. The pattern itself is tested with the other input checks."""
     for action in integration.config.actions.values():
-        field = action.input_schema.get("properties", {}).get("video_url")
-        if field and "pattern" in field:
-            monkeypatch.setitem(field, "pattern", "^https?://")
+        properties = action.input_schema.get("properties", {})
+        for field in (properties.get("video_url"), properties.get("photo_urls", {}).get("items")):
+            if field and "pattern" in field:
+                monkeypatch.setitem(field, "pattern", "^https?://")
 
 
 def creator(limit=60) -> dict:
@@ -348,5 +349,56 @@ class TestCheckVideo:
         assert result.type == ResultType.ACTION_ERROR and "access_token_invalid" in result.result.message
 
 
-def _unused(_=CONTENT_INIT):
-    pass
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+WEBP = b"RIFF\x00\x10\x00\x00WEBPVP8 "
+
+
+def photo_inputs(urls, mode="MEDIA_UPLOAD") -> dict:
+    return {"photo_urls": urls, "post_mode": mode}
+
+
+class TestCreatePhotoPostPreflight:
+    @pytest.mark.parametrize("ranges", [True, False], ids=["Range", "no Range"])
+    async def test_a_photo_that_is_not_jpeg_or_webp_is_refused_by_position(
+        self, integration, mock_context, loopback, ranges
+    ):
+        urls = [
+            loopback.host("/a.jpg", JPEG + bytes(200_000), ranges=ranges),
+            loopback.host("/b.png", b"\x89PNG\r\n\x1a\n" + bytes(200_000), ranges=ranges) + "?X-Amz-Signature=s3cr3t",
+        ]
+
+        message = refusal(await integration.execute_action("create_photo_post", photo_inputs(urls), mock_context))
+
+        assert message == (
+            "Photo #2 (127.0.0.1/b.png) is a PNG image; TikTok accepts only JPEG and WebP photos. Convert it. "
+            "Nothing was posted."
+        )
+        assert api_urls(mock_context) == []
+        for path in ("/a.jpg", "/b.png"):
+            [(header, sent)] = loopback.served(path)
+            assert header == "bytes=0-65535" and sent == (65536 if ranges else len(loopback.files[path]["body"]))
+
+    async def test_a_photo_over_20_mb_is_refused_from_its_content_range(self, integration, mock_context, loopback):
+        urls = [loopback.host("/a.webp", WEBP + bytes(100)), loopback.host("/big.jpg", JPEG + bytes(20_000_000))]
+
+        message = refusal(
+            await integration.execute_action("create_photo_post", photo_inputs(urls, "DIRECT_POST"), mock_context)
+        )
+
+        assert message.startswith("Photo #2 (127.0.0.1/big.jpg) is 20.0 MB; TikTok accepts photos of at most 20 MB.")
+        assert api_urls(mock_context) == []  # refused before the creator is even asked
+        assert [sent for _header, sent in loopback.served("/big.jpg")] == [65536]
+
+    async def test_photos_that_pass_or_cannot_be_read_go_to_tiktok(self, integration, mock_context, loopback):
+        urls = [
+            loopback.host("/a.jpg", JPEG + bytes(1000)),
+            loopback.url("/missing.jpg"),  # 404 here: left to TikTok
+            loopback.host("/c.webp", WEBP + bytes(1000), ranges=False),
+        ]
+        mock_context.fetch.side_effect = [ok({"publish_id": "p_inbox~1"})]
+
+        result = await integration.execute_action("create_photo_post", photo_inputs(urls), mock_context)
+
+        assert result.type == ResultType.ACTION, result.result
+        assert api_urls(mock_context) == [CONTENT_INIT]
+        assert mock_context.fetch.await_args_list[0].kwargs["json"]["source_info"]["photo_images"] == urls
