@@ -63,6 +63,7 @@ from tiktok_helpers import (
 )
 from tiktok_media import (
     TRANSFER_DEADLINE_S,
+    SourceSpec,
     TransferError,
     check_link,
     check_upload_url,
@@ -278,20 +279,50 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
 
     The video's facts are read and TikTok's media rules applied before any init, for every kind of source."""
     body = {} if post_info is None else {"post_info": post_info}
-    if spec.kind == "pull":
-        await check_pull_link(spec.url, max_duration)
-        body["source_info"] = pull_source_info(spec.url)
-        data = await call_tiktok(context, init_url, body=body, publish=True)
-        return {"publish_id": _publish_id(data), "status": "PROCESSING_DOWNLOAD", "source": "PULL_FROM_URL"}
+    if spec.kind != "pull":
+        return await upload_video(context, init_url, spec, body, max_duration)
+    checked = await check_pull_link(spec.url, max_duration)
+    try:
+        pull_body = {**body, "source_info": pull_source_info(spec.url)}
+        data = await call_tiktok(context, init_url, body=pull_body, publish=True)
+    except TikTokError as refusal:
+        # A definite refusal: TikTok created nothing, so the same step may upload the file itself. No other code
+        # leads here, and an uncertain answer never does (it is not a TikTokError with this code).
+        if refusal.code != "url_ownership_unverified":
+            raise
+        return await upload_instead_of_pull(context, init_url, spec, body, max_duration, refusal, checked)
+    return {"publish_id": _publish_id(data), "status": "PROCESSING_DOWNLOAD", "source": "PULL_FROM_URL"}
 
+
+async def upload_instead_of_pull(context, init_url, spec, body, max_duration, refusal, checked) -> dict:
+    """TikTok refused to pull from an unverified domain: upload from the same link (FILE_UPLOAD, streamed)."""
+    link = SourceSpec("link", url=spec.url)
+    try:
+        result = await upload_video(context, init_url, link, body, max_duration, checked=checked is not None)
+    except UserFacingError as failure:
+        # Both reasons, TikTok's refusal first (its code, detail and advice), its log_id still at the very end.
+        told = str(refusal)
+        suffix = f" (TikTok log_id: {refusal.log_id})" if refusal.log_id else ""
+        if suffix and told.endswith(suffix):
+            told = told[: -len(suffix)]
+        raise UserFacingError(
+            f"{told} The integration tried that in this step (it uploaded the file itself from the link), and the "
+            f"upload failed too: {failure}{suffix}"
+        ) from None
+    return {**result, "pull_refused": "url_ownership_unverified"}
+
+
+async def upload_video(context, init_url: str, spec, body: dict, max_duration, checked: bool = False) -> dict:
+    """FILE_UPLOAD: check the facts, init with a chunk plan, then send the chunks."""
     # Moving the bytes (download and upload) has its own deadline; the init request between them is bounded by
     # its own timeout, so a slow TikTok is reported as such and never as a video too large to move.
     moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
-    source = await within_transfer_deadline(open_checked_source(spec, max_duration), moving_until)
+    opening = open_link(spec.url) if checked else open_checked_source(spec, max_duration)
+    source = await within_transfer_deadline(opening, moving_until)
     try:
         content_type = source.content_type
         plan = plan_chunks(source.size)
-        body["source_info"] = plan.source_info()
+        body = {**body, "source_info": plan.source_info()}
         data = await call_tiktok(context, init_url, body=body, publish=True)
         publish_id = _publish_id(data)
         upload_url = check_upload_url(data.get("upload_url"))

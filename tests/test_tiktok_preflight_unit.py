@@ -402,3 +402,99 @@ class TestCreatePhotoPostPreflight:
         assert result.type == ResultType.ACTION, result.result
         assert api_urls(mock_context) == [CONTENT_INIT]
         assert mock_context.fetch.await_args_list[0].kwargs["json"]["source_info"]["photo_images"] == urls
+
+
+def refused_with(code: str, status: int = 403, message: str = "") -> FetchResponse:
+    body = {"data": {}, "error": {"code": code, "message": message, "log_id": LOG_ID}}
+    return FetchResponse(status=status, headers={}, data=body)
+
+
+def init_bodies(mock_context, url) -> list[dict]:
+    return [c.kwargs["json"] for c in mock_context.fetch.await_args_list if c.args[0] == url]
+
+
+class TestPullRefusedForAnUnverifiedDomain:
+    """create_video_post and upload_video_draft with pull_from_url: TikTok's url_ownership_unverified is a
+    definite refusal (nothing was created), so the same step uploads the file itself from the link."""
+
+    @pytest.mark.parametrize("action", ["create_video_post", "upload_video_draft"])
+    async def test_the_same_step_uploads_the_file_itself(self, integration, mock_context, loopback, action):
+        data = mp4(moov_last=True, mdat_size=3 * MiB)
+        url = loopback.host("/v.mp4", data)
+        init_url = VIDEO_INIT if action == "create_video_post" else INBOX_INIT
+        answers = [
+            refused_with("url_ownership_unverified"),
+            ok({"publish_id": "v~2", "upload_url": loopback.url("/u")}),
+        ]
+        mock_context.fetch.side_effect = ([ok(creator())] if action == "create_video_post" else []) + answers
+        inputs = {"video_url": url, "pull_from_url": True}
+        if action == "create_video_post":
+            inputs["privacy_level"] = "SELF_ONLY"
+
+        result = await integration.execute_action(action, inputs, mock_context)
+
+        assert result.type == ResultType.ACTION, result.result
+        out = result.result.data
+        assert (out["source"], out["pull_refused"], out["publish_id"]) == (
+            "FILE_UPLOAD",
+            "url_ownership_unverified",
+            "v~2",
+        )
+        pulled, uploaded = init_bodies(mock_context, init_url)
+        assert pulled["source_info"] == {"source": "PULL_FROM_URL", "video_url": url}
+        assert uploaded["source_info"] == {
+            "source": "FILE_UPLOAD",
+            "video_size": len(data),
+            "chunk_size": len(data),
+            "total_chunk_count": 1,
+        }
+        assert pulled.get("post_info") == uploaded.get("post_info")
+        assert bytes(loopback.received) == data
+        # The pull preflight read the facts; the upload then only downloads the file once more.
+        served = loopback.served("/v.mp4")
+        assert [header for header, _sent in served][-1] is None and len(served) <= MAX_PROBE_REQUESTS + 1
+
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            refused_with("spam_risk_too_many_posts"),
+            refused_with("invalid_params", 400, "The video url is invalid"),
+            refused_with("internal_error", 500),
+            FetchResponse(status=502, headers={}, data="<html>bad gateway</html>"),
+        ],
+        ids=["another refusal", "invalid_params", "internal_error", "no envelope"],
+    )
+    async def test_no_other_answer_leads_to_a_second_init(self, integration, mock_context, loopback, answer):
+        url = loopback.host("/v.mp4", mp4())
+        mock_context.fetch.side_effect = [ok(creator()), answer]
+
+        result = await integration.execute_action(
+            "create_video_post", {"video_url": url, "pull_from_url": True, "privacy_level": "SELF_ONLY"}, mock_context
+        )
+
+        assert result.type == ResultType.ACTION_ERROR
+        assert len(init_bodies(mock_context, VIDEO_INIT)) == 1 and loopback.puts == []
+
+    async def test_when_the_upload_fails_too_the_message_says_both(self, integration, mock_context, loopback):
+        url = loopback.host("/v.mp4", mp4())
+        loopback.put_answers = [403]
+        mock_context.fetch.side_effect = [
+            ok(creator()),
+            refused_with("url_ownership_unverified", message="URL ownership unverified"),
+            ok({"publish_id": "v~2", "upload_url": loopback.url("/u")}),
+        ]
+
+        message = refusal(
+            await integration.execute_action(
+                "create_video_post",
+                {"video_url": url, "pull_from_url": True, "privacy_level": "SELF_ONLY"},
+                mock_context,
+            )
+        )
+
+        assert message.startswith("TikTok error url_ownership_unverified: the link's domain is not verified")
+        assert (
+            "the upload failed too: TikTok refused part 1 of 1 of the video because the upload link expired" in message
+        )
+        assert message.endswith(f"(TikTok log_id: {LOG_ID})")
+        assert len(init_bodies(mock_context, VIDEO_INIT)) == 2
