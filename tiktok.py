@@ -56,6 +56,8 @@ from tiktok_helpers import (
     normalize_status,
     normalize_user,
     normalize_video,
+    alternative_plan,
+    format_size,
     photo_init_body,
     plan_chunks,
     pull_source_info,
@@ -322,8 +324,12 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
     try:
         content_type = source.content_type
         plan = plan_chunks(source.size)
-        body = {**body, "source_info": plan.source_info()}
-        data = await call_tiktok(context, init_url, body=body, publish=True)
+        try:
+            data = await call_tiktok(context, init_url, body={**body, "source_info": plan.source_info()}, publish=True)
+        except TikTokError as refusal:
+            if not chunk_size_refused(refusal, plan):
+                raise
+            plan, data = await init_with_another_plan(context, init_url, body, source, plan, refusal, moving_until)
         publish_id = _publish_id(data)
         upload_url = check_upload_url(data.get("upload_url"))
         await within_transfer_deadline(upload_chunks(source, plan, upload_url, content_type), moving_until)
@@ -337,6 +343,36 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
         "chunk_count": plan.count,
         "content_type": content_type,
     }
+
+
+def chunk_size_refused(error: TikTokError, plan) -> bool:
+    """TikTok's definite refusal of a multi-chunk plan ("The chunk size is invalid"): nothing was created."""
+    return error.code in ("invalid_params", "invalid_param") and plan.count > 1 and "chunk" in error.detail.lower()
+
+
+async def init_with_another_plan(context, init_url, body, source, refused, refusal, moving_until):
+    """Init once more with another legal chunk plan; if TikTok refuses that too, say what the user can do."""
+    plan = alternative_plan(refused)
+    if plan is not None:
+        if hasattr(source, "reprime"):
+            await within_transfer_deadline(source.reprime(plan.ranges()[0][1] + 1), moving_until)
+        try:
+            data = await call_tiktok(context, init_url, body={**body, "source_info": plan.source_info()}, publish=True)
+            return plan, data
+        except TikTokError as second:
+            if not chunk_size_refused(second, plan):
+                raise
+            refusal = second
+    tried = " and ".join(f"{p.count} parts of {p.chunk_size:,} bytes" for p in (refused, plan) if p is not None)
+    says = f" TikTok says: {refusal.detail.rstrip('.')}." if refusal.detail else ""
+    log = f" (TikTok log_id: {refusal.log_id})" if refusal.log_id else ""
+    raise UserFacingError(
+        f"TikTok error {refusal.code}: TikTok refused to take this {format_size(refused.video_size)} video in "
+        f"several parts (tried {tried}).{says} TikTok has been refusing uploads in several parts since about "
+        "August 2026, and a video over 64 MB cannot go in one; nothing was posted. Post a file of at most "
+        "64,000,000 bytes (it goes in one part), or host the video on a domain verified in your TikTok developer "
+        f"portal and use pull_from_url.{log}"
+    )
 
 
 # A pull link is read for its facts within this long; a link that does not answer in time is left to TikTok.

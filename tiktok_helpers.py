@@ -176,6 +176,47 @@ def plan_chunks(video_size: int, chunk_size: int = MULTI_CHUNK_SIZE) -> ChunkPla
     return ChunkPlan(video_size, chunk_size, video_size // chunk_size)
 
 
+def alternative_plan(refused: ChunkPlan) -> ChunkPlan | None:
+    """Another legal plan for a multi-chunk upload whose init TikTok refused as "The chunk size is invalid"
+    (reported since about 2026-08-09 for every multi-chunk init, cause unknown; 10 MB chunks last reported working
+    on 2026-07-24). Files over 64 MB must still go in several chunks, so only the chunk size can change:
+
+    1. a chunk size that divides the file exactly, nearest above the refused one: every chunk, the last included,
+       is then the same size, so floor(size / chunk) and ceil(size / chunk) agree and no chunk exceeds chunk_size,
+       which satisfies every reading of the count and of the last chunk TikTok might now apply;
+    2. else the fewest chunks TikTok allows (the largest chunk size, at most 64,000,000 bytes and at least two
+       chunks), the plan least like the refused one.
+
+    Always larger than the refused chunk size, so the first chunk already read from a link only has to grow."""
+    size = refused.video_size
+    if refused.count < 2:
+        return None
+    upper = min(MAX_CHUNK, size // 2)
+    exact = [c for c in _divisors(size) if refused.chunk_size < c <= upper and c >= MIN_CHUNK]
+    if exact:
+        chunk = min(exact)
+        return ChunkPlan(size, chunk, size // chunk)
+    if upper > refused.chunk_size:
+        return ChunkPlan(size, upper, size // upper)
+    return None
+
+
+def _divisors(number: int) -> list[int]:
+    """All divisors of a video size (at most 4 GB: trial division up to 65,536 is instant)."""
+    primes, rest, factor = {}, number, 2
+    while factor * factor <= rest:
+        while rest % factor == 0:
+            primes[factor] = primes.get(factor, 0) + 1
+            rest //= factor
+        factor += 1
+    if rest > 1:
+        primes[rest] = primes.get(rest, 0) + 1
+    divisors = [1]
+    for prime, power in primes.items():
+        divisors = [d * prime**k for d in divisors for k in range(power + 1)]
+    return sorted(divisors)
+
+
 def format_size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 

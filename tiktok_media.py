@@ -322,6 +322,35 @@ class StreamSource:
     def read_at(self, offset: int, length: int) -> bytes:
         return b"" if self._primed is None else self._primed.read_at(offset, length)
 
+    async def reprime(self, length: int) -> None:
+        """Grow the first chunk read ahead to `length`: TikTok refused the first chunk plan before anything was
+        sent, and the next plan's first chunk is larger (see tiktok_helpers.alternative_plan)."""
+        primed = self._primed
+        if primed is None or primed.length == length:
+            return
+        if primed.length > length:
+            raise TransferError("The upload plan cannot shrink a part already read. Run the step again.")
+        try:
+            held = _HeldChunk(length)
+            for piece in primed.pieces():
+                held.append(bytes(piece))
+        except OSError:
+            raise _storage_failed() from None
+        finally:
+            primed.close()
+            self._primed = None
+        try:
+            rest = await self._read(length - held.filled)
+            try:
+                for piece in rest.pieces():
+                    held.append(bytes(piece))
+            finally:
+                rest.close()
+        except BaseException:
+            held.close()
+            raise
+        self._primed = held
+
     async def load(self, first: int, last: int) -> "Chunk":
         if self._primed is not None and first == 0:
             held, self._primed = self._primed, None

@@ -11,6 +11,7 @@ import pytest
 from autohive_integrations_sdk import FetchResponse, ResultType
 
 from tests.conftest import mp4, ok, webm
+from tiktok_helpers import ChunkPlan, alternative_plan, plan_chunks
 
 pytestmark = pytest.mark.unit
 
@@ -498,3 +499,124 @@ class TestPullRefusedForAnUnverifiedDomain:
         )
         assert message.endswith(f"(TikTok log_id: {LOG_ID})")
         assert len(init_bodies(mock_context, VIDEO_INIT)) == 2
+
+
+def sized_mp4(size: int) -> bytes:
+    data = mp4(mdat_size=size - len(mp4(mdat_size=0)))
+    assert len(data) == size
+    return data
+
+
+CHUNK_REFUSAL = ("invalid_params", 400, "The chunk size is invalid")
+
+
+@pytest.mark.parametrize(
+    ("size", "refused_chunk", "expected"),
+    [
+        (72_000_000, 10_000_000, (12_000_000, 6)),  # divides exactly: every part the same size
+        (100_000_000, 10_000_000, (12_500_000, 8)),
+        (70_000_001, 10_000_000, (35_000_000, 2)),  # no divisor in range: the fewest parts
+        (4_000_000_000, 10_000_000, (None, None)),  # any legal plan
+        (64_000_001, 10_000_000, (32_000_000, 2)),
+        (50_000_000, 50_000_000, None),  # a single part has no alternative
+    ],
+)
+def test_alternative_chunk_plans_stay_within_tiktoks_rules(size, refused_chunk, expected):
+    refused = plan_chunks(size) if refused_chunk == 10_000_000 else ChunkPlan(size, size, 1)
+    plan = alternative_plan(refused)
+    if expected is None:
+        assert plan is None
+        return
+    chunk, count = expected
+    if chunk is not None:
+        assert (plan.chunk_size, plan.count) == (chunk, count)
+    if size % plan.chunk_size == 0:
+        assert len({last + 1 - first for first, last in plan.ranges()}) == 1
+    assert plan.chunk_size > refused.chunk_size and plan.count >= 2
+    assert 5 * MiB <= plan.chunk_size <= 64_000_000 and plan.count == size // plan.chunk_size <= 1000
+    last_first, last_last = plan.ranges()[-1]
+    assert last_last == size - 1 and last_last + 1 - last_first < 128_000_000
+
+
+class TestCreateVideoPostChunkPlans:
+    @pytest.mark.parametrize(
+        ("size", "ranges", "chunk", "count"),
+        [(72_000_000, True, 12_000_000, 6), (70_000_001, False, 35_000_000, 2)],
+        ids=["exact parts, Range host", "fewest parts, host without Range"],
+    )
+    async def test_a_refused_multi_chunk_init_is_tried_once_with_another_legal_plan(
+        self, integration, mock_context, loopback, size, ranges, chunk, count
+    ):
+        data = sized_mp4(size)
+        url = loopback.host("/big.mp4", data, ranges=ranges)
+        mock_context.fetch.side_effect = [
+            ok(creator()),
+            refused_with(*CHUNK_REFUSAL),
+            ok({"publish_id": "v~1", "upload_url": loopback.url("/u")}),
+        ]
+
+        result = await integration.execute_action(
+            "create_video_post", {"video_url": url, "privacy_level": "SELF_ONLY"}, mock_context
+        )
+
+        assert result.type == ResultType.ACTION, result.result
+        first, second = init_bodies(mock_context, VIDEO_INIT)
+        assert first["source_info"] == {
+            "source": "FILE_UPLOAD",
+            "video_size": size,
+            "chunk_size": 10_000_000,
+            "total_chunk_count": size // 10_000_000,
+        }
+        assert second["source_info"] == {
+            "source": "FILE_UPLOAD",
+            "video_size": size,
+            "chunk_size": chunk,
+            "total_chunk_count": count,
+        }
+        spans = [p["headers"]["Content-Range"] for p in loopback.puts]
+        expected = [f"bytes {i * chunk}-{i * chunk + chunk - 1}/{size}" for i in range(count - 1)]
+        assert spans == [*expected, f"bytes {(count - 1) * chunk}-{size - 1}/{size}"]
+        assert bytes(loopback.received) == data
+        assert (result.result.data["chunk_count"], result.result.data["video_size"]) == (count, size)
+
+    async def test_a_second_refusal_says_what_the_user_can_do(self, integration, mock_context, loopback):
+        url = loopback.host("/big.mp4", sized_mp4(72_000_000))
+        mock_context.fetch.side_effect = [ok(creator()), refused_with(*CHUNK_REFUSAL), refused_with(*CHUNK_REFUSAL)]
+
+        message = refusal(
+            await integration.execute_action(
+                "create_video_post", {"video_url": url, "privacy_level": "SELF_ONLY"}, mock_context
+            )
+        )
+
+        assert message == (
+            "TikTok error invalid_params: TikTok refused to take this 72.0 MB video in several parts (tried 7 parts "
+            "of 10,000,000 bytes and 6 parts of 12,000,000 bytes). TikTok says: The chunk size is invalid. TikTok "
+            "has been refusing uploads in several parts since about August 2026, and a video over 64 MB cannot go "
+            "in one; nothing was posted. Post a file of at most 64,000,000 bytes (it goes in one part), or host the "
+            "video on a domain verified in your TikTok developer portal and use pull_from_url. "
+            f"(TikTok log_id: {LOG_ID})"
+        )
+        assert "check the inputs" not in message.lower()
+        assert len(init_bodies(mock_context, VIDEO_INIT)) == 2 and loopback.puts == []
+
+    @pytest.mark.parametrize(
+        ("size", "answer"),
+        [
+            (72_000_000, refused_with("invalid_params", 400, "The video size is invalid")),
+            (72_000_000, refused_with("spam_risk_too_many_posts")),
+            (72_000_000, refused_with("internal_error", 500)),
+            (2_000_000, refused_with(*CHUNK_REFUSAL)),  # one part: no other legal plan
+        ],
+        ids=["another invalid_params", "another code", "uncertain", "single chunk"],
+    )
+    async def test_no_other_answer_leads_to_a_second_init(self, integration, mock_context, loopback, size, answer):
+        url = loopback.host("/v.mp4", sized_mp4(size))
+        mock_context.fetch.side_effect = [ok(creator()), answer]
+
+        result = await integration.execute_action(
+            "create_video_post", {"video_url": url, "privacy_level": "SELF_ONLY"}, mock_context
+        )
+
+        assert result.type == ResultType.ACTION_ERROR
+        assert len(init_bodies(mock_context, VIDEO_INIT)) == 1 and loopback.puts == []
