@@ -69,7 +69,7 @@ from tiktok_media import (
     TransferError,
     check_link,
     check_upload_url,
-    open_link,
+    open_ranged,
     probe_link,
     probe_photos,
     require_video_type,
@@ -79,7 +79,6 @@ from tiktok_media import (
 from tiktok_video import (
     NOT_A_VIDEO,
     NotAVideo,
-    VideoFacts,
     check_media,
     inspect_video,
     media_problems,
@@ -300,7 +299,7 @@ async def upload_instead_of_pull(context, init_url, spec, body, max_duration, re
     """TikTok refused to pull from an unverified domain: upload from the same link (FILE_UPLOAD, streamed)."""
     link = SourceSpec("link", url=spec.url)
     try:
-        result = await upload_video(context, init_url, link, body, max_duration, checked=checked is not None)
+        result = await upload_video(context, init_url, link, body, max_duration, checked=checked)
     except UserFacingError as failure:
         # Both reasons, TikTok's refusal first (its code, detail and advice), its log_id still at the very end.
         told = str(refusal)
@@ -314,12 +313,13 @@ async def upload_instead_of_pull(context, init_url, spec, body, max_duration, re
     return {**result, "pull_refused": "url_ownership_unverified"}
 
 
-async def upload_video(context, init_url: str, spec, body: dict, max_duration, checked: bool = False) -> dict:
-    """FILE_UPLOAD: check the facts, init with a chunk plan, then send the chunks."""
+async def upload_video(context, init_url: str, spec, body: dict, max_duration, checked=None) -> dict:
+    """FILE_UPLOAD: check the facts (unless `checked` holds the probe that already did), init with a chunk plan,
+    then send the chunks."""
     # Moving the bytes (download and upload) has its own deadline; the init request between them is bounded by
     # its own timeout, so a slow TikTok is reported as such and never as a video too large to move.
     moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
-    opening = open_link(spec.url) if checked else open_checked_source(spec, max_duration)
+    opening = open_ranged(spec.url, checked) if checked else open_checked_source(spec, max_duration)
     source = await within_transfer_deadline(opening, moving_until)
     try:
         content_type = source.content_type
@@ -332,7 +332,14 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
             plan, data = await init_with_another_plan(context, init_url, body, source, plan, refusal, moving_until)
         publish_id = _publish_id(data)
         upload_url = check_upload_url(data.get("upload_url"))
-        await within_transfer_deadline(upload_chunks(source, plan, upload_url, content_type), moving_until)
+        try:
+            await within_transfer_deadline(upload_chunks(source, plan, upload_url, content_type), moving_until)
+        except TransferError:
+            # A part read from the link as it was sent: when reading failed, say so rather than blame TikTok.
+            failure = getattr(source, "failure", None)
+            if failure is not None:
+                raise failure from None
+            raise
     finally:
         await source.aclose()
     return {
@@ -379,33 +386,33 @@ async def init_with_another_plan(context, init_url, body, source, refused, refus
 PULL_PREFLIGHT_S = 8.0
 
 
-async def read_video(spec) -> tuple[VideoFacts, object | None, int | None]:
-    """The video's facts before any init, the source the upload will use (None for a link read by Range: the
-    upload opens it afresh) and its size when known. A link's facts come from Range requests, without the token,
-    through the link guard; a host that ignores Range gives its stream, which then is the upload's source."""
+async def read_video(spec):
+    """The video's facts before any init: (facts, probe, source). A link's facts come from Range requests,
+    without the token, through the link guard (the probe); a host that ignores Range gives its stream, which then
+    is the upload's source. Inline content is its own source."""
     if spec.kind == "inline":
-        return inspect_video(spec.inline.read_at, spec.inline.size), spec.inline, spec.inline.size
+        return inspect_video(spec.inline.read_at, spec.inline.size), None, spec.inline
     probe = await probe_link(spec.url, keep_stream=True)
     if probe.source is None and probe.head:
         require_video_type(probe.head)
-    return probe.facts, probe.source, probe.size
+    return probe.facts, probe, probe.source
 
 
 async def open_checked_source(spec, max_duration):
     """The upload's source, once the video's facts pass TikTok's media rules (refused before any init)."""
-    facts, source, _size = await read_video(spec)
+    facts, probe, source = await read_video(spec)
     try:
         check_media(facts, max_duration)
-        return source if source is not None else await open_link(spec.url)
+        return source if source is not None else await open_ranged(spec.url, probe)
     except BaseException:
         if source is not None:
             await source.aclose()
         raise
 
 
-async def check_pull_link(url: str, max_duration) -> VideoFacts | None:
+async def check_pull_link(url: str, max_duration):
     """TikTok pulls the very same public link, so it is read the same way first. A link that cannot be read from
-    here is left to TikTok (a fact that could not be read is no reason to refuse)."""
+    here is left to TikTok (a fact that could not be read is no reason to refuse). Returns the probe, if any."""
     try:
         async with asyncio.timeout(max(0.0, min(PULL_PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))):
             probe = await probe_link(url, keep_stream=False)
@@ -414,7 +421,7 @@ async def check_pull_link(url: str, max_duration) -> VideoFacts | None:
     if probe.head:
         require_video_type(probe.head)
     check_media(probe.facts, max_duration)
-    return probe.facts
+    return probe
 
 
 async def within_transfer_deadline(step, until: float):
@@ -618,7 +625,8 @@ async def video_report(spec, max_seconds: int | None, why_no_limit: str | None) 
         return report
     try:
         moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
-        facts, source, size = await within_transfer_deadline(read_video(spec), moving_until)
+        facts, probe, source = await within_transfer_deadline(read_video(spec), moving_until)
+        size = source.size if source is not None else probe.size
     except NotAVideo:
         report["problems"] = [NOT_A_VIDEO]
         return report

@@ -394,6 +394,61 @@ class StreamSource:
         await self._session.close()
 
 
+class RangeSource:
+    """A link whose host answers Range requests: each part is read from the link while it is sent (memory stays
+    at a piece, nothing goes to disk), and a part TikTok wants again is read again by Range."""
+
+    def __init__(self, url: str, size: int, content_type: str):
+        self.url, self.size, self.content_type = url, size, content_type
+        self._session: aiohttp.ClientSession | None = None
+        # Why reading the link failed, if it did: the upload then reports this, not a refusal by TikTok.
+        self.failure: UserFacingError | None = None
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        return b""  # the facts were read before; nothing is held
+
+    async def load(self, first: int, last: int) -> "Chunk":
+        return Chunk(first, last, lambda: self._pieces(first, last))
+
+    async def _pieces(self, first: int, last: int):
+        if self._session is None:
+            self._session = new_download_session()
+        try:
+            response = await _follow(self._session, self.url, headers={"Range": f"bytes={first}-{last}"})
+        except UserFacingError as error:
+            self.failure = TransferError(f"Reading the video from the link failed while it was passed on: {error}")
+            raise
+        try:
+            if response.status != 206 or _range_first(response.headers.get("Content-Range")) != first:
+                self.failure = TransferError(
+                    "The video's host stopped answering requests for a part of the file, so it could not be passed "
+                    "on to TikTok. Run the step again; nothing was posted."
+                )
+                raise self.failure
+            left = last + 1 - first
+            while left > 0:
+                try:
+                    piece = await response.content.read(min(PIECE_SIZE, left))
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    piece = b""
+                if not piece:
+                    got = last + 1 - first - left
+                    self.failure = TransferError(
+                        f"The download of the video broke off after {format_size(first + got)} of "
+                        f"{format_size(self.size)}. Nothing was posted (TikTok discards an upload that never "
+                        "completes). Check that the link still works and run the step again."
+                    )
+                    raise self.failure
+                left -= len(piece)
+                yield piece
+        finally:
+            response.release()
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
 def _release_nothing() -> None:
     pass
 
@@ -430,7 +485,12 @@ class ChunkPayload(aiohttp.payload.Payload):
         await self.write_with_length(writer, None)
 
     async def write_with_length(self, writer, content_length: int | None) -> None:
-        for piece in self._value.pieces():
+        pieces = self._value.pieces()
+        if hasattr(pieces, "__aiter__"):  # a RangeSource part, read from the link as it is sent
+            async for piece in pieces:
+                await writer.write(piece)
+            return
+        for piece in pieces:
             await writer.write(piece)
             await asyncio.sleep(0)  # let the read-ahead of the next chunk progress between pieces
 
@@ -649,6 +709,7 @@ class LinkFacts:
     requests: int
     bytes_read: int
     source: "StreamSource | FileSource | None" = None
+    ranged: bool = False  # the host answered Range with the file's size: parts can be read again by Range
 
 
 def _range_total(content_range: str | None) -> int | None:
@@ -712,7 +773,8 @@ async def probe_link(url: str, *, keep_stream: bool) -> LinkFacts:
                 windows.add(first, await _read_some(response, length))
                 response.release()
             facts = inspect_video(windows.read_at, size)
-            return LinkFacts(facts, windows.read_at(0, SNIFF_BYTES), size, requests, windows.bytes_read)
+            head = windows.read_at(0, SNIFF_BYTES)
+            return LinkFacts(facts, head, size, requests, windows.bytes_read, ranged=size is not None)
         if response.status == 206:  # a range the preflight cannot use: no facts, the upload reads the link anew
             response.release()
             return LinkFacts(VideoFacts(), b"", None, 1, 0)
@@ -729,6 +791,14 @@ async def probe_link(url: str, *, keep_stream: bool) -> LinkFacts:
     finally:
         if session is not None:
             await session.close()
+
+
+async def open_ranged(url: str, probe: LinkFacts) -> "RangeSource | StreamSource | FileSource":
+    """The upload's source after a preflight: parts read by Range where the host answers Range with the file's
+    size (a video over 4 GB is refused by the chunk planner before any init), else the link downloaded anew."""
+    if probe.ranged and probe.size:
+        return RangeSource(url, probe.size, require_video_type(probe.head))
+    return await open_link(url)
 
 
 async def _source_from(session: aiohttp.ClientSession, response: aiohttp.ClientResponse) -> "StreamSource | FileSource":

@@ -131,7 +131,7 @@ class LoopbackServer:
     """Hosts videos at paths and plays TikTok's upload endpoint; records every request it gets.
 
     Uploads answer as TikTok documents (206 for a part, 201 after the last one) unless `put_answers` holds
-    scripted answers, each a status or a (status, headers) pair, used in order."""
+    scripted answers, each a status or a (status, headers) pair, used in order (None: answered as TikTok does)."""
 
     def __init__(self):
         self.files: dict[str, dict] = {}
@@ -199,10 +199,12 @@ class LoopbackServer:
         return web.Response(status=status, body=body, headers=headers)
 
     def _answer_put(self, request: web.Request, body: bytes) -> web.Response:
-        if self.put_answers:
+        if self.put_answers and self.put_answers[0] is not None:
             answer = self.put_answers.pop(0)
             status, headers = answer if isinstance(answer, tuple) else (answer, {})
             return web.Response(status=status, headers=headers)
+        if self.put_answers:
+            self.put_answers.pop(0)  # None: this PUT is answered as TikTok does
         first, last, total = _content_range(request.headers.get("Content-Range", ""))
         if first != len(self.received) or last - first + 1 != len(body):
             return web.Response(status=416, headers={"Content-Range": f"bytes 0-{len(self.received) - 1}/{total}"})

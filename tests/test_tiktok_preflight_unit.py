@@ -451,9 +451,9 @@ class TestPullRefusedForAnUnverifiedDomain:
         }
         assert pulled.get("post_info") == uploaded.get("post_info")
         assert bytes(loopback.received) == data
-        # The pull preflight read the facts; the upload then only downloads the file once more.
+        # The pull preflight read the facts; the upload then reads the file once more, by Range, as it sends it.
         served = loopback.served("/v.mp4")
-        assert [header for header, _sent in served][-1] is None and len(served) <= MAX_PROBE_REQUESTS + 1
+        assert served[-1] == (f"bytes=0-{len(data) - 1}", len(data)) and len(served) <= MAX_PROBE_REQUESTS + 1
 
     @pytest.mark.parametrize(
         "answer",
@@ -620,3 +620,68 @@ class TestCreateVideoPostChunkPlans:
 
         assert result.type == ResultType.ACTION_ERROR
         assert len(init_bodies(mock_context, VIDEO_INIT)) == 1 and loopback.puts == []
+
+
+class TestCreateVideoPostPartsReadByRange:
+    """After the preflight, a link whose host answers Range is read part by part while each part is sent: nothing
+    is held on disk, and a part TikTok wants again is read again by Range."""
+
+    async def test_each_part_is_one_ranged_read_sent_as_it_arrives(self, integration, mock_context, loopback):
+        data = sized_mp4(72_000_000)
+        url = loopback.host("/big.mp4", data)
+        mock_context.fetch.side_effect = [ok(creator()), ok({"publish_id": "v~1", "upload_url": loopback.url("/u")})]
+
+        result = await integration.execute_action(
+            "create_video_post", {"video_url": url, "privacy_level": "SELF_ONLY"}, mock_context
+        )
+
+        assert result.type == ResultType.ACTION, result.result
+        puts = [p["headers"]["Content-Range"].removeprefix("bytes ").split("/")[0] for p in loopback.puts]
+        served = loopback.served("/big.mp4")
+        assert [header for header, _sent in served[-len(puts) :]] == [f"bytes={span}" for span in puts]
+        assert len(served) == len(puts) + 1  # one preflight read (the moov is first), then one read per part
+        assert bytes(loopback.received) == data
+
+    async def test_a_part_tiktok_wants_again_is_read_again_by_range(self, integration, mock_context, loopback):
+        data = sized_mp4(72_000_000)
+        url = loopback.host("/big.mp4", data)
+        # Part 1 accepted, part 2 answered 500, then TikTok says it holds only part 1 after part 3 (416).
+        loopback.put_answers = [None, 500, None, (416, {"Content-Range": "bytes 0-9999999/72000000"})]
+        mock_context.fetch.side_effect = [ok(creator()), ok({"publish_id": "v~1", "upload_url": loopback.url("/u")})]
+
+        result = await integration.execute_action(
+            "create_video_post", {"video_url": url, "privacy_level": "SELF_ONLY"}, mock_context
+        )
+
+        assert result.type == ResultType.ACTION, result.result
+        ranges = [header for header, _sent in loopback.served("/big.mp4")][1:]
+        assert ranges[:4] == [
+            "bytes=0-9999999",
+            "bytes=10000000-19999999",
+            "bytes=10000000-19999999",  # resent after the 500, read again
+            "bytes=20000000-29999999",
+        ]
+        assert ranges[4] == "bytes=10000000-19999999"  # back to part 2 after the 416, read again
+        assert bytes(loopback.received) == data
+
+    async def test_a_link_that_stops_working_is_reported_as_such(self, integration, mock_context, loopback):
+        data = sized_mp4(72_000_000)
+        url = loopback.host("/big.mp4", data)
+
+        async def answer(url_called, **kwargs):
+            if url_called == VIDEO_INIT:
+                del loopback.files["/big.mp4"]  # the pre-signed link expires between the preflight and the upload
+                return ok({"publish_id": "v~1", "upload_url": loopback.url("/u")})
+            return ok(creator())
+
+        mock_context.fetch.side_effect = answer
+
+        message = refusal(
+            await integration.execute_action(
+                "create_video_post", {"video_url": url, "privacy_level": "SELF_ONLY"}, mock_context
+            )
+        )
+
+        assert message.startswith("Reading the video from the link failed while it was passed on: Downloading the")
+        assert "HTTP 404" in message and "nothing was posted" in message.lower()
+        assert "TikTok kept failing" not in message
