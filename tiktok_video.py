@@ -316,7 +316,10 @@ def _mvhd_duration(box: bytes) -> float | None:
         timescale, duration = struct.unpack(">II", body[12:20])
     else:
         return None
-    return duration / timescale if timescale else None
+    # 0 (a fragmented file keeps its length elsewhere) and all ones both mean "not given here".
+    if not timescale or duration in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
+        return None
+    return duration / timescale
 
 
 def mp4_duration_seconds(read_at, size: int) -> float | None:

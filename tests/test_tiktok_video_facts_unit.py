@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.conftest import box, mp4, webm
+from tests.conftest import box, mp4, mvhd, webm
 from tiktok_helpers import InputError
 from tiktok_video import (
     VideoFacts,
@@ -90,6 +90,12 @@ def _cut(data: bytes, keep: int):
 def test_malformed_or_truncated_input_gives_unknown_facts_never_an_exception(data):
     facts = facts_of(data)
     assert facts.duration_seconds is None and facts.codec is None and facts.frame_rate is None
+
+
+@pytest.mark.parametrize("ticks", [0, 0xFFFFFFFF])
+def test_a_duration_the_header_leaves_open_is_unknown(ticks):
+    data = box(b"ftyp", b"isom" + bytes(4)) + box(b"moov", mvhd(1000, ticks)) + box(b"mdat", bytes(10))
+    assert facts_of(data) == VideoFacts("mp4")
 
 
 def test_a_file_cut_short_is_answered_with_what_is_at_hand():
