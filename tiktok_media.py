@@ -487,8 +487,11 @@ class ChunkPayload(aiohttp.payload.Payload):
     async def write_with_length(self, writer, content_length: int | None) -> None:
         pieces = self._value.pieces()
         if hasattr(pieces, "__aiter__"):  # a RangeSource part, read from the link as it is sent
-            async for piece in pieces:
-                await writer.write(piece)
+            try:
+                async for piece in pieces:
+                    await writer.write(piece)
+            finally:
+                await pieces.aclose()  # a send cut short still releases the part's download
             return
         for piece in pieces:
             await writer.write(piece)

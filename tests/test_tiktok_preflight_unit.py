@@ -25,7 +25,16 @@ MiB = 2**20
 MAX_PROBE_REQUESTS = 3
 MAX_PROBE_BYTES = 2 * MiB
 
-SOURCES = ("inline", "link moov first", "link moov last", "link without Range", "pull", "draft")
+SOURCES = (
+    "inline",
+    "link moov first",
+    "link moov last",
+    "link without Range",
+    "link without Range or length",
+    "pull",
+    "draft",
+)
+WITHOUT_RANGE = ("link without Range", "link without Range or length")
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +77,7 @@ def run_inputs(source: str, data: bytes, loopback) -> tuple[str, dict, str]:
     path = "/v.mp4"
     if source == "inline":
         return "create_video_post", {"file": {"name": "v.mp4", "content": b64(data)}, "privacy_level": "SELF_ONLY"}, ""
-    url = loopback.host(path, data, ranges=source != "link without Range")
+    url = loopback.host(path, data, ranges=source not in WITHOUT_RANGE, length=source != "link without Range or length")
     if source == "draft":
         return "upload_video_draft", {"file": {"name": "v.mp4", "url": url}}, path
     inputs = {"video_url": url, "privacy_level": "SELF_ONLY"}
@@ -88,7 +97,7 @@ def refusal(result) -> str:
 
 def assert_probe_cost(loopback, path: str, source: str, data: bytes) -> None:
     served = loopback.served(path)
-    if source == "link without Range":
+    if source in WITHOUT_RANGE:
         assert len(served) == 1  # the one download is the upload's own stream: nothing else is read
         return
     moov_at = data.find(b"moov") - 4
@@ -175,7 +184,7 @@ class TestCreateVideoPostAndDraftPreflight:
             assert loopback.puts == [] and result.result.data["source"] == "PULL_FROM_URL"
         else:
             assert bytes(loopback.received) == data
-        if path and source != "link without Range":
+        if path and source not in WITHOUT_RANGE:
             ranged = [(h, n) for h, n in loopback.served(path) if h]
             assert 1 <= len(ranged) <= MAX_PROBE_REQUESTS
 
