@@ -45,14 +45,14 @@ from tiktok_helpers import (
     InputError,
     TikTokError,
     UserFacingError,
+    alternative_plan,
     check_branded_privacy,
-    check_duration,
     check_privacy_offered,
     check_text_limit,
     envelope_error,
     forced_interactions,
+    format_size,
     missing_user_scopes,
-    mp4_duration_seconds,
     normalize_creator,
     normalize_status,
     normalize_user,
@@ -82,14 +82,27 @@ from tiktok_helpers import (
 )
 from tiktok_media import (
     TRANSFER_DEADLINE_S,
+    SourceSpec,
     TransferError,
     TransferWatch,
     check_link,
     check_upload_url,
-    open_video_source,
+    open_ranged,
+    probe_link,
+    probe_photos,
+    require_video_type,
     resolve_video_source,
     transfer_watch,
     upload_chunks,
+)
+from tiktok_video import (
+    NOT_A_VIDEO,
+    NotAVideo,
+    check_media,
+    inspect_video,
+    media_problems,
+    photo_problem,
+    unchecked_rules,
 )
 
 tiktok = Integration.load()
@@ -349,27 +362,70 @@ async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
 
 
 async def publish_video(context, init_url: str, spec, post_info: dict | None = None, max_duration=None) -> dict:
-    """Init a video (with post_info for a direct post) and move its bytes; returns as soon as TikTok has them."""
-    body = {} if post_info is None else {"post_info": post_info}
-    if spec.kind == "pull":
-        body["source_info"] = pull_source_info(spec.url)
-        data = await call_tiktok(context, init_url, body=body, publish=True)
-        return {"publish_id": _publish_id(data), "status": "PROCESSING_DOWNLOAD", "source": "PULL_FROM_URL"}
+    """Init a video (with post_info for a direct post) and move its bytes; returns as soon as TikTok has them.
 
+    The video's facts are read and TikTok's media rules applied before any init, for every kind of source."""
+    body = {} if post_info is None else {"post_info": post_info}
+    if spec.kind != "pull":
+        return await upload_video(context, init_url, spec, body, max_duration)
+    checked = await check_pull_link(spec.url, max_duration)
+    try:
+        pull_body = {**body, "source_info": pull_source_info(spec.url)}
+        data = await call_tiktok(context, init_url, body=pull_body, publish=True)
+    except TikTokError as refusal:
+        # A definite refusal: TikTok created nothing, so the same step may upload the file itself. No other code
+        # leads here, and an uncertain answer never does (it is not a TikTokError with this code).
+        if refusal.code != "url_ownership_unverified":
+            raise
+        return await upload_instead_of_pull(context, init_url, spec, body, max_duration, refusal, checked)
+    return {"publish_id": _publish_id(data), "status": "PROCESSING_DOWNLOAD", "source": "PULL_FROM_URL"}
+
+
+async def upload_instead_of_pull(context, init_url, spec, body, max_duration, refusal, checked) -> dict:
+    """TikTok refused to pull from an unverified domain: upload from the same link (FILE_UPLOAD, streamed)."""
+    link = SourceSpec("link", url=spec.url)
+    try:
+        result = await upload_video(context, init_url, link, body, max_duration, checked=checked)
+    except UserFacingError as failure:
+        # Both reasons, TikTok's refusal first (its code, detail and advice), its log_id still at the very end.
+        told = str(refusal)
+        suffix = f" (TikTok log_id: {refusal.log_id})" if refusal.log_id else ""
+        if suffix and told.endswith(suffix):
+            told = told[: -len(suffix)]
+        raise UserFacingError(
+            f"{told} The integration tried that in this step (it uploaded the file itself from the link), and the "
+            f"upload failed too: {failure}{suffix}"
+        ) from None
+    return {**result, "pull_refused": "url_ownership_unverified"}
+
+
+async def upload_video(context, init_url: str, spec, body: dict, max_duration, checked=None) -> dict:
+    """FILE_UPLOAD: check the facts (unless `checked` holds the probe that already did), init with a chunk plan,
+    then send the chunks."""
     # Moving the bytes (download and upload) has its own deadline; the init request between them is bounded by
     # its own timeout, so a slow TikTok is reported as such and never as a video too large to move.
     moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
-    source = await within_transfer_deadline(open_video_source(spec), moving_until)
+    opening = open_ranged(spec.url, checked) if checked else open_checked_source(spec, max_duration)
+    source = await within_transfer_deadline(opening, moving_until)
     try:
         content_type = source.content_type
-        if content_type in ("video/mp4", "video/quicktime"):
-            check_duration(mp4_duration_seconds(source.read_at, source.size), max_duration)
         plan = plan_chunks(source.size)
-        body["source_info"] = plan.source_info()
-        data = await call_tiktok(context, init_url, body=body, publish=True)
+        try:
+            data = await call_tiktok(context, init_url, body={**body, "source_info": plan.source_info()}, publish=True)
+        except TikTokError as refusal:
+            if not chunk_size_refused(refusal, plan):
+                raise
+            plan, data = await init_with_another_plan(context, init_url, body, source, plan, refusal, moving_until)
         publish_id = _publish_id(data)
         upload_url = check_upload_url(data.get("upload_url"))
-        await within_transfer_deadline(upload_chunks(source, plan, upload_url, content_type), moving_until)
+        try:
+            await within_transfer_deadline(upload_chunks(source, plan, upload_url, content_type), moving_until)
+        except TransferError:
+            # A part read from the link as it was sent: when reading failed, say so rather than blame TikTok.
+            failure = getattr(source, "failure", None)
+            if failure is not None:
+                raise failure from None
+            raise
     finally:
         await source.aclose()
     return {
@@ -380,6 +436,78 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
         "chunk_count": plan.count,
         "content_type": content_type,
     }
+
+
+def chunk_size_refused(error: TikTokError, plan) -> bool:
+    """TikTok's definite refusal of a multi-chunk plan ("The chunk size is invalid"): nothing was created."""
+    return error.code in ("invalid_params", "invalid_param") and plan.count > 1 and "chunk" in error.detail.lower()
+
+
+async def init_with_another_plan(context, init_url, body, source, refused, refusal, moving_until):
+    """Init once more with another legal chunk plan; if TikTok refuses that too, say what the user can do."""
+    plan = alternative_plan(refused)
+    if plan is not None:
+        if hasattr(source, "reprime"):
+            await within_transfer_deadline(source.reprime(plan.ranges()[0][1] + 1), moving_until)
+        try:
+            data = await call_tiktok(context, init_url, body={**body, "source_info": plan.source_info()}, publish=True)
+            return plan, data
+        except TikTokError as second:
+            if not chunk_size_refused(second, plan):
+                raise
+            refusal = second
+    tried = " and ".join(f"{p.count} parts of {p.chunk_size:,} bytes" for p in (refused, plan) if p is not None)
+    says = f" TikTok says: {refusal.detail.rstrip('.')}." if refusal.detail else ""
+    log = f" (TikTok log_id: {refusal.log_id})" if refusal.log_id else ""
+    raise UserFacingError(
+        f"TikTok error {refusal.code}: TikTok refused to take this {format_size(refused.video_size)} video in "
+        f"several parts (tried {tried}).{says} TikTok has been refusing uploads in several parts since about "
+        "August 2026, and a video over 64 MB cannot go in one; nothing was posted. Post a file of at most "
+        "64,000,000 bytes (it goes in one part), or host the video on a domain verified in your TikTok developer "
+        f"portal and use pull_from_url.{log}"
+    )
+
+
+# A pull link is read for its facts within this long; a link that does not answer in time is left to TikTok.
+PULL_PREFLIGHT_S = 8.0
+
+
+async def read_video(spec):
+    """The video's facts before any init: (facts, probe, source). A link's facts come from Range requests,
+    without the token, through the link guard (the probe); a host that ignores Range gives its stream, which then
+    is the upload's source. Inline content is its own source."""
+    if spec.kind == "inline":
+        return inspect_video(spec.inline.read_at, spec.inline.size), None, spec.inline
+    probe = await probe_link(spec.url, keep_stream=True)
+    if probe.source is None and probe.head:
+        require_video_type(probe.head)
+    return probe.facts, probe, probe.source
+
+
+async def open_checked_source(spec, max_duration):
+    """The upload's source, once the video's facts pass TikTok's media rules (refused before any init)."""
+    facts, probe, source = await read_video(spec)
+    try:
+        check_media(facts, max_duration)
+        return source if source is not None else await open_ranged(spec.url, probe)
+    except BaseException:
+        if source is not None:
+            await source.aclose()
+        raise
+
+
+async def check_pull_link(url: str, max_duration):
+    """TikTok pulls the very same public link, so it is read the same way first. A link that cannot be read from
+    here is left to TikTok (a fact that could not be read is no reason to refuse). Returns the probe, if any."""
+    try:
+        async with asyncio.timeout(max(0.0, min(PULL_PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))):
+            probe = await probe_link(url, keep_stream=False)
+    except (UserFacingError, TimeoutError):
+        return None
+    if probe.head:
+        require_video_type(probe.head)
+    check_media(probe.facts, max_duration)
+    return probe
 
 
 async def within_transfer_deadline(step, until: float):
@@ -438,6 +566,33 @@ def check_photo_inputs(photo_urls: list[str], cover_index: int, title, descripti
         )
     check_text_limit(title, PHOTO_TITLE_MAX, "photo title")
     check_text_limit(description, PHOTO_DESCRIPTION_MAX, "description")
+
+
+# The photos' heads are read within this long; a photo not read in time is left to TikTok.
+PHOTO_PREFLIGHT_S = 8.0
+
+
+def link_label(url: str) -> str:
+    """A photo link as a refusal names it: host and file name, never the query (pre-signed links carry keys)."""
+    parsed = check_link(url, "photo link")
+    name = parsed.path.rstrip("/").rsplit("/", 1)[-1]
+    label = f"{parsed.host}/…/{name}" if parsed.path.count("/") > 1 else f"{parsed.host}/{name}"
+    return label if len(label) <= 80 else label[:79] + "…"
+
+
+async def check_photo_media(photo_urls: list[str]) -> None:
+    """Before the init, each photo's first 64 KiB (one ranged GET, no token, through the link guard): JPEG or
+    WebP by signature, at most 20 MB (TikTok's image restrictions). A photo that cannot be read is left to TikTok,
+    which still pulls the photos itself."""
+    answers = await probe_photos(photo_urls, min(PHOTO_PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))
+    problems = [
+        photo_problem(position, link_label(url), *answer)
+        for position, (url, answer) in enumerate(zip(photo_urls, answers, strict=True), start=1)
+        if answer is not None
+    ]
+    problems = [problem for problem in problems if problem]
+    if problems:
+        raise InputError(" ".join(problems) + " Nothing was posted.")
 
 
 def refuse_direct_only(settings: dict) -> None:
@@ -703,6 +858,77 @@ class UploadVideoDraft(ActionHandler):
         return ActionResult(data=await publish_video(context, INBOX_INIT_URL, spec))
 
 
+SCOPE_CODES = ("scope_not_authorized", "scope_permission_missed")
+
+
+async def duration_limit(context) -> tuple[int | None, str | None]:
+    """The account's longest allowed video (from creator info, which needs video.publish), or None and why."""
+    try:
+        creator = await query_creator(context)
+    except TikTokError as error:
+        if error.code in SCOPE_CODES:
+            return None, "the connection did not grant video.publish, which TikTok needs to tell it"
+        if error.code == "access_token_invalid":
+            raise
+        return None, f"TikTok did not give it right now ({error.code or 'no error code'})"
+    return creator["max_video_post_duration_sec"], None
+
+
+async def video_report(spec, max_seconds: int | None, why_no_limit: str | None) -> dict:
+    """check_video's answer: the facts, the rules they break and the rules that could not be checked."""
+    report = {
+        "ok": False,
+        "problems": [],
+        "container": None,
+        "codec": None,
+        "duration_seconds": None,
+        "width": None,
+        "height": None,
+        "frame_rate": None,
+        "size_bytes": None,
+        "max_duration_seconds": max_seconds,
+        "unchecked": [],
+    }
+    if spec is None:
+        report["problems"] = [NOT_A_VIDEO]
+        return report
+    try:
+        moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
+        facts, probe, source = await within_transfer_deadline(read_video(spec), moving_until)
+        size = source.size if source is not None else probe.size
+    except NotAVideo:
+        report["problems"] = [NOT_A_VIDEO]
+        return report
+    if source is not None:
+        await source.aclose()
+    problems = media_problems(facts, max_seconds)
+    report.update(
+        ok=not problems,
+        problems=problems,
+        container=facts.container,
+        codec=facts.codec_name,
+        duration_seconds=None if facts.duration_seconds is None else round(facts.duration_seconds, 3),
+        width=facts.width,
+        height=facts.height,
+        frame_rate=facts.frame_rate,
+        size_bytes=size,
+        unchecked=unchecked_rules(facts, max_seconds, why_no_limit),
+    )
+    return report
+
+
+@tiktok.action("check_video")
+class CheckVideo(ActionHandler):
+    @user_errors
+    async def execute(self, inputs, context):
+        try:
+            spec = resolve_video_source(inputs.get("file"), inputs.get("files"), inputs.get("video_url"), False)
+        except NotAVideo:
+            spec = None
+        max_seconds, why_no_limit = await duration_limit(context)
+        return ActionResult(data=await video_report(spec, max_seconds, why_no_limit))
+
+
 @tiktok.action("get_post_status")
 class GetPostStatus(ActionHandler):
     @user_errors
@@ -761,6 +987,7 @@ class CreatePhotoPost(ActionHandler):
             "brand_organic_toggle": inputs.get("brand_organic_toggle"),
         }
         check_photo_inputs(photo_urls, cover_index, title, description)
+        await check_photo_media(photo_urls)
         post_info = {key: value for key, value in (("title", title), ("description", description)) if value}
         creator, forced = {}, []
         if post_mode == "MEDIA_UPLOAD":

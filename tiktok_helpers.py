@@ -6,7 +6,6 @@ comments point into that file.
 
 import json
 import re
-import struct
 from dataclasses import dataclass
 
 # ---- Hosts and endpoints ------------------------------------------------------------------------------------
@@ -178,87 +177,49 @@ def plan_chunks(video_size: int, chunk_size: int = MULTI_CHUNK_SIZE) -> ChunkPla
     return ChunkPlan(video_size, chunk_size, video_size // chunk_size)
 
 
+def alternative_plan(refused: ChunkPlan) -> ChunkPlan | None:
+    """Another legal plan for a multi-chunk upload whose init TikTok refused as "The chunk size is invalid"
+    (reported since about 2026-08-09 for every multi-chunk init, cause unknown; 10 MB chunks last reported working
+    on 2026-07-24). Files over 64 MB must still go in several chunks, so only the chunk size can change:
+
+    1. a chunk size that divides the file exactly, nearest above the refused one: every chunk, the last included,
+       is then the same size, so floor(size / chunk) and ceil(size / chunk) agree and no chunk exceeds chunk_size,
+       which satisfies every reading of the count and of the last chunk TikTok might now apply;
+    2. else the fewest chunks TikTok allows (the largest chunk size, at most 64,000,000 bytes and at least two
+       chunks), the plan least like the refused one.
+
+    Always larger than the refused chunk size, so the first chunk already read from a link only has to grow."""
+    size = refused.video_size
+    if refused.count < 2:
+        return None
+    upper = min(MAX_CHUNK, size // 2)
+    exact = [c for c in _divisors(size) if refused.chunk_size < c <= upper and c >= MIN_CHUNK]
+    if exact:
+        chunk = min(exact)
+        return ChunkPlan(size, chunk, size // chunk)
+    if upper > refused.chunk_size:
+        return ChunkPlan(size, upper, size // upper)
+    return None
+
+
+def _divisors(number: int) -> list[int]:
+    """All divisors of a video size (at most 4 GB: trial division up to 65,536 is instant)."""
+    primes, rest, factor = {}, number, 2
+    while factor * factor <= rest:
+        while rest % factor == 0:
+            primes[factor] = primes.get(factor, 0) + 1
+            rest //= factor
+        factor += 1
+    if rest > 1:
+        primes[rest] = primes.get(rest, 0) + 1
+    divisors = [1]
+    for prime, power in primes.items():
+        divisors = [d * prime**k for d in divisors for k in range(power + 1)]
+    return sorted(divisors)
+
+
 def format_size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
-
-
-# ---- Video containers --------------------------------------------------------------------------------------------
-
-# Legacy QuickTime files may start with one of these atoms instead of "ftyp".
-_QUICKTIME_LEAD_ATOMS = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
-# ISO files whose major brand says image or audio (HEIF/HEIC/AVIF photos, M4A/M4B audio), not video.
-_NOT_VIDEO_BRANDS = (
-    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis",
-    b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ", b"jp2 ", b"jpx ", b"crx ",
-)  # fmt: skip
-
-
-def sniff_video_type(head: bytes) -> str | None:
-    """The container from the file's own signature: TikTok takes MP4, MOV and WebM (§12.1)."""
-    if len(head) >= 12 and head[4:8] == b"ftyp":
-        if head[8:12] in _NOT_VIDEO_BRANDS:
-            return None
-        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
-    if len(head) >= 8 and head[4:8] in _QUICKTIME_LEAD_ATOMS:
-        return "video/quicktime"
-    if head[:4] == b"\x1a\x45\xdf\xa3" and b"webm" in head[:64]:
-        return "video/webm"
-    return None
-
-
-def mp4_duration_seconds(read_at, size: int) -> float | None:
-    """Duration from the moov/mvhd header, or None when the header is not within reach.
-
-    read_at(offset, length) returns the bytes available at that offset (possibly fewer, or none), so the same
-    walk serves a whole file and the first chunk of a stream.
-    """
-    offset = 0
-    while offset + 8 <= size:
-        header = read_at(offset, 16)
-        if len(header) < 8:
-            return None
-        box_size, box_type = struct.unpack(">I4s", header[:8])
-        header_len = 8
-        if box_size == 1:
-            if len(header) < 16:
-                return None
-            box_size = struct.unpack(">Q", header[8:16])[0]
-            header_len = 16
-        elif box_size == 0:
-            box_size = size - offset
-        if box_size < header_len:
-            return None
-        if box_type == b"moov":
-            return _mvhd_duration(read_at(offset + header_len, min(box_size - header_len, 4096)))
-        offset += box_size
-    return None
-
-
-def _mvhd_duration(moov: bytes) -> float | None:
-    position = 0
-    while position + 8 <= len(moov):
-        box_size, box_type = struct.unpack(">I4s", moov[position : position + 8])
-        if box_type == b"mvhd":
-            body = moov[position + 8 : position + box_size]
-            if body[:1] == b"\x01" and len(body) >= 32:
-                timescale, duration = struct.unpack(">IQ", body[20:32])
-            elif len(body) >= 20:
-                timescale, duration = struct.unpack(">II", body[12:20])
-            else:
-                return None
-            return duration / timescale if timescale else None
-        if box_size < 8:
-            return None
-        position += box_size
-    return None
-
-
-def check_duration(duration: float | None, max_seconds: int | None) -> None:
-    if duration is not None and max_seconds and duration > max_seconds:
-        raise InputError(
-            f"The video is {duration:.1f} seconds long, but this TikTok account may post at most {max_seconds} "
-            "seconds through apps right now. Trim the video; nothing was posted."
-        )
 
 
 # ---- Request building ----------------------------------------------------------------------------------------------

@@ -28,8 +28,8 @@ from tiktok_helpers import (
     UserFacingError,
     format_size,
     plan_chunks,
-    sniff_video_type,
 )
+from tiktok_video import NotAVideo, VideoFacts, inspect_video, sniff_video_type, wanted_span
 
 logger = logging.getLogger("tiktok.media")
 
@@ -401,6 +401,35 @@ class StreamSource:
     def read_at(self, offset: int, length: int) -> bytes:
         return b"" if self._primed is None else self._primed.read_at(offset, length)
 
+    async def reprime(self, length: int) -> None:
+        """Grow the first chunk read ahead to `length`: TikTok refused the first chunk plan before anything was
+        sent, and the next plan's first chunk is larger (see tiktok_helpers.alternative_plan)."""
+        primed = self._primed
+        if primed is None or primed.length == length:
+            return
+        if primed.length > length:
+            raise TransferError("The upload plan cannot shrink a part already read. Run the step again.")
+        try:
+            held = _HeldChunk(length)
+            for piece in primed.pieces():
+                held.append(bytes(piece))
+        except OSError:
+            raise _storage_failed() from None
+        finally:
+            primed.close()
+            self._primed = None
+        try:
+            rest = await self._read(length - held.filled)
+            try:
+                for piece in rest.pieces():
+                    held.append(bytes(piece))
+            finally:
+                rest.close()
+        except BaseException:
+            held.close()
+            raise
+        self._primed = held
+
     async def load(self, first: int, last: int) -> "Chunk":
         if self._primed is not None and first == 0:
             held, self._primed = self._primed, None
@@ -444,6 +473,61 @@ class StreamSource:
         await self._session.close()
 
 
+class RangeSource:
+    """A link whose host answers Range requests: each part is read from the link while it is sent (memory stays
+    at a piece, nothing goes to disk), and a part TikTok wants again is read again by Range."""
+
+    def __init__(self, url: str, size: int, content_type: str):
+        self.url, self.size, self.content_type = url, size, content_type
+        self._session: aiohttp.ClientSession | None = None
+        # Why reading the link failed, if it did: the upload then reports this, not a refusal by TikTok.
+        self.failure: UserFacingError | None = None
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        return b""  # the facts were read before; nothing is held
+
+    async def load(self, first: int, last: int) -> "Chunk":
+        return Chunk(first, last, lambda: self._pieces(first, last))
+
+    async def _pieces(self, first: int, last: int):
+        if self._session is None:
+            self._session = new_download_session()
+        try:
+            response = await _follow(self._session, self.url, headers={"Range": f"bytes={first}-{last}"})
+        except UserFacingError as error:
+            self.failure = TransferError(f"Reading the video from the link failed while it was passed on: {error}")
+            raise
+        try:
+            if response.status != 206 or _range_first(response.headers.get("Content-Range")) != first:
+                self.failure = TransferError(
+                    "The video's host stopped answering requests for a part of the file, so it could not be passed "
+                    "on to TikTok. Run the step again; nothing was posted."
+                )
+                raise self.failure
+            left = last + 1 - first
+            while left > 0:
+                try:
+                    piece = await response.content.read(min(PIECE_SIZE, left))
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    piece = b""
+                if not piece:
+                    got = last + 1 - first - left
+                    self.failure = TransferError(
+                        f"The download of the video broke off after {format_size(first + got)} of "
+                        f"{format_size(self.size)}. Nothing was posted (TikTok discards an upload that never "
+                        "completes). Check that the link still works and run the step again."
+                    )
+                    raise self.failure
+                left -= len(piece)
+                yield piece
+        finally:
+            response.release()
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
 def _release_nothing() -> None:
     pass
 
@@ -480,7 +564,15 @@ class ChunkPayload(aiohttp.payload.Payload):
         await self.write_with_length(writer, None)
 
     async def write_with_length(self, writer, content_length: int | None) -> None:
-        for piece in self._value.pieces():
+        pieces = self._value.pieces()
+        if hasattr(pieces, "__aiter__"):  # a RangeSource part, read from the link as it is sent
+            try:
+                async for piece in pieces:
+                    await writer.write(piece)
+            finally:
+                await pieces.aclose()  # a send cut short still releases the part's download
+            return
+        for piece in pieces:
             await writer.write(piece)
             await asyncio.sleep(0)  # let the read-ahead of the next chunk progress between pieces
 
@@ -532,7 +624,7 @@ def resolve_video_source(file_obj: dict | None, files: list | None, video_url: s
 def require_video_type(head: bytes) -> str:
     content_type = sniff_video_type(head)
     if content_type is None:
-        raise InputError(
+        raise NotAVideo(
             "The file is not an MP4, MOV or WebM video (its first bytes do not match any of them). TikTok accepts "
             "only those; nothing was posted."
         )
@@ -592,11 +684,13 @@ def _request_url(url: str, what: str = "video link") -> URL:
         raise InputError(f"The {what} is not a valid URL. Give a full https:// link; nothing was posted.") from None
 
 
-async def _follow(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientResponse:
+async def _follow(session: aiohttp.ClientSession, url: str, headers=None) -> aiohttp.ClientResponse:
     current = _request_url(url)
     for _hop in range(MAX_REDIRECTS + 1):
         try:
-            response = await session.get(current, allow_redirects=False, headers={"Accept-Encoding": "identity"})
+            response = await session.get(
+                current, allow_redirects=False, headers={"Accept-Encoding": "identity", **(headers or {})}
+            )
         except BlockedAddressError as error:
             raise InputError(
                 f"The video link is not allowed: {error}. Use a public link; nothing was posted."
@@ -628,7 +722,7 @@ async def _follow(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientRes
                 ) from None
             check_link(str(current), "redirected video link")
             continue
-        if response.status != 200:
+        if response.status != 200 and not (response.status == 206 and "Range" in (headers or {})):
             response.release()
             raise InputError(
                 f"Downloading the video from {current.raw_host} failed with HTTP {response.status}. Check the link "
@@ -670,6 +764,214 @@ async def _spool(response: aiohttp.ClientResponse) -> FileSource:
         handle.close()
         raise InputError("The linked file is empty. Nothing was posted.")
     return FileSource(handle, size)
+
+
+# ---- Reading a link's facts before the init (by HTTP Range) ------------------------------------------------------
+
+# The preflight reads the head of a link, then (MP4/MOV with `moov` after `mdat`) a window where the box headers
+# say the next box starts, then whatever of `moov` is still missing: at most 3 requests and 2 MiB plus the moov.
+PROBE_HEAD_BYTES = 2**20
+PROBE_WINDOW_BYTES = 2**20
+PROBE_MAX_REQUESTS = 3
+# A `moov` larger than this is not read (a ten-minute phone video's is well under 2 MB).
+MAX_MOOV_BYTES = 16 * 2**20
+
+
+class ByteWindows:
+    """Byte ranges read from a link, by offset; read_at serves the contiguous bytes at hand (or none)."""
+
+    def __init__(self) -> None:
+        self._spans: list[tuple[int, bytes]] = []
+        self.bytes_read = 0
+
+    def add(self, offset: int, data: bytes) -> None:
+        self.bytes_read += len(data)
+        spans = sorted([*self._spans, (offset, data)])
+        merged: list[tuple[int, bytes]] = []
+        for start, chunk in spans:
+            if merged and start <= merged[-1][0] + len(merged[-1][1]):
+                prev_start, prev = merged[-1]
+                merged[-1] = (prev_start, prev + chunk[prev_start + len(prev) - start :])
+            else:
+                merged.append((start, chunk))
+        self._spans = merged
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        for start, chunk in self._spans:
+            if start <= offset < start + len(chunk):
+                return chunk[offset - start : offset - start + length]
+        return b""
+
+
+@dataclass
+class LinkFacts:
+    """What the preflight learned about a link. `source` is the download itself, ready for the upload, when the
+    host ignored Range (its stream is what the upload must use; nothing else is read to find out)."""
+
+    facts: VideoFacts
+    head: bytes
+    size: int | None
+    requests: int
+    bytes_read: int
+    source: "StreamSource | FileSource | None" = None
+    ranged: bool = False  # the host answered Range with the file's size: parts can be read again by Range
+
+
+def _range_total(content_range: str | None) -> int | None:
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
+    return int(match.group(3)) if match and match.group(3) != "*" else None
+
+
+def _range_first(content_range: str | None) -> int | None:
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
+    return int(match.group(1)) if match else None
+
+
+async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """Up to `limit` bytes of a body; a broken download gives what arrived."""
+    data = bytearray()
+    try:
+        while len(data) < limit:
+            piece = await response.content.read(min(limit - len(data), 2**20))
+            if not piece:
+                break
+            data += piece
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        pass  # what arrived is all the preflight has
+    return bytes(data)
+
+
+def _encoded(response: aiohttp.ClientResponse) -> bool:
+    return response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+
+
+async def probe_link(url: str, *, keep_stream: bool) -> LinkFacts:
+    """The facts of a linked video, read with Range requests without the token through the link guard.
+
+    With keep_stream, a host that ignores Range answers with the whole file: that download becomes the upload's
+    source (its first chunk, or the spooled file, is inspected). Without it, only the head of such a stream is
+    read. Raises InputError or TransferError when the link cannot be read at all."""
+    session = new_download_session()
+    try:
+        response = await _follow(session, url, headers={"Range": f"bytes=0-{PROBE_HEAD_BYTES - 1}"})
+        if (
+            response.status == 206
+            and not _encoded(response)
+            and _range_first(response.headers.get("Content-Range")) == 0
+        ):
+            size = _range_total(response.headers.get("Content-Range"))
+            windows = ByteWindows()
+            windows.add(0, await _read_some(response, PROBE_HEAD_BYTES))
+            response.release()
+            requests = 1
+            while requests < PROBE_MAX_REQUESTS:
+                span = wanted_span(windows.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
+                if span is None:
+                    break
+                first, length = span
+                response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
+                requests += 1
+                got_first = _range_first(response.headers.get("Content-Range"))
+                if response.status != 206 or got_first != first or _encoded(response):
+                    response.release()
+                    break
+                windows.add(first, await _read_some(response, length))
+                response.release()
+            facts = inspect_video(windows.read_at, size)
+            head = windows.read_at(0, SNIFF_BYTES)
+            return LinkFacts(facts, head, size, requests, windows.bytes_read, ranged=size is not None)
+        if response.status == 206:  # a range the preflight cannot use: no facts, the upload reads the link anew
+            response.release()
+            return LinkFacts(VideoFacts(), b"", None, 1, 0)
+        if keep_stream:
+            source = await _source_from(session, response)
+            session = None  # the source owns the session now
+            facts = inspect_video(source.read_at, source.size)
+            return LinkFacts(facts, source.read_at(0, SNIFF_BYTES), source.size, 1, 0, source)
+        head = await _read_some(response, PROBE_HEAD_BYTES)
+        size = None if _encoded(response) else response.content_length
+        response.release()
+        facts = inspect_video(lambda offset, length: head[offset : offset + length], size)
+        return LinkFacts(facts, head[:SNIFF_BYTES], size, 1, len(head))
+    finally:
+        if session is not None:
+            await session.close()
+
+
+async def open_ranged(url: str, probe: LinkFacts) -> "RangeSource | StreamSource | FileSource":
+    """The upload's source after a preflight: parts read by Range where the host answers Range with the file's
+    size (a video over 4 GB is refused by the chunk planner before any init), else the link downloaded anew."""
+    if probe.ranged and probe.size:
+        return RangeSource(url, probe.size, require_video_type(probe.head))
+    return await open_link(url)
+
+
+async def _source_from(session: aiohttp.ClientSession, response: aiohttp.ClientResponse) -> "StreamSource | FileSource":
+    """The upload's source from a whole-file response (as open_link builds it); the session is closed on failure."""
+    try:
+        size = response.content_length
+        if size is None or _encoded(response):
+            source = await _spool(response)
+            response.release()
+            await session.close()
+        else:
+            if size > MAX_VIDEO_BYTES:
+                raise InputError(
+                    f"The linked video is {format_size(size)}; TikTok accepts at most 4 GB. Nothing was posted."
+                )
+            source = StreamSource(session, response, size)
+            await source.prime(plan_chunks(size).chunk_size)
+        source.content_type = require_video_type(source.read_at(0, SNIFF_BYTES))
+        return source
+    except BaseException:
+        response.release()
+        await session.close()
+        raise
+
+
+# ---- Reading a photo link's head before the init -------------------------------------------------------------
+
+PHOTO_HEAD_BYTES = 64 * 2**10
+PHOTO_PROBES_AT_ONCE = 6
+
+
+async def _probe_photo(session: aiohttp.ClientSession, url: str) -> tuple[bytes, int | None]:
+    """The first 64 KiB of a photo and its size (from Content-Range, else Content-Length), in one ranged GET."""
+    response = await _follow(session, url, headers={"Range": f"bytes=0-{PHOTO_HEAD_BYTES - 1}"})
+    try:
+        if response.status == 206:
+            size = _range_total(response.headers.get("Content-Range"))
+        else:
+            size = None if _encoded(response) else response.content_length
+        head = await _read_some(response, PHOTO_HEAD_BYTES)
+    finally:
+        response.release()
+    return head, size
+
+
+async def probe_photos(urls: list[str], timeout: float) -> list[tuple[bytes, int | None] | None]:
+    """(head, size) of each photo link, read without the token through the link guard; None for a photo that
+    could not be read within `timeout` (TikTok, which pulls the photos itself, then decides)."""
+    session = new_download_session()
+    limit = asyncio.Semaphore(PHOTO_PROBES_AT_ONCE)
+
+    async def one(url: str):
+        async with limit:
+            try:
+                return await _probe_photo(session, url)
+            except (UserFacingError, aiohttp.ClientError, asyncio.TimeoutError):
+                return None
+
+    tasks = [asyncio.ensure_future(one(url)) for url in urls]
+    try:
+        if tasks and timeout > 0:
+            await asyncio.wait(tasks, timeout=timeout)
+        return [task.result() if task.done() and not task.cancelled() else None for task in tasks]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await session.close()
 
 
 # ---- The upload (§9) ------------------------------------------------------------------------------------------------
@@ -728,17 +1030,36 @@ transfer_watch: contextvars.ContextVar[TransferWatch | None] = contextvars.Conte
 
 
 def _watched(chunk: "Chunk", watch: TransferWatch, final: bool) -> "Chunk":
-    """The same chunk, telling the watch as each piece goes out and when the last one has been written."""
+    """The same chunk, telling the watch as each piece goes out and when the last one has been written. A chunk's
+    pieces come from memory or a file (an iterator) or straight from the link by Range (an async iterator)."""
 
-    def pieces():
-        watch.awaiting_since = None
-        for piece in chunk.pieces():
-            watch.active()
-            yield piece
+    def written() -> None:
         watch.awaiting_since = time.monotonic()  # the consumer asked for more: every byte has been written
         watch.last_part_sent = watch.last_part_sent or final
 
+    def pieces():
+        watch.awaiting_since = None
+        inner = chunk.pieces()
+        return _watch_async(inner, watch, written) if hasattr(inner, "__aiter__") else _watch(inner, watch, written)
+
     return Chunk(chunk.first, chunk.last, pieces)
+
+
+def _watch(inner, watch: TransferWatch, written):
+    for piece in inner:
+        watch.active()
+        yield piece
+    written()
+
+
+async def _watch_async(inner, watch: TransferWatch, written):
+    try:
+        async for piece in inner:
+            watch.active()
+            yield piece
+        written()
+    finally:
+        await inner.aclose()  # a send cut short still releases the part's download
 
 
 async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: str) -> None:

@@ -5,6 +5,10 @@ inline as base64. For each:
 wall time, CPU time and peak Python memory (tracemalloc) of the action, and of a plain loop that reads the
 same bytes and PUTs them to the same upload endpoint in the same chunks. Not part of `make test`.
 
+Then the preflight: what reading a link's facts costs besides the upload (requests and bytes the host sent with
+a Range header; at most 3 small requests and 2 MiB plus the moov), for a moov before and after the media data,
+and the inspector's time on a 50 MB box flood (an `ftyp`, then 8-byte boxes; must stay under 50 ms).
+
 The video host and the upload endpoint run in a separate process on 127.0.0.1 (bench/server.py), so their
 work is not counted here, and nothing keeps a record of the bytes (aioresponses would). TikTok's API calls
 (creator info, init) are answered in memory by a stand-in context. Because the host is on loopback over
@@ -16,6 +20,8 @@ import asyncio
 import base64
 import gc
 import itertools
+import json
+import struct
 import socket
 import statistics
 import subprocess  # nosec B404
@@ -41,6 +47,7 @@ UPLOAD_IDS = itertools.count(1)  # every upload, the action's or the loop's, get
 tiktok = load_integration()
 import tiktok_helpers  # noqa: E402 - after the integration is loaded the way the platform loads it
 import tiktok_media  # noqa: E402
+import tiktok_video  # noqa: E402
 
 
 class StandInContext:
@@ -48,10 +55,13 @@ class StandInContext:
 
     config = {"max_retries": 0}
 
-    def __init__(self, base: str):
-        self.base = base
+    def __init__(self, base: str, watch_host: bool = False):
+        self.base, self.watch_host = base, watch_host
+        self.before_init: list = []  # with watch_host: the video requests the host saw before the init
 
     async def fetch(self, url, method="GET", params=None, json=None, headers=None, timeout=None, **_):
+        if self.watch_host and url.endswith("/init/"):
+            self.before_init = await server_log(self.base)
         if url.endswith("/creator_info/query/"):
             data = {
                 "creator_nickname": "Bench",
@@ -69,8 +79,8 @@ def relax_guards_for_loopback() -> None:
     tiktok.check_upload_url = lambda url: url
 
 
-async def run_action(base: str, inputs: dict) -> None:
-    result = await tiktok.tiktok.execute_action("create_video_post", inputs, StandInContext(base))
+async def run_action(base: str, inputs: dict, context: StandInContext | None = None) -> None:
+    result = await tiktok.tiktok.execute_action("create_video_post", inputs, context or StandInContext(base))
     if result.type.value != "action":
         raise SystemExit(f"the action failed: {result.result}")
 
@@ -132,6 +142,65 @@ def wait_for(base: str) -> None:
     raise SystemExit("the benchmark server did not start")
 
 
+PREFLIGHT_CASES = ((64_000_000, ""), (64 * MiB, "-last"), (256 * MiB, "-last"))
+FLOOD_SIZE = 50_000_000
+
+
+async def server_log(base: str) -> list:
+    async with aiohttp.ClientSession() as session, session.get(f"{base}/stats") as answer:
+        return json.loads(await answer.text())
+
+
+async def warm_up(url: str) -> None:
+    async with aiohttp.ClientSession() as session, session.get(url, headers={"Range": "bytes=0-0"}) as answer:
+        await answer.read()
+
+
+def preflight_costs(base: str) -> list[tuple]:
+    """For each case: the ranged requests and bytes the action read before the upload, and the moov's size."""
+    from bench.server import MOOV_LAST_SIZE
+
+    rows = []
+    for size, layout in PREFLIGHT_CASES:
+        url = f"{base}/video/{size}{layout}.mp4"
+        asyncio.run(warm_up(url))  # the server builds the video on its first request
+        asyncio.run(server_log(base))  # clear
+        context = StandInContext(base, watch_host=True)
+        started = time.perf_counter()
+        asyncio.run(run_action(base, {"file": {"name": "v.mp4", "url": url}, "privacy_level": "SELF_ONLY"}, context))
+        wall = time.perf_counter() - started
+        upload = asyncio.run(server_log(base))
+        preflight = [sent for _name, _header, sent in context.before_init]
+        moov = MOOV_LAST_SIZE if layout else first_moov_size()
+        sent_for_upload = sum(sent for _name, _header, sent in upload)
+        rows.append((size, layout or "-first", len(preflight), sum(preflight), moov, upload, sent_for_upload, wall))
+    return rows
+
+
+def first_moov_size() -> int:
+    small = make_mp4(1000)
+    ftyp_size = struct.unpack(">I", small[:4])[0]
+    return struct.unpack(">I", small[ftyp_size : ftyp_size + 4])[0]
+
+
+def flood_times() -> list[tuple[str, float]]:
+    ftyp = struct.pack(">I4s", 16, b"ftyp") + b"isom" + bytes(4)
+    empty = struct.pack(">I4s", 8, b"free")
+    flat = ftyp + empty * ((FLOOD_SIZE - len(ftyp)) // 8)
+    nested = ftyp + struct.pack(">I4s", FLOOD_SIZE - len(ftyp), b"moov") + empty * ((FLOOD_SIZE - len(ftyp) - 8) // 8)
+    ebml = b"\x1a\x45\xdf\xa3\x87\x42\x82\x84webm" + b"\x18\x53\x80\x67\x01\xff\xff\xff\xff\xff\xff\xff"
+    voids = ebml + b"\xec\x80" * ((FLOOD_SIZE - len(ebml)) // 2)
+    results = []
+    for name, data in (("top-level boxes", flat), ("boxes inside moov", nested), ("WebM Void elements", voids)):
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            tiktok_video.inspect_video(lambda offset, length, data=data: data[offset : offset + length], len(data))
+            times.append(time.perf_counter() - started)
+        results.append((name, statistics.median(times) * 1000))
+    return results
+
+
 def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -153,11 +222,35 @@ def main() -> int:
         action = measure(lambda: run_action(base, {"file": file_obj, "privacy_level": "SELF_ONLY"}))
         loop = measure(lambda: plain_inline_copy(base, content))
         rows.append((f"inline base64, {INLINE_SIZE:,} B", INLINE_SIZE, action, loop))
+        costs = preflight_costs(base)
     finally:
         server.terminate()
         server.wait(timeout=10)
     report(rows)
+    report_preflight(costs, flood_times())
     return 0
+
+
+def report_preflight(costs, floods) -> None:
+    print("\npreflight per link (before the init; the upload's own reads counted apart)")
+    print("| case | preflight requests | bytes read | moov bytes | limit (2 MiB + moov) | upload GETs | action s |")
+    print("|---|---|---|---|---|---|---|")
+    for size, layout, requests, read, moov, upload, _sent, wall in costs:
+        limit = 2 * MiB + moov
+        cells = (f"{size:,} B, moov {layout[1:]}", requests, f"{read:,}", f"{moov:,}", f"{limit:,}", len(upload))
+        print("| " + " | ".join(str(cell) for cell in cells) + f" | {wall:.2f} |")
+    print("\ninspector on a 50 MB flood (median of 5)")
+    for name, ms in floods:
+        print(f"| {name} | {ms:.2f} ms |")
+    print()
+    checks = [
+        ("preflight: at most 3 ranged requests per link", all(c[2] <= 3 for c in costs)),
+        ("preflight: at most 2 MiB + moov read per link", all(c[3] <= 2 * MiB + c[4] for c in costs)),
+        ("the upload reads each byte once (one ranged GET per part)", all(c[6] == c[0] for c in costs)),
+        ("inspector under 50 ms on a 50 MB flood", all(ms < 50 for _name, ms in floods)),
+    ]
+    for label, passed in checks:
+        print(f"{'met ' if passed else 'MISSED'}  {label}")
 
 
 def report(rows) -> None:

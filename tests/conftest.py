@@ -8,6 +8,9 @@ sessions (link downloads, chunk uploads).
 """
 
 import importlib.util
+import re
+import socket
+import struct
 import sys
 from pathlib import Path
 from unittest.mock import AsyncMock, MagicMock
@@ -70,6 +73,18 @@ def no_waiting(monkeypatch, tiktok_module):
     monkeypatch.setattr(tiktok_media, "CHUNK_RETRY_DELAY_S", 0.0)
 
 
+async def _no_lookup(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
+    raise OSError(f"{host} is not looked up in the tests")
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    """The shipped tests never reach the network: a link to a made-up host (a photo or pull link the preflight
+    reads) fails at once, as an unresolvable name does, instead of waiting on DNS. Links on the loopback server
+    are addresses, never looked up."""
+    monkeypatch.setattr(aiohttp.ThreadedResolver, "resolve", _no_lookup)
+
+
 @pytest.fixture
 def mock_context():
     ctx = MagicMock(name="ExecutionContext")
@@ -116,7 +131,7 @@ class LoopbackServer:
     """Hosts videos at paths and plays TikTok's upload endpoint; records every request it gets.
 
     Uploads answer as TikTok documents (206 for a part, 201 after the last one) unless `put_answers` holds
-    scripted answers, each a status or a (status, headers) pair, used in order."""
+    scripted answers, each a status or a (status, headers) pair, used in order (None: answered as TikTok does)."""
 
     def __init__(self):
         self.files: dict[str, dict] = {}
@@ -128,9 +143,27 @@ class LoopbackServer:
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
 
-    def host(self, path: str, body: bytes, *, length: bool = True, status: int = 200, headers=None) -> str:
-        self.files[path] = {"body": body, "length": length, "status": status, "headers": headers or {}}
+    def host(
+        self, path: str, body: bytes, *, length: bool = True, status: int = 200, headers=None, ranges: bool = True
+    ) -> str:
+        """Serve `body` at `path`. With ranges (the default) a GET with a Range header gets 206 and Content-Range,
+        as most hosts answer; ranges=False plays a host that ignores Range and always sends the whole file."""
+        self.files[path] = {
+            "body": body,
+            "length": length,
+            "status": status,
+            "headers": headers or {},
+            "ranges": ranges,
+        }
         return self.url(path)
+
+    def served(self, path: str) -> list[tuple[str | None, int]]:
+        """(Range header, bytes sent) of every GET of `path`, in order."""
+        return [
+            (r["headers"].get("Range"), r["sent"])
+            for r in self.requests
+            if r["method"] == "GET" and r["path"].split("?")[0] == path
+        ]
 
     @property
     def puts(self) -> list[dict]:
@@ -146,25 +179,50 @@ class LoopbackServer:
         hosted = self.files.get(request.path)
         if hosted is None:
             return web.Response(status=404)
+        status, body, headers = hosted["status"], hosted["body"], dict(hosted["headers"])
+        if "Range" in request.headers and hosted["ranges"] and status == 200:
+            span = _byte_range(request.headers["Range"], len(body))
+            if span is None:
+                self.requests[-1]["sent"] = 0
+                return web.Response(status=416, headers={"Content-Range": f"bytes */{len(body)}"})
+            first, last = span
+            status, body = 206, body[first : last + 1]
+            headers["Content-Range"] = f"bytes {first}-{last}/{len(hosted['body'])}"
+        self.requests[-1]["sent"] = len(body)
         if not hosted["length"]:
-            response = web.StreamResponse(status=hosted["status"], headers=hosted["headers"])
+            response = web.StreamResponse(status=status, headers=headers)
             response.enable_chunked_encoding()
             await response.prepare(request)
-            await response.write(hosted["body"])
+            await response.write(body)
             await response.write_eof()
             return response
-        return web.Response(status=hosted["status"], body=hosted["body"], headers=hosted["headers"])
+        return web.Response(status=status, body=body, headers=headers)
 
     def _answer_put(self, request: web.Request, body: bytes) -> web.Response:
-        if self.put_answers:
+        if self.put_answers and self.put_answers[0] is not None:
             answer = self.put_answers.pop(0)
             status, headers = answer if isinstance(answer, tuple) else (answer, {})
             return web.Response(status=status, headers=headers)
+        if self.put_answers:
+            self.put_answers.pop(0)  # None: this PUT is answered as TikTok does
         first, last, total = _content_range(request.headers.get("Content-Range", ""))
         if first != len(self.received) or last - first + 1 != len(body):
             return web.Response(status=416, headers={"Content-Range": f"bytes 0-{len(self.received) - 1}/{total}"})
         self.received += body
         return web.Response(status=201 if last + 1 == total else 206)
+
+
+def _byte_range(value: str, size: int) -> tuple[int, int] | None:
+    """(first, last) of a single `bytes=` range within a body of `size` bytes; None when it cannot be served."""
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", value.strip())
+    if match is None or not (match.group(1) or match.group(2)):
+        return None
+    if not match.group(1):
+        first, last = max(0, size - int(match.group(2))), size - 1
+    else:
+        first = int(match.group(1))
+        last = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+    return (first, last) if first <= last and first < size else None
 
 
 def _content_range(value: str) -> tuple[int, int, int]:
@@ -190,3 +248,138 @@ async def loopback(monkeypatch):
         yield server
     finally:
         await runner.cleanup()
+
+
+# ---- Media built byte by byte (checked with ffprobe while they were written; never a test dependency) -------------
+
+
+def box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def full_box(kind: bytes, version: int, payload: bytes) -> bytes:
+    return box(kind, bytes([version, 0, 0, 0]) + payload)
+
+
+def mvhd(timescale: int, duration: int, version: int = 0) -> bytes:
+    if version == 1:
+        times = struct.pack(">QQIQ", 0, 0, timescale, duration)
+    else:
+        times = struct.pack(">IIII", 0, 0, timescale, duration)
+    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    rest = struct.pack(">IH10x", 0x10000, 0x100) + matrix + bytes(24) + struct.pack(">I", 3)
+    return full_box(b"mvhd", version, times + rest)
+
+
+def tkhd(width: int, height: int, version: int = 0) -> bytes:
+    if version == 1:
+        times = struct.pack(">QQII", 0, 0, 1, 0) + struct.pack(">Q", 0)
+    else:
+        times = struct.pack(">IIIII", 0, 0, 1, 0, 0)
+    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    rest = bytes(8) + struct.pack(">hhhH", 0, 0, 0, 0) + matrix + struct.pack(">II", width << 16, height << 16)
+    return box(b"tkhd", bytes([version, 0, 0, 7]) + times + rest)
+
+
+def mdhd(timescale: int, duration: int) -> bytes:
+    return full_box(b"mdhd", 0, struct.pack(">IIIIHH", 0, 0, timescale, duration, 0x55C4, 0))
+
+
+def hdlr(handler: bytes) -> bytes:
+    return full_box(b"hdlr", 0, struct.pack(">I4s12x", 0, handler) + b"track\x00")
+
+
+def visual_entry(fourcc: bytes, width: int, height: int) -> bytes:
+    body = bytes(6) + struct.pack(">H", 1) + bytes(16) + struct.pack(">HH", width, height)
+    body += struct.pack(">IIIH", 0x480000, 0x480000, 0, 1) + bytes(32) + struct.pack(">Hh", 0x18, -1)
+    return box(fourcc, body)
+
+
+def stts(entries) -> bytes:
+    return full_box(b"stts", 0, struct.pack(">I", len(entries)) + b"".join(struct.pack(">II", *e) for e in entries))
+
+
+def video_trak(fourcc=b"avc1", width=1080, height=1920, fps=30, seconds=10, tkhd_size=True, stts_entries=None):
+    timescale = fps * 1000
+    frames = fps * seconds
+    entries = stts_entries if stts_entries is not None else [(frames, 1000)]
+    stbl = box(
+        b"stbl",
+        full_box(b"stsd", 0, struct.pack(">I", 1) + visual_entry(fourcc, width, height))
+        + stts(entries)
+        + full_box(b"stsz", 0, struct.pack(">II", 0, 0))
+        + full_box(b"stsc", 0, struct.pack(">I", 0))
+        + full_box(b"stco", 0, struct.pack(">I", 0)),
+    )
+    minf = box(b"minf", full_box(b"vmhd", 0, bytes(8)) + stbl)
+    mdia = box(b"mdia", mdhd(timescale, frames * 1000) + hdlr(b"vide") + minf)
+    return box(b"trak", (tkhd(width, height) if tkhd_size else tkhd(0, 0)) + mdia)
+
+
+def sound_trak() -> bytes:
+    stbl = box(b"stbl", full_box(b"stsd", 0, struct.pack(">I", 1) + box(b"mp4a", bytes(28))) + stts([(430, 1024)]))
+    return box(b"trak", tkhd(0, 0) + box(b"mdia", mdhd(44100, 440320) + hdlr(b"soun") + box(b"minf", stbl)))
+
+
+def mp4(
+    *,
+    seconds=10.0,
+    fourcc=b"avc1",
+    width=1080,
+    height=1920,
+    fps=30,
+    moov_last=False,
+    brand=b"isom",
+    mdat_size=1000,
+    audio_first=True,
+    mvhd_version=0,
+    **trak,
+) -> bytes:
+    ftyp = box(b"ftyp", brand + struct.pack(">I", 0x200) + brand + b"iso2mp41")
+    traks = video_trak(fourcc, width, height, fps, max(1, int(seconds)), **trak)
+    if audio_first:
+        traks = sound_trak() + traks
+    moov = box(b"moov", mvhd(1000, int(seconds * 1000), mvhd_version) + traks)
+    mdat = box(b"mdat", bytes(mdat_size))
+    return ftyp + (mdat + moov if moov_last else moov + mdat)
+
+
+# ---- Builders: WebM/Matroska ---------------------------------------------------------------------------------------
+
+
+def vint_size(n: int) -> bytes:
+    return (n | (1 << 56)).to_bytes(8, "big")  # 8-byte size: 0x01 marker then 7 bytes
+
+
+def el(element_id: int, payload: bytes, unknown_size: bool = False) -> bytes:
+    head = element_id.to_bytes((element_id.bit_length() + 7) // 8, "big")
+    return head + (b"\x01\xff\xff\xff\xff\xff\xff\xff" if unknown_size else vint_size(len(payload))) + payload
+
+
+def uint(element_id: int, value: int) -> bytes:
+    return el(element_id, value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big"))
+
+
+def webm(
+    *,
+    seconds=10.0,
+    codec=b"V_VP9",
+    width=1280,
+    height=720,
+    fps=30,
+    doctype=b"webm",
+    scale=1_000_000,
+    unknown_segment=False,
+    float32=False,
+) -> bytes:
+    header = el(0x1A45DFA3, uint(0x4286, 1) + uint(0x42F7, 1) + el(0x4282, doctype) + uint(0x4287, 4))
+    duration = struct.pack(">f", seconds * 1e9 / scale) if float32 else struct.pack(">d", seconds * 1e9 / scale)
+    info = el(0x1549A966, uint(0x2AD7B1, scale) + el(0x4489, duration) + el(0x4D80, b"test"))
+    video = el(0xE0, uint(0xB0, width) + uint(0xBA, height))
+    entry = uint(0xD7, 1) + uint(0x83, 1) + el(0x86, codec) + video
+    if fps:
+        entry += uint(0x23E383, round(1e9 / fps))
+    audio = el(0xAE, uint(0xD7, 2) + uint(0x83, 2) + el(0x86, b"A_OPUS"))
+    tracks = el(0x1654AE6B, audio + el(0xAE, entry))
+    cluster = el(0x1F43B675, uint(0xE7, 0) + el(0xA3, bytes(200)))
+    return header + el(0x18538067, info + tracks + cluster, unknown_size=unknown_segment)

@@ -11,22 +11,20 @@ from tiktok_helpers import (
     InputError,
     TikTokError,
     check_branded_privacy,
-    check_duration,
     check_privacy_offered,
     check_text_limit,
     clean_detail,
     envelope_error,
     forced_interactions,
     missing_user_scopes,
-    mp4_duration_seconds,
     normalize_status,
     normalize_video,
     plan_chunks,
     post_id_string,
-    sniff_video_type,
     utf16_length,
     video_post_info,
 )
+from tiktok_video import check_duration, mp4_duration_seconds, sniff_video_type
 
 pytestmark = pytest.mark.unit
 

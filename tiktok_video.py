@@ -1,0 +1,588 @@
+"""A video's facts and TikTok's media rules: a bounded MP4/MOV and WebM/Matroska inspector, pure and without I/O.
+
+TikTok checks the media only after it has every byte (fail reasons file_format_check_failed,
+duration_check_failed, frame_rate_check_failed, picture_size_check_failed); the same facts are read here before
+the init, from the container's own headers, so a video TikTok would reject is refused before anything is sent.
+Rules: https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide ("Video restrictions").
+
+Every reader takes `read_at(offset, length) -> bytes`, which may return fewer bytes than asked (or none) when they
+are not at hand: the same walk serves a whole file, a streamed first chunk and the windows read from a link by
+HTTP Range. Walks are capped (boxes or elements visited, bytes read), so any input is answered in milliseconds;
+malformed or truncated input gives facts that are unknown (None), never an exception.
+"""
+
+import math
+import struct
+from dataclasses import dataclass
+
+from tiktok_helpers import InputError
+
+# ---- Containers ------------------------------------------------------------------------------------------------
+
+# Legacy QuickTime files may start with one of these atoms instead of "ftyp".
+_QUICKTIME_LEAD_ATOMS = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
+# ISO files whose major brand says image or audio (HEIF/HEIC/AVIF photos, M4A/M4B audio), not video.
+_NOT_VIDEO_BRANDS = (
+    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis",
+    b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ", b"jp2 ", b"jpx ", b"crx ",
+)  # fmt: skip
+EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+
+CONTAINER_BY_TYPE = {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm"}
+
+
+def sniff_video_type(head: bytes) -> str | None:
+    """The container from the file's own signature: TikTok takes MP4, MOV and WebM."""
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        if head[8:12] in _NOT_VIDEO_BRANDS:
+            return None
+        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
+    if len(head) >= 8 and head[4:8] in _QUICKTIME_LEAD_ATOMS:
+        return "video/quicktime"
+    if head[:4] == EBML_MAGIC and b"webm" in head[:64]:
+        return "video/webm"
+    return None
+
+
+# ---- Facts -------------------------------------------------------------------------------------------------------
+
+# The inspector's bounds: boxes or elements visited, and bytes read, per inspection.
+MAX_NODES = 4096
+MAX_READ_BYTES = 4 * 2**20
+# A leaf box or element body larger than this is not read (none of the ones read here is ever that large).
+MAX_LEAF_BYTES = 256 * 2**10
+# stts entries read for the frame rate (8 bytes each); a longer table is summed from its first entries.
+MAX_STTS_ENTRIES = 16384
+
+CODEC_NAMES = {
+    "avc1": "H.264",
+    "avc3": "H.264",
+    "hvc1": "H.265",
+    "hev1": "H.265",
+    "vp08": "VP8",
+    "vp09": "VP9",
+    "V_MPEG4/ISO/AVC": "H.264",
+    "V_MPEGH/ISO/HEVC": "H.265",
+    "V_VP8": "VP8",
+    "V_VP9": "VP9",
+}
+ALLOWED_CODECS = ("H.264", "H.265", "VP8", "VP9")
+
+
+@dataclass(frozen=True)
+class VideoFacts:
+    """What the container says about the video; None where it did not say (or could not be read)."""
+
+    container: str | None = None  # "mp4", "mov", "webm", "matroska"
+    codec: str | None = None  # the four-cc or CodecID as found
+    duration_seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
+    frame_rate: float | None = None
+
+    @property
+    def codec_name(self) -> str | None:
+        return CODEC_NAMES.get(self.codec, self.codec) if self.codec is not None else None
+
+
+class _Budget:
+    """Counts nodes and bytes; a reader past either cap gets nothing more."""
+
+    def __init__(self, read_at):
+        self._read_at, self.nodes, self.bytes = read_at, 0, 0
+
+    def node(self) -> bool:
+        self.nodes += 1
+        return self.nodes <= MAX_NODES
+
+    def read(self, offset: int, length: int) -> bytes:
+        length = max(0, min(length, MAX_READ_BYTES - self.bytes))
+        if length == 0 or offset < 0:
+            return b""
+        data = bytes(self._read_at(offset, length))[:length]
+        self.bytes += len(data)
+        return data
+
+
+def inspect_video(read_at, size: int | None) -> VideoFacts:
+    """The facts of an MP4/MOV or WebM/Matroska file; never raises, unknown facts are None."""
+    try:
+        budget = _Budget(read_at)
+        head = budget.read(0, 64)
+        kind = sniff_video_type(head)
+        if kind in ("video/mp4", "video/quicktime"):
+            return _inspect_iso(budget, size, CONTAINER_BY_TYPE[kind])
+        if head[:4] == EBML_MAGIC:
+            return _inspect_ebml(budget, size)
+    except Exception:  # noqa: BLE001 - the inspector answers "unknown" for any input it cannot read
+        return VideoFacts()
+    return VideoFacts()
+
+
+# ---- MP4 / MOV (ISO base media file format) ------------------------------------------------------------------
+
+
+def _box_header(budget: _Budget, offset: int, end: int | None):
+    return _parse_box_header(budget.read(offset, 16), offset, end)
+
+
+def _parse_box_header(header: bytes, offset: int, end: int | None):
+    """(type, header length, total size or None when it runs to an unknown end) or None if unreadable."""
+    if len(header) < 8:
+        return None
+    box_size, box_type = struct.unpack(">I4s", header[:8])
+    header_len = 8
+    if box_size == 1:
+        if len(header) < 16:
+            return None
+        box_size, header_len = struct.unpack(">Q", header[8:16])[0], 16
+    elif box_size == 0:
+        box_size = None if end is None else end - offset
+    if box_size is not None and box_size < header_len:
+        return None
+    return box_type, header_len, box_size
+
+
+def _children(budget: _Budget, start: int, end: int | None):
+    """(type, body offset, body length) of the boxes from start to end; stops at the caps or at a bad header."""
+    offset = start
+    while end is None or offset + 8 <= end:
+        if not budget.node():
+            return
+        header = _box_header(budget, offset, end)
+        if header is None:
+            return
+        box_type, header_len, box_size = header
+        if box_size is None or (end is not None and offset + box_size > end):
+            box_size = None if end is None else end - offset
+        yield box_type, offset + header_len, None if box_size is None else box_size - header_len
+        if box_size is None:
+            return
+        offset += box_size
+
+
+def top_level_boxes(read_at, size: int | None) -> tuple[list[tuple[bytes, int, int | None]], int | None]:
+    """The file's top-level boxes as (type, offset, total size), and the offset where the walk stopped for want
+    of bytes (None when it reached the end, a cap or a malformed header). Used to find a `moov` after `mdat`."""
+    budget, boxes, offset = _Budget(read_at), [], 0
+    while size is None or offset + 8 <= size:
+        if not budget.node():
+            return boxes, None
+        header = budget.read(offset, 16)
+        if len(header) < 8 or (header[:4] == b"\x00\x00\x00\x01" and len(header) < 16):
+            return boxes, offset  # the header is not at hand
+        parsed = _parse_box_header(header, offset, size)
+        if parsed is None:
+            return boxes, None
+        box_type, _header_len, box_size = parsed
+        boxes.append((box_type, offset, box_size))
+        if box_size is None:
+            return boxes, None
+        offset += box_size
+    return boxes, None
+
+
+def wanted_span(read_at, size: int | None, window: int, max_moov: int) -> tuple[int, int] | None:
+    """For a file read in pieces (a link read by Range): the (offset, length) to read next so that `moov` is at
+    hand, or None when it is (or cannot be found). A `moov` after `mdat` is found by the box headers alone."""
+    if sniff_video_type(bytes(read_at(0, 64))) not in ("video/mp4", "video/quicktime"):
+        return None
+    boxes, stopped = top_level_boxes(read_at, size)
+    for box_type, offset, box_size in boxes:
+        if box_type == b"moov":
+            if box_size is None or box_size > max_moov:
+                return None
+            have = len(read_at(offset, box_size))
+            return None if have >= box_size else (offset + have, box_size - have)
+    if stopped is None:
+        return None
+    return stopped, window if size is None else min(window, size - stopped)
+
+
+def _inspect_iso(budget: _Budget, size: int | None, container: str) -> VideoFacts:
+    facts = {"container": container}
+    for box_type, body, length in _children(budget, 0, size):
+        if box_type == b"moov":
+            _read_moov(budget, body, length, facts)
+            break
+    return VideoFacts(**facts)
+
+
+def _leaf(budget: _Budget, body: int, length: int | None, cap: int = MAX_LEAF_BYTES) -> bytes:
+    return budget.read(body, min(length if length is not None else cap, cap))
+
+
+def _read_moov(budget: _Budget, body: int, length: int | None, facts: dict) -> None:
+    end = None if length is None else body + length
+    for box_type, child, child_len in _children(budget, body, end):
+        if box_type == b"mvhd":
+            duration = _mvhd_duration(_leaf(budget, child - 8, None if child_len is None else child_len + 8, 128))
+            if duration is not None:
+                facts["duration_seconds"] = duration
+        elif box_type == b"trak" and "codec" not in facts:
+            track = _read_trak(budget, child, None if child_len is None else child + child_len)
+            if track is not None:
+                facts.update(track)
+
+
+def _read_trak(budget: _Budget, body: int, end: int | None) -> dict | None:
+    """The facts of a video track, or None for any other track."""
+    found: dict = {}
+    _walk_trak(budget, body, end, found, depth=0)
+    if found.get("handler") != b"vide":
+        return None
+    facts = {}
+    width, height = found.get("tkhd_size") or (0, 0)
+    if not (width and height):
+        width, height = found.get("entry_size") or (0, 0)
+    if width and height:
+        facts["width"], facts["height"] = width, height
+    if found.get("codec"):
+        facts["codec"] = found["codec"]
+    timescale, (count, ticks) = found.get("timescale"), found.get("stts") or (0, 0)
+    if timescale and count and ticks:
+        facts["frame_rate"] = round(count * timescale / ticks, 3)
+    return facts
+
+
+_CONTAINERS = (b"mdia", b"minf", b"stbl")
+
+
+def _walk_trak(budget: _Budget, body: int, end: int | None, found: dict, depth: int) -> None:
+    if depth > 4:
+        return
+    for box_type, child, length in _children(budget, body, end):
+        child_end = None if length is None else child + length
+        if box_type in _CONTAINERS:
+            _walk_trak(budget, child, child_end, found, depth + 1)
+        elif box_type == b"tkhd":
+            found["tkhd_size"] = _tkhd_size(_leaf(budget, child, length, 128))
+        elif box_type == b"mdhd":
+            found["timescale"] = _mdhd_timescale(_leaf(budget, child, length, 64))
+        elif box_type == b"hdlr":
+            data = _leaf(budget, child, length, 32)
+            found["handler"] = data[8:12] if len(data) >= 12 else None
+        elif box_type == b"stsd":
+            found["codec"], found["entry_size"] = _stsd_entry(_leaf(budget, child, length, 64))
+        elif box_type == b"stts":
+            found["stts"] = _stts_totals(_leaf(budget, child, length, 8 + 8 * MAX_STTS_ENTRIES))
+
+
+def _tkhd_size(data: bytes) -> tuple[int, int]:
+    # Version 0 puts width/height (16.16 fixed point) at 76-84 of the body, version 1 at 88-96.
+    at = 88 if data[:1] == b"\x01" else 76
+    if len(data) < at + 8:
+        return 0, 0
+    width, height = struct.unpack(">II", data[at : at + 8])
+    return width >> 16, height >> 16
+
+
+def _mdhd_timescale(data: bytes) -> int | None:
+    at = 20 if data[:1] == b"\x01" else 12
+    return struct.unpack(">I", data[at : at + 4])[0] if len(data) >= at + 4 else None
+
+
+def _stsd_entry(data: bytes) -> tuple[str | None, tuple[int, int] | None]:
+    """The first sample entry's four-cc, and the width/height of a visual sample entry."""
+    if len(data) < 16 or struct.unpack(">I", data[4:8])[0] < 1:
+        return None, None
+    fourcc = data[12:16]
+    codec = fourcc.decode("latin-1") if all(32 <= c < 127 for c in fourcc) else None
+    size = struct.unpack(">HH", data[40:44]) if len(data) >= 44 else None
+    return codec, size
+
+
+def _stts_totals(data: bytes) -> tuple[int, int]:
+    """(samples, ticks) summed over the time-to-sample table."""
+    if len(data) < 8:
+        return 0, 0
+    entries = min(struct.unpack(">I", data[4:8])[0], (len(data) - 8) // 8)
+    count = ticks = 0
+    for index in range(entries):
+        sample_count, delta = struct.unpack(">II", data[8 + 8 * index : 16 + 8 * index])
+        count += sample_count
+        ticks += sample_count * delta
+    return count, ticks
+
+
+def _mvhd_duration(box: bytes) -> float | None:
+    """Duration from a whole `mvhd` box (its 8-byte header included)."""
+    if box[4:8] != b"mvhd":
+        return None
+    body = box[8:]
+    if body[:1] == b"\x01" and len(body) >= 32:
+        timescale, duration = struct.unpack(">IQ", body[20:32])
+    elif len(body) >= 20:
+        timescale, duration = struct.unpack(">II", body[12:20])
+    else:
+        return None
+    # 0 (a fragmented file keeps its length elsewhere) and all ones both mean "not given here".
+    if not timescale or duration in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
+        return None
+    return duration / timescale
+
+
+def mp4_duration_seconds(read_at, size: int) -> float | None:
+    """Duration from the moov/mvhd header, or None when the header is not within reach."""
+    return inspect_video(read_at, size).duration_seconds
+
+
+# ---- WebM / Matroska (EBML) ----------------------------------------------------------------------------------
+
+EBML_ID = 0x1A45DFA3
+_SEGMENT, _INFO, _TRACKS, _CLUSTER = 0x18538067, 0x1549A966, 0x1654AE6B, 0x1F43B675
+_TRACK_ENTRY, _TRACK_TYPE, _CODEC_ID, _DEFAULT_DURATION, _VIDEO = 0xAE, 0x83, 0x86, 0x23E383, 0xE0
+_PIXEL_WIDTH, _PIXEL_HEIGHT, _TIMECODE_SCALE, _DURATION, _DOCTYPE = 0xB0, 0xBA, 0x2AD7B1, 0x4489, 0x4282
+
+
+def _vint(data: bytes, at: int, keep_marker: bool) -> tuple[int | None, int]:
+    """An EBML variable-length integer at `at`: (value, length); value None for "unknown size" or bad data."""
+    if at >= len(data) or data[at] == 0:
+        return None, 0
+    first = data[at]
+    length = 8 - first.bit_length() + 1
+    if at + length > len(data):
+        return None, 0
+    value = int.from_bytes(data[at : at + length], "big")
+    if keep_marker:
+        return value, length
+    value &= (1 << (7 * length)) - 1
+    if value == (1 << (7 * length)) - 1:
+        return -1, length  # all ones: size unknown
+    return value, length
+
+
+def _elements(budget: _Budget, start: int, end: int | None):
+    """(id, body offset, body length or None for unknown) of the EBML elements from start to end."""
+    offset = start
+    while end is None or offset < end:
+        if not budget.node():
+            return
+        header = budget.read(offset, 12)
+        element_id, id_len = _vint(header, 0, keep_marker=True)
+        if element_id is None or id_len > 4:
+            return
+        length, size_len = _vint(header, id_len, keep_marker=False)
+        if length is None:
+            return
+        body = offset + id_len + size_len
+        if length < 0 or (end is not None and body + length > end):
+            length = None if end is None else max(0, end - body)
+        yield element_id, body, length
+        if length is None:
+            return
+        offset = body + length
+
+
+def _uint(data: bytes) -> int | None:
+    return int.from_bytes(data, "big") if 1 <= len(data) <= 8 else None
+
+
+def _inspect_ebml(budget: _Budget, size: int | None) -> VideoFacts:
+    facts: dict = {}
+    for element_id, body, length in _elements(budget, 0, size):
+        if element_id == EBML_ID:
+            for child, at, child_len in _elements(budget, body, body + (length or 0)):
+                if child == _DOCTYPE and child_len is not None:
+                    doctype = _leaf(budget, at, child_len, 32).rstrip(b"\x00")
+                    facts["container"] = {b"webm": "webm", b"matroska": "matroska"}.get(doctype)
+        elif element_id == _SEGMENT:
+            _read_segment(budget, body, None if length is None else body + length, facts)
+            break
+    return VideoFacts(**facts)
+
+
+def _read_segment(budget: _Budget, body: int, end: int | None, facts: dict) -> None:
+    scale, raw_duration, seen = 1_000_000, None, set()
+    for element_id, at, length in _elements(budget, body, end):
+        if element_id == _CLUSTER or seen == {_INFO, _TRACKS}:
+            break  # the headers come before the media clusters
+        if length is None:
+            continue
+        child_end = at + length
+        if element_id == _INFO:
+            seen.add(_INFO)
+            for child, child_at, child_len in _elements(budget, at, child_end):
+                if child == _TIMECODE_SCALE:
+                    scale = _uint(_leaf(budget, child_at, child_len, 8)) or scale
+                elif child == _DURATION and child_len in (4, 8):
+                    data = _leaf(budget, child_at, child_len, 8)
+                    if len(data) == child_len:
+                        raw_duration = struct.unpack(">f" if child_len == 4 else ">d", data)[0]
+        elif element_id == _TRACKS:
+            seen.add(_TRACKS)
+            for child, child_at, child_len in _elements(budget, at, child_end):
+                if child == _TRACK_ENTRY and child_len is not None:
+                    track = _read_track_entry(budget, child_at, child_at + child_len)
+                    if track is not None:
+                        facts.update(track)
+                        break
+    if raw_duration is not None and math.isfinite(raw_duration) and raw_duration > 0:
+        facts["duration_seconds"] = raw_duration * scale / 1e9
+
+
+def _read_track_entry(budget: _Budget, body: int, end: int) -> dict | None:
+    found: dict = {}
+    for element_id, at, length in _elements(budget, body, end):
+        if length is None:
+            continue
+        if element_id == _TRACK_TYPE:
+            found["type"] = _uint(_leaf(budget, at, length, 8))
+        elif element_id == _CODEC_ID:
+            codec = _leaf(budget, at, length, 64).rstrip(b"\x00")
+            if codec and all(32 <= c < 127 for c in codec):
+                found["codec"] = codec.decode("ascii")
+        elif element_id == _DEFAULT_DURATION:
+            nanoseconds = _uint(_leaf(budget, at, length, 8))
+            if nanoseconds:
+                found["frame_rate"] = round(1e9 / nanoseconds, 3)
+        elif element_id == _VIDEO:
+            for child, child_at, child_len in _elements(budget, at, at + length):
+                if child in (_PIXEL_WIDTH, _PIXEL_HEIGHT) and child_len is not None:
+                    found["width" if child == _PIXEL_WIDTH else "height"] = _uint(_leaf(budget, child_at, child_len, 8))
+    if found.pop("type", None) != 1:
+        return None
+    return {key: value for key, value in found.items() if value}
+
+
+# ---- TikTok's rules ------------------------------------------------------------------------------------------
+
+MIN_FRAME_RATE, MAX_FRAME_RATE = 23, 60
+MIN_SIDE, MAX_SIDE = 360, 4096
+
+
+def container_problem(facts: VideoFacts) -> str | None:
+    if facts.container in (None, "mp4", "mov", "webm"):
+        return None
+    return f"The video is a {facts.container.title()} file; TikTok accepts only MP4, MOV and WebM. Re-export it."
+
+
+def codec_problem(facts: VideoFacts) -> str | None:
+    name = facts.codec_name
+    if name is None or name in ALLOWED_CODECS:
+        return None
+    return (
+        f"The video is encoded as {name}; TikTok accepts H.264, H.265, VP8 or VP9. Re-export it as H.264 (the most "
+        "compatible)."
+    )
+
+
+def frame_rate_problem(facts: VideoFacts) -> str | None:
+    rate = facts.frame_rate
+    if rate is None or MIN_FRAME_RATE <= round(rate, 1) <= MAX_FRAME_RATE:
+        return None
+    return (
+        f"The video runs at {_number(rate)} frames per second; TikTok accepts {MIN_FRAME_RATE} to {MAX_FRAME_RATE}. "
+        "Re-export it at 30 frames per second, for example."
+    )
+
+
+def picture_size_problem(facts: VideoFacts) -> str | None:
+    width, height = facts.width, facts.height
+    if width is None or height is None:
+        return None
+    if all(MIN_SIDE <= side <= MAX_SIDE for side in (width, height)):
+        return None
+    return (
+        f"The video is {width}x{height} pixels; TikTok accepts {MIN_SIDE} to {MAX_SIDE} pixels on each side. Resize it."
+    )
+
+
+def duration_problem(duration: float | None, max_seconds: int | None) -> str | None:
+    if duration is None or not max_seconds or duration <= max_seconds:
+        return None
+    return (
+        f"The video is {duration:.1f} seconds long, but this TikTok account may post at most {max_seconds} "
+        "seconds through apps right now. Trim the video."
+    )
+
+
+def media_problems(facts: VideoFacts, max_seconds: int | None = None) -> list[str]:
+    """Every rule the facts break, each as a plain sentence naming the value found and the rule. A fact that
+    could not be read breaks no rule: TikTok then decides. TikTok documents no minimum duration."""
+    found = (
+        container_problem(facts),
+        codec_problem(facts),
+        frame_rate_problem(facts),
+        picture_size_problem(facts),
+        duration_problem(facts.duration_seconds, max_seconds),
+    )
+    return [problem for problem in found if problem]
+
+
+def unchecked_rules(facts: VideoFacts, max_seconds: int | None, why_no_limit: str | None = None) -> list[str]:
+    """Plain sentences for each rule that could not be checked, and why. why_no_limit says why the account's
+    longest allowed video is unknown, when it is."""
+    missing = []
+    if facts.codec is None:
+        missing.append("The codec could not be read from the file, so it was not checked.")
+    if facts.frame_rate is None:
+        missing.append("The frame rate could not be read from the file, so it was not checked.")
+    if facts.width is None or facts.height is None:
+        missing.append("The picture size could not be read from the file, so it was not checked.")
+    if facts.duration_seconds is None:
+        missing.append("The duration could not be read from the file, so it was not checked.")
+    elif not max_seconds:
+        why = why_no_limit or "TikTok did not say how long this account's videos may be"
+        missing.append(f"The duration was not checked against the account's limit: {why}.")
+    return missing
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if abs(value - round(value)) < 0.005 else f"{value:.2f}"
+
+
+class NotAVideo(InputError):
+    """The file's first bytes are not those of an MP4, MOV or WebM video."""
+
+
+NOT_A_VIDEO = (
+    "The file is not an MP4, MOV or WebM video (its first bytes do not match any of them); TikTok accepts only those."
+)
+
+
+class MediaRefusal(InputError):
+    """The facts break TikTok's media rules; the message lists why, in plain sentences."""
+
+
+def check_media(facts: VideoFacts, max_seconds: int | None = None) -> None:
+    problems = media_problems(facts, max_seconds)
+    if problems:
+        raise MediaRefusal(" ".join(problems) + " Nothing was posted.")
+
+
+def check_duration(duration: float | None, max_seconds: int | None) -> None:
+    problem = duration_problem(duration, max_seconds)
+    if problem:
+        raise MediaRefusal(problem + " Nothing was posted.")
+
+
+# ---- Photos ------------------------------------------------------------------------------------------------------
+
+MAX_PHOTO_BYTES = 20_000_000
+
+
+def sniff_photo_type(head: bytes) -> str | None:
+    if head[:3] == b"\xff\xd8\xff":
+        return "JPEG"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "PNG"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"):
+        return "HEIC/AVIF"
+    return None
+
+
+def photo_problem(position: int, url_label: str, head: bytes, size: int | None) -> str | None:
+    """TikTok takes JPEG or WebP photos of at most 20 MB; None when the photo passes or could not be read."""
+    kind = sniff_photo_type(head)
+    name = f"Photo #{position} ({url_label})"
+    if head and kind not in ("JPEG", "WebP"):
+        what = f"a {kind} image" if kind else "not a JPEG or WebP image"
+        return f"{name} is {what}; TikTok accepts only JPEG and WebP photos. Convert it."
+    if size is not None and size > MAX_PHOTO_BYTES:
+        return f"{name} is {size / 1e6:.1f} MB; TikTok accepts photos of at most 20 MB. Make it smaller."
+    return None
