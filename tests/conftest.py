@@ -57,6 +57,20 @@ def load_entry_module():
     return module
 
 
+def pytest_configure(config):
+    """What the monorepo's pyproject.toml sets for these tests, set here too so that the folder's tests run the
+    same without that file above them: the markers, and pytest-asyncio's auto mode for the plain `async def`
+    tests (unless --asyncio-mode is given)."""
+    for marker in (
+        "unit: offline tests (no network, no credentials)",
+        "integration: live tests against real TikTok; need TIKTOK_ACCESS_TOKEN",
+        "destructive: live tests that post to the connected TikTok account",
+    ):
+        config.addinivalue_line("markers", marker)
+    if config.getoption("asyncio_mode", None) is None:
+        config.option.asyncio_mode = "auto"
+
+
 @pytest.fixture(scope="session")
 def tiktok_module():
     return load_entry_module()
@@ -246,7 +260,7 @@ def status_data(status, **extra):
     return {"status": status, **extra}
 
 
-UPLOAD_PATH = "/upload/?upload_id=7321456789&upload_token=upload-token-0123"  # nosec B105
+UPLOAD_PATH = "/upload/?upload_id=7321456789&upload_token=upload-token-0123"
 # What aiohttp's client adds to every request by itself; the rest of a PUT's headers are the integration's own.
 CLIENT_DEFAULT_HEADERS = ("Host", "Accept", "Accept-Encoding", "User-Agent")
 
@@ -362,11 +376,19 @@ class LoopbackServer:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        self.requests.append(
-            {"method": request.method, "path": request.path_qs, "headers": dict(request.headers), "body": body}
-        )
+        record = {
+            "method": request.method,
+            "path": request.path_qs,
+            "raw_path": request.raw_path,
+            "headers": dict(request.headers),
+            "body": body,
+        }
+        self.requests.append(record)
         if request.method == "PUT":
-            return await self._answer_put(request, body)
+            record["status"] = None  # until answered: a stalled or lost answer stays None
+            response = await self._answer_put(request, body)
+            record["status"] = response.status
+            return response
         hosted = self.files.get(request.path)
         if hosted is None:
             return web.Response(status=404)
