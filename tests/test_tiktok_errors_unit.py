@@ -474,6 +474,25 @@ class TestStepBudget:
         assert message == "The step ran out of time waiting for TikTok. Run it again in a minute."
         assert fetched(mock_context) == []
 
+    async def test_a_post_is_not_started_without_time_for_its_init(
+        self, integration, mock_context, tiktok_module, monkeypatch
+    ):
+        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 2.2)
+
+        async def slow_creator_info(url, **kwargs):
+            await asyncio.sleep(0.3)  # leaves 1.9 s: less than a request needs (MIN_REQUEST_S = 2)
+            return ok(creator())
+
+        mock_context.fetch.side_effect = slow_creator_info
+        inputs = {"video_url": PULL_URL, "pull_from_url": True, "privacy_level": "SELF_ONLY"}
+
+        message = message_of(await integration.execute_action("create_video_post", inputs, mock_context))
+
+        assert message == (
+            "The step ran out of time before the post could be sent to TikTok; nothing was sent. Run it again."
+        )
+        assert urls(mock_context) == [CREATOR_INFO]
+
     async def test_hung_requests_and_retries_together_stay_inside_the_budget(
         self, integration, mock_context, tiktok_module, monkeypatch
     ):

@@ -221,6 +221,44 @@ def test_duration_after_mdat_is_found_when_the_bytes_are_at_hand_and_unknown_oth
     assert mp4_duration_seconds(lambda o, n: first_part[o : o + n], len(data)) is None
 
 
+_FTYP = _box(b"ftyp", b"isom" + bytes(4))
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (_FTYP + struct.pack(">I4sQ", 1, b"mdat", 116) + bytes(100) + _box(b"moov", _mvhd(0, 1000, 5000)), 5.0),
+        (_FTYP + struct.pack(">I4s", 0, b"moov") + _mvhd(0, 1000, 3000), 3.0),  # size 0: the box runs to the end
+        (_FTYP + struct.pack(">I4s", 1, b"mdat"), None),  # a 64-bit size cut short
+        (_FTYP + struct.pack(">I4s", 4, b"free") + bytes(50), None),  # a box smaller than its own header
+        (_FTYP + _box(b"moov", _box(b"mvhd", bytes(10))), None),  # an mvhd too short to hold a duration
+        (_FTYP + _box(b"moov", _mvhd(0, 0, 3000)), None),  # timescale 0
+        (_FTYP + _box(b"moov", struct.pack(">I4s", 4, b"trak") + bytes(20)), None),  # a broken box inside moov
+        (_FTYP + _box(b"mdat", bytes(20)), None),  # no moov at all
+    ],
+    ids=[
+        "64-bit-mdat",
+        "size-0-moov",
+        "64-bit-cut",
+        "box-too-small",
+        "mvhd-too-short",
+        "timescale-0",
+        "bad-inner",
+        "no-moov",
+    ],
+)
+def test_duration_survives_every_box_layout(data, expected):
+    duration = mp4_duration_seconds(lambda o, n: data[o : o + n], len(data))
+    assert duration == (pytest.approx(expected) if expected is not None else None)
+
+
+def test_a_chunk_size_outside_tiktoks_range_is_a_programming_error():
+    with pytest.raises(ValueError, match="outside TikTok's 5-64 MB range"):
+        plan_chunks(100_000_000, chunk_size=MIN_CHUNK - 1)
+    with pytest.raises(ValueError, match="outside TikTok's 5-64 MB range"):
+        plan_chunks(100_000_000, chunk_size=MAX_CHUNK + 1)
+
+
 def test_duration_check_only_refuses_a_known_overlong_video():
     check_duration(None, 60)
     check_duration(60.0, 60)
