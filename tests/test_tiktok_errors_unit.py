@@ -42,7 +42,7 @@ from tests.conftest import (
 pytestmark = pytest.mark.unit
 
 
-# ---- Publish requests get exactly one attempt (item 7) ------------------------------------------------------------
+# ---- Publish requests get exactly one attempt ---------------------------------------------------------------------
 
 PUBLISHES = [
     ("create_video_post", {"video_url": PULL_URL, "pull_from_url": True, "privacy_level": "SELF_ONLY"}, VIDEO_INIT),
@@ -140,7 +140,7 @@ FAULTS = {
 }
 
 
-# ---- Error translation (item 5) -------------------------------------------------------------------------------------
+# ---- Error translation -------------------------------------------------------------------------------------------
 
 # Plain advice expected for each code: literal text, so a change of wording is a deliberate change of this test.
 ADVICE = dict(
@@ -166,7 +166,7 @@ ADVICE = dict(
     ]
 )
 
-GLOBAL_CODES = [  # §1.2
+GLOBAL_CODES = [  # https://developers.tiktok.com/doc/tiktok-api-v2-error-handling
     (401, "access_token_invalid"),
     (500, "internal_error"),
     (400, "invalid_file_upload"),
@@ -175,7 +175,7 @@ GLOBAL_CODES = [  # §1.2
     (401, "scope_not_authorized"),
     (400, "scope_permission_missed"),
 ]
-CREATOR_INFO_CODES = [  # §6
+CREATOR_INFO_CODES = [  # https://developers.tiktok.com/doc/content-posting-api-reference-query-creator-info
     (200, "spam_risk_too_many_posts"),
     (200, "spam_risk_user_banned_from_posting"),
     (200, "reached_active_user_cap"),
@@ -183,7 +183,7 @@ CREATOR_INFO_CODES = [  # §6
     (401, "scope_not_authorized"),
     (429, "rate_limit_exceeded"),
 ]
-VIDEO_INIT_CODES = [  # §7.4
+VIDEO_INIT_CODES = [  # https://developers.tiktok.com/doc/content-posting-api-reference-direct-post
     (400, "invalid_param"),
     (400, "invalid_params"),
     (403, "spam_risk_too_many_posts"),
@@ -196,7 +196,7 @@ VIDEO_INIT_CODES = [  # §7.4
     (401, "scope_not_authorized"),
     (429, "rate_limit_exceeded"),
 ]
-INBOX_INIT_CODES = [  # §8
+INBOX_INIT_CODES = [  # https://developers.tiktok.com/doc/content-posting-api-reference-upload-video
     (400, "invalid_param"),
     (403, "spam_risk_too_many_pending_share"),
     (403, "spam_risk_user_banned_from_posting"),
@@ -205,7 +205,7 @@ INBOX_INIT_CODES = [  # §8
     (401, "scope_not_authorized"),
     (429, "rate_limit_exceeded"),
 ]
-PHOTO_INIT_CODES = [  # §10.4
+PHOTO_INIT_CODES = [  # https://developers.tiktok.com/doc/content-posting-api-reference-photo-post
     (400, "invalid_param"),
     (400, "app_version_check_failed"),
     (403, "spam_risk_too_many_posts"),
@@ -220,7 +220,7 @@ PHOTO_INIT_CODES = [  # §10.4
     (429, "rate_limit_exceeded"),
     (500, "internal_error"),
 ]
-STATUS_CODES = [  # §11
+STATUS_CODES = [  # https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status
     (400, "invalid_publish_id"),
     (400, "token_not_authorized_for_specified_publish_id"),
     (401, "access_token_invalid"),

@@ -53,7 +53,7 @@ pytestmark = pytest.mark.unit
 MiB = 1024 * 1024
 
 
-# ---- Chunk plan (§9.2) -------------------------------------------------------------------------------------------
+# ---- Chunk plan (https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide) ------------------------
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,8 @@ def test_plan_follows_tiktoks_rules(size, chunk_size, count, last_range):
 
 
 def test_tiktoks_worked_example_ranges():
-    """§9.3: 50,000,123 bytes in five 10,000,000-byte chunks; the last range absorbs the 123 trailing bytes."""
+    """TikTok's media transfer guide: 50,000,123 bytes in five 10,000,000-byte chunks; the last range absorbs the
+    123 trailing bytes."""
     plan = ChunkPlan(50_000_123, 10_000_000, 5)
     assert plan.ranges() == [
         (0, 9_999_999),
@@ -562,7 +563,7 @@ SPANS = [(0, 9_999_999), (10_000_000, 19_999_999), (20_000_000, 30_000_122)]
     [
         (None, 0),  # TikTok holds nothing
         (9_999_999, 1),  # last byte held
-        (10_000_000, 1),  # byte count held: the other reading of §9.4
+        (10_000_000, 1),  # byte count held: the other reading of the transfer guide
         (19_999_999, 2),
         (30_000_122, 3),  # everything held
         (30_000_123, 3),
