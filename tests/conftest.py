@@ -7,18 +7,22 @@ requests to TikTok's API, and a real aiohttp.web server on 127.0.0.1 for what th
 sessions (link downloads, chunk uploads).
 """
 
+import asyncio
+import base64
+import hashlib
 import importlib.util
+import json
 import re
 import socket
 import struct
 import sys
 from pathlib import Path
-from unittest.mock import AsyncMock, MagicMock
+from unittest.mock import AsyncMock, MagicMock, call
 
 import aiohttp
 import pytest
 from aiohttp import web
-from autohive_integrations_sdk import FetchResponse, Integration
+from autohive_integrations_sdk import FetchResponse, HTTPError, Integration, RateLimitError, ResultType
 from yarl import URL
 
 FOLDER = Path(__file__).resolve().parent.parent
@@ -53,6 +57,20 @@ def load_entry_module():
     finally:
         Integration.load = original
     return module
+
+
+def pytest_configure(config):
+    """What the monorepo's pyproject.toml sets for these tests, set here too so that the folder's tests run the
+    same without that file above them: the markers, and pytest-asyncio's auto mode for the plain `async def`
+    tests (unless --asyncio-mode is given)."""
+    for marker in (
+        "unit: offline tests (no network, no credentials)",
+        "integration: live tests against real TikTok; need TIKTOK_ACCESS_TOKEN",
+        "destructive: live tests that post to the connected TikTok account",
+    ):
+        config.addinivalue_line("markers", marker)
+    if config.getoption("asyncio_mode", None) is None:
+        config.option.asyncio_mode = "auto"
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +118,208 @@ def ok(data=None, status=200, log_id=LOG_ID):
     return FetchResponse(status=status, headers={"Content-Type": "application/json"}, data=body)
 
 
+# ---- Shared helpers of the unit files (plain functions: `from tests.conftest import ...`) ----------------------------
+# TikTok's contract is spelled out literally here, never imported from the code under test. `request` is the one
+# place that knows the shape of a context.fetch call: a change to it is a one-line edit.
+
+USER_INFO = "https://open.tiktokapis.com/v2/user/info/"
+CREATOR_INFO = "https://open.tiktokapis.com/v2/post/publish/creator_info/query/"
+VIDEO_INIT = "https://open.tiktokapis.com/v2/post/publish/video/init/"
+INBOX_INIT = "https://open.tiktokapis.com/v2/post/publish/inbox/video/init/"
+CONTENT_INIT = "https://open.tiktokapis.com/v2/post/publish/content/init/"
+STATUS = "https://open.tiktokapis.com/v2/post/publish/status/fetch/"
+VIDEO_LIST = "https://open.tiktokapis.com/v2/video/list/"
+VIDEO_QUERY = "https://open.tiktokapis.com/v2/video/query/"
+
+JSON_UTF8 = {"Content-Type": "application/json; charset=UTF-8"}
+TIMEOUT = 15
+
+BASIC_FIELDS = "open_id,union_id,avatar_url,avatar_url_100,avatar_large_url,display_name"
+PROFILE_FIELDS = "username,bio_description,profile_deep_link,profile_web_link,is_verified"
+STATS_FIELDS = "follower_count,following_count,likes_count,video_count"
+ALL_USER_FIELDS = f"{BASIC_FIELDS},{PROFILE_FIELDS},{STATS_FIELDS}"
+VIDEO_FIELDS = (
+    "id,title,video_description,create_time,cover_image_url,share_url,embed_link,duration,width,height,"
+    "like_count,comment_count,share_count,view_count"
+)
+
+VERIFIED = "https://media.sandbox.example/verified/"
+PULL_URL = VERIFIED + "clip.mp4"
+PHOTOS = [VERIFIED + "one.webp", VERIFIED + "two.webp", VERIFIED + "three.webp"]
+BIG_ID = 7321456789012345678  # a 19-digit id: a float would round it to ...5680
+BIG_ID_TEXT = "7321456789012345678"
+PUBLISH_ID = "v_pub_file~v2-1.7321456789012345678"
+
+BASIC_USER = {
+    "open_id": "-000abc123",
+    "union_id": "c9c60f44-union",
+    "avatar_url": "https://p16.example/a~168.jpeg",
+    "avatar_url_100": "https://p16.example/a~100.jpeg",
+    "avatar_large_url": "https://p16.example/a~1080.jpeg",
+    "display_name": "Ada Lovelace",
+}
+PROFILE_USER = {
+    "username": "ada.films",
+    "bio_description": "Short films.",
+    "profile_deep_link": "https://vm.tiktok.com/ZMabc/",
+    "profile_web_link": "https://www.tiktok.com/@ada.films",
+    "is_verified": False,
+}
+STATS_USER = {"follower_count": 1234, "following_count": 56, "likes_count": 78901, "video_count": 45}
+
+
+def request(url, method="POST", params=None, body=None):
+    """The exact context.fetch call the integration makes for one TikTok request."""
+    return call(url, method=method, params=params, json=body, headers=JSON_UTF8, timeout=TIMEOUT, retry_count=3)
+
+
+def envelope(code, message="", log_id=LOG_ID, log_key="log_id"):
+    return {"data": {}, "error": {"code": code, "message": message, log_key: log_id}}
+
+
+def tiktok_error(status, code, message=None, log_id=LOG_ID, log_key="log_id"):
+    """A TikTok error delivered the way the SDK hands it over: 200 as a FetchResponse, 429 as RateLimitError with
+    the JSON body as text, any other status as HTTPError with the parsed JSON body."""
+    body = envelope(code, f"TikTok says {code}." if message is None else message, log_id, log_key)
+    if status == 200:
+        return FetchResponse(status=200, headers={"Content-Type": "application/json"}, data=body)
+    if status == 429:
+        return RateLimitError(60, 429, "Rate limit exceeded", json.dumps(body))
+    return HTTPError(status, str(body), body)
+
+
+def raise_(error):
+    raise error
+
+
+def always(mock_context, answer):
+    """Every fetch gets the same answer: raised if it is an exception, returned otherwise."""
+    if isinstance(answer, BaseException):
+        mock_context.fetch.side_effect = answer
+    else:
+        mock_context.fetch.return_value = answer
+
+
+def answers_by_url(*pairs):
+    """A fetch side effect answering by URL, from (url, answer) pairs; an exception is raised, anything else
+    returned. A URL that has no answer fails the test."""
+    answers = dict(pairs)
+
+    def answer(url, **_kwargs):
+        value = answers[url]
+        if isinstance(value, BaseException):
+            raise value
+        return value
+
+    return answer
+
+
+def fetched(mock_context):
+    return mock_context.fetch.await_args_list
+
+
+def urls(mock_context):
+    return [c.args[0] for c in fetched(mock_context)]
+
+
+def data_of(result):
+    assert result.type == ResultType.ACTION, result.result
+    return result.result.data
+
+
+def message_of(result):
+    assert result.type == ResultType.ACTION_ERROR, result.result
+    return result.result.message
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def sha256(data) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def creator(**changes):
+    data = {
+        "creator_avatar_url": "https://p16.tiktokcdn.example/avatar.jpeg",
+        "creator_username": "ada.films",
+        "creator_nickname": "Ada Films",
+        "privacy_level_options": ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
+        "comment_disabled": False,
+        "duet_disabled": False,
+        "stitch_disabled": False,
+        "max_video_post_duration_sec": 300,
+    }
+    data.update(changes)
+    return data
+
+
+def video(video_id, likes=0, comments=0, shares=0, views=0, **extra):
+    return {
+        "id": video_id,
+        "like_count": likes,
+        "comment_count": comments,
+        "share_count": shares,
+        "view_count": views,
+        **extra,
+    }
+
+
+def videos(count, start=7300000000000000000):
+    return [video(str(start + n), views=10) for n in range(count)]
+
+
+def status_data(status, **extra):
+    return {"status": status, **extra}
+
+
+UPLOAD_PATH = "/upload/?upload_id=7321456789&upload_token=upload-token-0123"
+# What aiohttp's client adds to every request by itself; the rest of a PUT's headers are the integration's own.
+CLIENT_DEFAULT_HEADERS = ("Host", "Accept", "Accept-Encoding", "User-Agent")
+
+
+def upload_answers(loopback, init_url, publish_id="v_pub_file~v2-1.7321456789", creator_data=None, **more):
+    """A fetch side effect for an upload: creator info (when given) and an init answer whose upload_url points at
+    the loopback server. `more` maps further URLs to answers."""
+    pairs = [(init_url, ok({"publish_id": publish_id, "upload_url": loopback.url(UPLOAD_PATH)}))]
+    if creator_data is not None:
+        pairs.append((CREATOR_INFO, ok(creator_data)))
+    return answers_by_url(*pairs, *more.items())
+
+
+def sent_headers(record) -> dict:
+    """The headers the integration itself set on a request the loopback server received."""
+    return {k: v for k, v in record["headers"].items() if k not in CLIENT_DEFAULT_HEADERS}
+
+
+MP4 = b64(bytes.fromhex("00000018667479706973736f6d0000020069736f6d69736f32") + bytes(200))
+
+
+# ---- Small but well-formed videos: the container headers a client looks at, then zero padding ----------------------
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def make_mp4(size: int, duration_s: float = 10.0, brand: bytes = b"isom") -> bytes:
+    """An MP4 (or, with brand b"qt  ", a MOV) of exactly `size` bytes: ftyp, moov/mvhd (timescale 1000), mdat."""
+    mvhd = _box(b"mvhd", bytes(4) + bytes(8) + struct.pack(">II", 1000, round(duration_s * 1000)) + bytes(80))
+    head = _box(b"ftyp", brand + struct.pack(">I", 0x200) + brand + b"iso2") + _box(b"moov", mvhd)
+    return head + struct.pack(">I4s", size - len(head), b"mdat") + bytes(size - len(head) - 8)
+
+
+def make_mov(size: int, duration_s: float = 10.0) -> bytes:
+    return make_mp4(size, duration_s, b"qt  ")
+
+
+def make_webm(size: int) -> bytes:
+    """A WebM of exactly `size` bytes: an EBML header whose DocType is webm, then padding."""
+    head = b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm"
+    return head + bytes(size - len(head))
+
+
 # ---- A loopback server for the integration's own sessions ----------------------------------------------------------
 
 
@@ -130,30 +350,48 @@ class LoopbackGuard(tiktok_media.LinkGuard):
 class LoopbackServer:
     """Hosts videos at paths and plays TikTok's upload endpoint; records every request it gets.
 
-    Uploads answer as TikTok documents (206 for a part, 201 after the last one) unless `put_answers` holds
-    scripted answers, each a status or a (status, headers) pair, used in order (None: answered as TikTok does)."""
+    `host(path, body, length=False)` serves without Content-Length (chunked); `cut_after=N` sends N bytes of the
+    body and then drops the connection; a GET with a Range header gets 206 and Content-Range, as most hosts
+    answer, unless `ranges=False` (a host that ignores Range and always sends the whole file). Uploads answer as
+    TikTok documents (206 for a part, 201 after the last one, 416 with TikTok's progress header `bytes 0-N/T` when
+    a part does not continue what arrived) unless `put_answers` holds scripted answers, used in order, each one of:
+      - None: answered as TikTok does;
+      - a status, or a (status, headers) pair: answered at once, the part discarded;
+      - "stall": no answer at all (until the test ends);
+      - "lost": the part is kept, but the answer never comes (TikTok stored it, the reply was lost).
+    `progress_as_count` writes N in the progress header as a byte count instead of the last byte held (the
+    guide's wording allows both readings)."""
 
     def __init__(self):
         self.files: dict[str, dict] = {}
         self.requests: list[dict] = []
         self.put_answers: list = []
         self.received = bytearray()
+        self.progress_as_count = False
         self.base = ""
+        self.released = asyncio.Event()
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
 
     def host(
-        self, path: str, body: bytes, *, length: bool = True, status: int = 200, headers=None, ranges: bool = True
+        self,
+        path: str,
+        body: bytes,
+        *,
+        length: bool = True,
+        status: int = 200,
+        headers=None,
+        ranges: bool = True,
+        cut_after=None,
     ) -> str:
-        """Serve `body` at `path`. With ranges (the default) a GET with a Range header gets 206 and Content-Range,
-        as most hosts answer; ranges=False plays a host that ignores Range and always sends the whole file."""
         self.files[path] = {
             "body": body,
             "length": length,
             "status": status,
             "headers": headers or {},
             "ranges": ranges,
+            "cut_after": cut_after,
         }
         return self.url(path)
 
@@ -171,11 +409,19 @@ class LoopbackServer:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        self.requests.append(
-            {"method": request.method, "path": request.path_qs, "headers": dict(request.headers), "body": body}
-        )
+        record = {
+            "method": request.method,
+            "path": request.path_qs,
+            "raw_path": request.raw_path,
+            "headers": dict(request.headers),
+            "body": body,
+        }
+        self.requests.append(record)
         if request.method == "PUT":
-            return self._answer_put(request, body)
+            record["status"] = None  # until answered: a stalled or lost answer stays None
+            response = await self._answer_put(request, body)
+            record["status"] = response.status
+            return response
         hosted = self.files.get(request.path)
         if hosted is None:
             return web.Response(status=404)
@@ -189,6 +435,17 @@ class LoopbackServer:
             status, body = 206, body[first : last + 1]
             headers["Content-Range"] = f"bytes {first}-{last}/{len(hosted['body'])}"
         self.requests[-1]["sent"] = len(body)
+        if hosted["cut_after"] is not None:
+            response = web.StreamResponse(status=status, headers=headers)
+            if hosted["length"]:
+                response.content_length = len(body)
+            else:
+                response.enable_chunked_encoding()
+            await response.prepare(request)
+            await response.write(body[: hosted["cut_after"]])
+            await asyncio.sleep(0.05)  # let the bytes leave before the connection drops
+            request.transport.close()
+            return response
         if not hosted["length"]:
             response = web.StreamResponse(status=status, headers=headers)
             response.enable_chunked_encoding()
@@ -198,18 +455,34 @@ class LoopbackServer:
             return response
         return web.Response(status=status, body=body, headers=headers)
 
-    def _answer_put(self, request: web.Request, body: bytes) -> web.Response:
-        if self.put_answers and self.put_answers[0] is not None:
-            answer = self.put_answers.pop(0)
+    async def _answer_put(self, request: web.Request, body: bytes) -> web.Response:
+        answer = self.put_answers.pop(0) if self.put_answers else None
+        if answer == "lost":
+            self._store(request, body)
+            answer = "stall"
+        if answer == "stall":
+            try:
+                await asyncio.wait_for(self.released.wait(), 30)
+            except TimeoutError:
+                pass
+            return web.Response(status=504)
+        if answer is not None:
             status, headers = answer if isinstance(answer, tuple) else (answer, {})
             return web.Response(status=status, headers=headers)
-        if self.put_answers:
-            self.put_answers.pop(0)  # None: this PUT is answered as TikTok does
+        return self._store(request, body)
+
+    def _store(self, request: web.Request, body: bytes) -> web.Response:
         first, last, total = _content_range(request.headers.get("Content-Range", ""))
         if first != len(self.received) or last - first + 1 != len(body):
-            return web.Response(status=416, headers={"Content-Range": f"bytes 0-{len(self.received) - 1}/{total}"})
+            return web.Response(status=416, headers={"Content-Range": self.progress(total)})
         self.received += body
         return web.Response(status=201 if last + 1 == total else 206)
+
+    def progress(self, total: int) -> str:
+        if not self.received:
+            return f"bytes */{total}"
+        held = len(self.received) if self.progress_as_count else len(self.received) - 1
+        return f"bytes 0-{held}/{total}"
 
 
 def _byte_range(value: str, size: int) -> tuple[int, int] | None:
@@ -247,6 +520,7 @@ async def loopback(monkeypatch):
     try:
         yield server
     finally:
+        server.released.set()
         await runner.cleanup()
 
 
