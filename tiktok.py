@@ -85,6 +85,7 @@ from tiktok_media import (
     SourceSpec,
     TransferError,
     TransferWatch,
+    UploadUnconfirmed,
     check_link,
     check_upload_url,
     open_ranged,
@@ -213,10 +214,8 @@ async def call_tiktok(
             if failure == "rate_limited" and not publish and retry_429 and await _pause_before_retry(attempt):
                 attempt += 1
                 continue
-            if failure == "unexpected" and not publish:
-                raise  # a read that failed in an unknown way: the catch-all names it, nothing was changed
             logger.warning("TikTok's answer could not be read (%s)", type(error).__name__)
-            raise _unreadable(publish, 429 if failure == "rate_limited" else None) from None
+            raise _unreadable(publish, 429 if failure == "rate_limited" else None, error) from None
         status = getattr(reply, "status", None)
         payload = read_envelope(getattr(reply, "data", None))
         code, _detail, _log_id = envelope_error(payload)
@@ -227,20 +226,15 @@ async def call_tiktok(
 
 
 def _sdk_failure(error: Exception) -> str:
-    """What an unexpected exception out of context.fetch stands for.
+    """What an unexpected exception out of context.fetch stands for, by its type.
 
-    The SDK parses a 429's Retry-After with int(), so a date or a decimal raises ValueError ("rate_limited"); a
-    network error can surface as another exception raised while the SDK handles it (a config without
-    max_retries, "network"); a body it cannot decode raises UnicodeDecodeError ("unreadable"); anything else is
-    "unexpected" (for a publish request that too means the post may have been created)."""
+    A network error can surface as another exception raised while the SDK handles it (a config without
+    max_retries: "network"). The SDK parses a 429's Retry-After with int(), so a date or a decimal raises a plain
+    ValueError ("rate_limited"). Anything else (a body it cannot decode, nesting too deep to parse, an SDK fault)
+    is an answer that could not be read: for a publish request that means the post may have been created."""
     if isinstance(error.__context__, (aiohttp.ClientError, asyncio.TimeoutError)):
         return "network"
-    if not isinstance(error, ValueError):
-        return "unexpected"
-    lines = " ".join(frame.line or "" for frame in traceback.extract_tb(error.__traceback__))
-    if "Retry-After" in lines or str(error).startswith(("invalid literal for int()", "could not convert")):
-        return "rate_limited"
-    return "unreadable"
+    return "rate_limited" if type(error) is ValueError else "unreadable"
 
 
 async def _pause_before_retry(attempt: int) -> bool:
@@ -259,12 +253,12 @@ def _error_from_body(body, http_status: int | None, publish: bool, secrets=()) -
     return TikTokError(code, detail, log_id, http_status, advice=advice, secrets=secrets)
 
 
-def _unreadable(publish: bool, http_status: int | None) -> UserFacingError:
-    """The SDK failed on TikTok's answer (an undecodable body, a Retry-After it cannot parse)."""
+def _unreadable(publish: bool, http_status: int | None, error: Exception) -> UserFacingError:
+    """The SDK failed on TikTok's answer (an undecodable body, a Retry-After it cannot parse, a fault of its own)."""
     if http_status == 429:
         what = "TikTok answered that too many requests were made (HTTP 429)"
     else:
-        what = "TikTok's answer could not be read"
+        what = f"TikTok's answer could not be read ({type(error).__name__})"
     if publish:
         return UserFacingError(f"{what} while the post was being created. {PUBLISH_UNCERTAIN}")
     return UserFacingError(f"{what}. Wait a minute and run the step again.")
@@ -308,9 +302,14 @@ def user_errors(execute):
             # Only the type and place: exception texts can carry HTTP bodies.
             where = traceback.extract_tb(error.__traceback__)[-1]
             logger.error("unexpected %s at %s:%s", type(error).__name__, where.filename, where.lineno)
+            if _publish_sent.get():
+                return ActionError(
+                    message=f"The TikTok step failed unexpectedly ({type(error).__name__}) after the post was sent "
+                    f"to TikTok. {PUBLISH_UNCERTAIN} If it keeps happening, report it to the integration's maintainers."
+                )
             return ActionError(
-                message=f"The TikTok step failed unexpectedly ({type(error).__name__}). Run it again; if it keeps "
-                "failing, report it to the integration's maintainers."
+                message=f"The TikTok step failed unexpectedly ({type(error).__name__}); nothing was posted. Run it "
+                "again; if it keeps failing, report it to the integration's maintainers."
             )
         finally:
             _publish_sent.reset(sent)
@@ -375,7 +374,7 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
     except TikTokError as refusal:
         # A definite refusal: TikTok created nothing, so the same step may upload the file itself. No other code
         # leads here, and an uncertain answer never does (it is not a TikTokError with this code).
-        if refusal.code != "url_ownership_unverified":
+        if refusal.code != "url_ownership_unverified" or not definite_refusal(refusal):
             raise
         return await upload_instead_of_pull(context, init_url, spec, body, max_duration, refusal, checked)
     return {"publish_id": _publish_id(data), "status": "PROCESSING_DOWNLOAD", "source": "PULL_FROM_URL"}
@@ -418,8 +417,11 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
             plan, data = await init_with_another_plan(context, init_url, body, source, plan, refusal, moving_until)
         publish_id = _publish_id(data)
         upload_url = check_upload_url(data.get("upload_url"))
+        status = "PROCESSING_UPLOAD"
         try:
             await within_transfer_deadline(upload_chunks(source, plan, upload_url, content_type), moving_until)
+        except UploadUnconfirmed as unconfirmed:
+            status = await settle_upload(context, publish_id, plan.video_size, unconfirmed)
         except TransferError:
             # A part read from the link as it was sent: when reading failed, say so rather than blame TikTok.
             failure = getattr(source, "failure", None)
@@ -430,7 +432,7 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
         await source.aclose()
     return {
         "publish_id": publish_id,
-        "status": "PROCESSING_UPLOAD",
+        "status": status,
         "source": "FILE_UPLOAD",
         "video_size": plan.video_size,
         "chunk_count": plan.count,
@@ -438,9 +440,16 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
     }
 
 
+def definite_refusal(error: TikTokError) -> bool:
+    """A 4xx with TikTok's error code: the request created nothing. After a 5xx the post may exist, whatever the
+    code says, so nothing that could post again (a fallback upload, a second init) may follow it."""
+    return error.http_status is not None and 400 <= error.http_status < 500
+
+
 def chunk_size_refused(error: TikTokError, plan) -> bool:
     """TikTok's definite refusal of a multi-chunk plan ("The chunk size is invalid"): nothing was created."""
-    return error.code in ("invalid_params", "invalid_param") and plan.count > 1 and "chunk" in error.detail.lower()
+    chunk_code = error.code in ("invalid_params", "invalid_param") and "chunk" in error.detail.lower()
+    return chunk_code and plan.count > 1 and definite_refusal(error)
 
 
 async def init_with_another_plan(context, init_url, body, source, refused, refusal, moving_until):
@@ -511,8 +520,8 @@ async def check_pull_link(url: str, max_duration):
 
 
 async def within_transfer_deadline(step, until: float):
-    """Run one part of moving the bytes; past the deadline, stop with what the user can do about it: a stalled
-    TikTok upload server is reported as such, never as a video too large to move."""
+    """Run one part of moving the bytes; past the deadline, stop with what the user can do about it, naming who
+    stopped: the video's link host, TikTok's upload server, or neither (the video is too large for one step)."""
     watch = TransferWatch()
     token = transfer_watch.set(watch)
     try:
@@ -521,8 +530,20 @@ async def within_transfer_deadline(step, until: float):
     except TimeoutError:
         if not deadline.expired():
             raise
+        if watch.last_part_sent:
+            raise UploadUnconfirmed("TikTok's upload server stopped answering") from None
+        if watch.uploading and watch.reading:
+            raise TransferError(
+                f"The video's link host stopped sending the video while part {watch.part} of {watch.parts} was "
+                "being read, so it could not be passed on to TikTok within the step. Nothing was posted (TikTok "
+                "discards an upload that never completes). Check that the link works and run the step again."
+            ) from None
         if watch.stalled():
-            raise TransferError(_upload_stall_message(watch)) from None
+            raise TransferError(
+                f"TikTok's upload server stopped answering while part {watch.part} of {watch.parts} of the video was "
+                "being sent. Nothing was posted (TikTok discards an upload that never completes). Run the step again "
+                "in a few minutes."
+            ) from None
         raise TransferError(
             f"The video is too large to move to TikTok within one workflow step ({TRANSFER_DEADLINE_S:.0f} s at "
             "most). Nothing was posted. Host it on a domain verified in your TikTok developer portal and use "
@@ -532,17 +553,32 @@ async def within_transfer_deadline(step, until: float):
         transfer_watch.reset(token)
 
 
-def _upload_stall_message(watch) -> str:
-    if watch.last_part_sent:
-        # Every byte went out; TikTok may hold the whole video and go on to post it.
-        return (
-            "TikTok's upload server stopped answering after the last part of the video was sent, so it is not "
-            f"known whether TikTok received the whole video. {PUBLISH_UNCERTAIN}"
-        )
-    return (
-        f"TikTok's upload server stopped answering while part {watch.part} of {watch.parts} of the video was being "
-        "sent. Nothing was posted (TikTok discards an upload that never completes). Run the step again in a few "
-        "minutes."
+# Statuses that come only after TikTok holds the whole upload (FAILED also says no post exists).
+AFTER_UPLOAD = ("SEND_TO_USER_INBOX", "PUBLISH_COMPLETE")
+
+
+async def settle_upload(context, publish_id: str, video_size: int, unconfirmed: UploadUnconfirmed) -> str:
+    """The last part went out but TikTok's upload server did not confirm it: ask TikTok's status before saying
+    anything, since the post may exist. Returns the status when it shows that the whole video arrived."""
+    status = None
+    if time_left() >= MIN_REQUEST_S:
+        try:
+            answer = await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}, retry_429=False)
+            status = normalize_status(answer)
+        except UserFacingError:
+            pass
+    held = status["uploaded_bytes"] if status and status["status"] == "PROCESSING_UPLOAD" else None
+    if status and (status["status"] in AFTER_UPLOAD or (held or 0) >= video_size):
+        return status["status"]
+    if status and status["status"] == "FAILED":
+        raise TransferError(unconfirmed.refusal or f"{status['explanation']} Nothing was posted.")
+    if unconfirmed.refusal and held is not None:
+        raise TransferError(unconfirmed.refusal)  # refused, and TikTok's status confirms it lacks part of the video
+    known = f" (it shows {format_size(held)} of {format_size(video_size)})" if held is not None else ""
+    raise UserFacingError(
+        f"The last part of the video was sent, but {unconfirmed.what} and TikTok's status does not show the whole "
+        f"video yet{known}. TikTok may have received it and may post it, so do not run this step again: check Get "
+        f"Post Status with publish_id {publish_id} in a few minutes, and post again only if it reports FAILED."
     )
 
 
@@ -808,7 +844,6 @@ class GetCreatorInfo(ActionHandler):
 class CreateVideoPost(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
-        check_length(inputs.get("video_url"), "video_url", minimum=1, advice="Give an https:// link to the video.")
         spec = resolve_video_source(
             inputs.get("file"), inputs.get("files"), inputs.get("video_url"), inputs.get("pull_from_url", False)
         )
@@ -851,7 +886,6 @@ class CreateVideoPost(ActionHandler):
 class UploadVideoDraft(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
-        check_length(inputs.get("video_url"), "video_url", minimum=1, advice="Give an https:// link to the video.")
         spec = resolve_video_source(
             inputs.get("file"), inputs.get("files"), inputs.get("video_url"), inputs.get("pull_from_url", False)
         )
@@ -1028,11 +1062,11 @@ class GetAccountInsights(ActionHandler):
             if error.code not in SCOPE_REFUSALS:
                 raise
             videos, has_more, missing = [], False, [*missing, "video.list"]
-        videos = videos[:video_count]
+        videos, stats = videos[:video_count], normalize_user(user)
         return ActionResult(
             data={
-                "follower_count": user.get("follower_count"),
-                "likes_count": user.get("likes_count"),
+                "follower_count": stats["follower_count"],
+                "likes_count": stats["likes_count"],
                 **account_insights(videos),
                 "missing_scopes": missing,
                 "explanation": insights_explanation(len(videos), video_count, has_more, missing),

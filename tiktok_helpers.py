@@ -330,17 +330,20 @@ def normalize_creator(data: dict) -> dict:
     }
 
 
+# TikTok's counts are int64; anything beyond is no count, and keeps every sum and rate finite.
+COUNT_MAX = 2**63 - 1
+
+
 def _count(value) -> int | None:
-    """A whole number from TikTok's answer (also when sent as digits or as 12.0), or None for anything else."""
+    """A whole number from TikTok's answer (also when sent as digits or as 12.0), or None for anything else
+    (a bool, a fraction, text, NaN, infinity, a negative number or one past int64)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii() and len(value) <= 30:
-        return int(value.strip())
-    return None
+        value = int(value)
+    elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii() and len(value) <= 30:
+        value = int(value.strip())
+    return value if isinstance(value, int) and 0 <= value <= COUNT_MAX else None
 
 
 VIDEO_TEXT_FIELDS = ("title", "video_description", "cover_image_url", "share_url", "embed_link")
@@ -576,7 +579,7 @@ def read_envelope(body) -> dict | None:
     if isinstance(body, str):
         try:
             body = json.loads(body)
-        except ValueError:  # not JSON (RecursionError is not caught: json refuses nesting that deep itself)
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's parser goes
             return None
     return body if isinstance(body, dict) else None
 

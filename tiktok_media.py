@@ -26,6 +26,7 @@ from tiktok_helpers import (
     ChunkPlan,
     InputError,
     UserFacingError,
+    check_length,
     format_size,
     plan_chunks,
 )
@@ -596,6 +597,7 @@ def resolve_video_source(file_obj: dict | None, files: list | None, video_url: s
         raise InputError(
             f"Give exactly one video source: file, files or video_url (given: {named}). Nothing was posted."
         )
+    check_length(video_url, "video_url", minimum=1, advice="Give an https:// link to the video.")
     if pull:
         if not video_url:
             raise InputError(
@@ -1003,8 +1005,8 @@ UPLOAD_SILENCE_S = 2.0
 
 @dataclass
 class TransferWatch:
-    """What the upload was doing last, so that a deadline can say whether TikTok's upload server stopped
-    answering or the video was simply too large to move within the step."""
+    """What the upload was doing last, so that a deadline can say who stopped: the video's link host, TikTok's
+    upload server, or neither (the video was simply too large to move within the step)."""
 
     uploading: bool = False
     part: int = 0
@@ -1012,13 +1014,22 @@ class TransferWatch:
     last_activity: float = field(default_factory=time.monotonic)
     awaiting_since: float | None = None  # a part's bytes are all out and its answer has not come
     unanswered: int = 0  # PUTs that got no answer at all
-    last_part_sent: bool = False  # every byte of the last part went out at least once
+    # The highest part whose every byte was written to a socket at least once (also by a resend aiohttp makes by
+    # itself, which the integration never sees): TikTok may hold every part up to it.
+    written_through: int = -1
+    reading: bool = False  # waiting for the video's bytes from its source (the link host), not for TikTok
+    last_status: int | None = None  # TikTok's answer to the last PUT (None: no answer)
+
+    @property
+    def last_part_sent(self) -> bool:
+        """Once every byte of the last part went out, the post may exist, whatever the answer (or none) says."""
+        return self.parts > 0 and self.written_through >= self.parts - 1
 
     def active(self) -> None:
         self.last_activity = time.monotonic()
 
     def stalled(self) -> bool:
-        if not self.uploading:
+        if not self.uploading or self.reading:
             return False
         now = time.monotonic()
         waiting = self.awaiting_since is not None and now - self.awaiting_since >= UPLOAD_SILENCE_S
@@ -1029,13 +1040,13 @@ class TransferWatch:
 transfer_watch: contextvars.ContextVar[TransferWatch | None] = contextvars.ContextVar("transfer_watch", default=None)
 
 
-def _watched(chunk: "Chunk", watch: TransferWatch, final: bool) -> "Chunk":
+def _watched(chunk: "Chunk", watch: TransferWatch, index: int) -> "Chunk":
     """The same chunk, telling the watch as each piece goes out and when the last one has been written. A chunk's
     pieces come from memory or a file (an iterator) or straight from the link by Range (an async iterator)."""
 
     def written() -> None:
         watch.awaiting_since = time.monotonic()  # the consumer asked for more: every byte has been written
-        watch.last_part_sent = watch.last_part_sent or final
+        watch.written_through = max(watch.written_through, index)
 
     def pieces():
         watch.awaiting_since = None
@@ -1054,7 +1065,14 @@ def _watch(inner, watch: TransferWatch, written):
 
 async def _watch_async(inner, watch: TransferWatch, written):
     try:
-        async for piece in inner:
+        while True:
+            watch.reading = True  # a stall from here on is the link host's, not TikTok's
+            try:
+                piece = await anext(inner)
+            except StopAsyncIteration:
+                break
+            finally:
+                watch.reading = False
             watch.active()
             yield piece
         written()
@@ -1062,9 +1080,22 @@ async def _watch_async(inner, watch: TransferWatch, written):
         await inner.aclose()  # a send cut short still releases the part's download
 
 
+class UploadUnconfirmed(TransferError):
+    """Every byte of the last part went out, but TikTok's answers did not settle whether it holds the whole video:
+    the post may exist, and the caller asks TikTok's status. `what` says what the upload server did; `refusal` is
+    the plain message of a refusal it answered (not a 5xx), which holds only if the status shows the video
+    incomplete (aiohttp may have resent the part by itself after TikTok had stored it, and a finished upload can
+    answer 403 or 404)."""
+
+    def __init__(self, what: str, refusal: str | None = None):
+        super().__init__(what)
+        self.what, self.refusal = what, refusal
+
+
 async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: str) -> None:
     """PUT every chunk in order; chunk k+1 is read while chunk k is sent. Resends on 5xx/timeouts, resumes on a
-    416 whose range is consistent with what was sent; only a 201 to the last part completes the upload."""
+    416 whose range is consistent with what was sent. Once the last part went out, a failure is never "nothing
+    was posted": it raises UploadUnconfirmed."""
     spans = plan.ranges()
     watch = transfer_watch.get() or TransferWatch()
     watch.uploading, watch.parts = True, len(spans)
@@ -1074,21 +1105,23 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
     # However TikTok answers, the number of PUTs stays bounded.
     puts_left = len(spans) * CHUNK_ATTEMPTS
     async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as session:
-        index, attempts, sent_max = 0, 0, -1
+        index, attempts = 0, 0
         pending = asyncio.ensure_future(source.load(*spans[0]))
         try:
             while index < len(spans):
-                chunk = await pending
+                watch.reading = True
+                try:
+                    chunk = await pending
+                finally:
+                    watch.reading = False
                 if index + 1 < len(spans):
                     pending = asyncio.ensure_future(source.load(*spans[index + 1]))
                 try:
                     while True:
                         puts_left -= 1
                         watch.part = index + 1
-                        next_index = await _send_chunk(
-                            session, upload_url, chunk, plan, content_type, spans, index, reachable=sent_max + 1
-                        )
-                        sent_max = max(sent_max, index)
+                        send = _send_chunk(session, upload_url, chunk, plan, content_type, spans, index, attempts)
+                        next_index = await send
                         if next_index != index:
                             break
                         attempts += 1  # TikTok wants this chunk again
@@ -1120,6 +1153,13 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                     sent / elapsed / 1e6,
                 )
                 index = next_index
+        except TransferError as failure:
+            if watch.last_part_sent and not isinstance(failure, UploadUnconfirmed):
+                status = watch.last_status
+                what = "gave no answer" if status is None else f"answered HTTP {status}"
+                refusal = str(failure) if status is not None and status < 500 else None
+                raise UploadUnconfirmed(f"TikTok's upload server {what}", refusal) from None
+            raise
         finally:
             _discard(pending)
             if index >= len(spans):
@@ -1135,12 +1175,9 @@ def _discard(task: asyncio.Future) -> None:
         task.cancel()
 
 
-async def _send_chunk(
-    session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, spans, index, *, reachable: int = 0
-) -> int:
+async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, spans, index, tries):
     """Send one chunk; return the index of the chunk TikTok needs next (== index means resend, len(spans) means
-    TikTok confirmed the whole video). `reachable`: how many chunks had gone out before this PUT (each at least
-    once), the most TikTok can hold."""
+    TikTok holds the whole video). `tries`: how many times this chunk was sent before."""
     headers = {
         "Content-Type": content_type,
         "Content-Length": str(chunk.length),
@@ -1148,7 +1185,7 @@ async def _send_chunk(
     }
     final = index == len(spans) - 1
     watch = transfer_watch.get() or TransferWatch()
-    body = ChunkPayload(_watched(chunk, watch, final), content_type)
+    body = ChunkPayload(_watched(chunk, watch, index), content_type)
     try:
         # The upload URL is used exactly as issued, and a redirect away from it is never followed.
         target = URL(upload_url, encoded=True)
@@ -1158,26 +1195,32 @@ async def _send_chunk(
     except (aiohttp.ClientError, asyncio.TimeoutError):
         watch.unanswered += 1
         watch.awaiting_since = None
+        watch.last_status = None
         logger.warning("chunk %d of %d: no answer from TikTok, sending it again", index + 1, len(spans))
         return index
     watch.awaiting_since = None  # (left as it is when the deadline cancels the wait: the deadline reads it)
     watch.active()
-    if final and status == 201:
-        return len(spans)  # TikTok's documented answer once it holds the whole video
-    if not final and status in (200, 201, 206):
-        return index + 1
-    if status >= 500:
+    watch.last_status = status
+    if 200 <= status < 300:
+        if not final:
+            return index + 1
+        if status != 201 and not tries:
+            return index  # not TikTok's documented 201: settled by sending the last part again
+        # A 201, or a 2xx to a resend of the last part: TikTok holds it, unless its range names an earlier part.
+        resume = len(spans) if status == 201 or progress is None else resume_index(progress, spans, plan.video_size)
+        if resume is not None and (resume == len(spans) or resume <= index):
+            return resume
+    elif status >= 500:
         logger.warning("chunk %d of %d: TikTok answered HTTP %d, sending it again", index + 1, len(spans), status)
         return index
-    if status == 416 or (status == 206 and progress is not None):
-        # TikTok holds other bytes than sent; its range says where it stands. It is followed only where it is
-        # consistent with what went out: a 416 refused this PUT, so TikTok can hold no more than the chunks sent
-        # before it (after the last part went out and its 201 was lost, the whole file: that is completion). A 206
-        # to the last part never completes the upload, whatever its range.
+    elif status == 416:
+        # TikTok's range says where it stands. It is followed only where it is consistent with what went out:
+        # TikTok can hold no more than the parts whose bytes were all written (aiohttp may have sent this one in a
+        # first attempt that it resent by itself). A range covering the whole file after the last part went out
+        # is completion.
         resume = resume_index(progress, spans, plan.video_size)
-        if resume is not None and (resume <= index or (status == 416 and resume <= reachable)):
+        if resume is not None and (resume <= index or resume <= watch.written_through + 1):
             return resume
-    # Anything else after the last part (200, a 206) is not TikTok's "complete" (201).
     raise TransferError(_put_failure(status, index, len(spans)))
 
 

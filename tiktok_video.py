@@ -417,8 +417,9 @@ def _read_segment(budget: _Budget, body: int, end: int | None, facts: dict) -> N
                     if track is not None:
                         facts.update(track)
                         break
-    if raw_duration is not None and math.isfinite(raw_duration) and raw_duration > 0:
-        facts["duration_seconds"] = raw_duration * scale / 1e9
+    seconds = raw_duration * scale / 1e9 if raw_duration is not None else math.nan
+    if math.isfinite(seconds) and seconds > 0:  # a Duration near 1e300 times the scale is no number JSON can hold
+        facts["duration_seconds"] = seconds
 
 
 def _read_track_entry(budget: _Budget, body: int, end: int) -> dict | None:

@@ -358,7 +358,9 @@ class LoopbackServer:
       - None: answered as TikTok does;
       - a status, or a (status, headers) pair: answered at once, the part discarded;
       - "stall": no answer at all (until the test ends);
-      - "lost": the part is kept, but the answer never comes (TikTok stored it, the reply was lost).
+      - "lost": the part is kept, but the answer never comes (TikTok stored it, the reply was lost);
+      - "reset" / "stored-reset": the connection drops before any answer, the part discarded / kept (aiohttp then
+        resends a PUT by itself, once, on a fresh connection: that resend takes the next answer).
     `progress_as_count` writes N in the progress header as a byte count instead of the last byte held (the
     guide's wording allows both readings)."""
 
@@ -457,6 +459,11 @@ class LoopbackServer:
 
     async def _answer_put(self, request: web.Request, body: bytes) -> web.Response:
         answer = self.put_answers.pop(0) if self.put_answers else None
+        if answer in ("reset", "stored-reset"):
+            if answer == "stored-reset":
+                self._store(request, body)
+            request.transport.close()
+            return web.Response(status=599)  # never reaches the client
         if answer == "lost":
             self._store(request, body)
             answer = "stall"

@@ -492,6 +492,7 @@ class TestPullRefusedForAnUnverifiedDomain:
             ok(creator()),
             refused_with("url_ownership_unverified", message="URL ownership unverified"),
             ok({"publish_id": "v~2", "upload_url": loopback.url("/u")}),
+            ok({"status": "PROCESSING_UPLOAD", "uploaded_bytes": 0}),  # asked once the last part went out
         ]
 
         message = refusal(
