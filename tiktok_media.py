@@ -1066,15 +1066,16 @@ def _watch(inner, watch: TransferWatch, written):
 async def _watch_async(inner, watch: TransferWatch, written):
     try:
         while True:
-            watch.reading = True  # a stall from here on is the link host's, not TikTok's
+            # A stall from here on is the link host's, not TikTok's; left set when the deadline cancels the read.
+            watch.reading = True
             try:
                 piece = await anext(inner)
             except StopAsyncIteration:
                 break
-            finally:
-                watch.reading = False
+            watch.reading = False
             watch.active()
             yield piece
+        watch.reading = False
         written()
     finally:
         await inner.aclose()  # a send cut short still releases the part's download
@@ -1109,11 +1110,9 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
         pending = asyncio.ensure_future(source.load(*spans[0]))
         try:
             while index < len(spans):
-                watch.reading = True
-                try:
-                    chunk = await pending
-                finally:
-                    watch.reading = False
+                watch.reading = True  # (left set when the deadline cancels the read: the deadline reads it)
+                chunk = await pending
+                watch.reading = False
                 if index + 1 < len(spans):
                     pending = asyncio.ensure_future(source.load(*spans[index + 1]))
                 try:

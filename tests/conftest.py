@@ -351,8 +351,9 @@ class LoopbackServer:
     """Hosts videos at paths and plays TikTok's upload endpoint; records every request it gets.
 
     `host(path, body, length=False)` serves without Content-Length (chunked); `cut_after=N` sends N bytes of the
-    body and then drops the connection; a GET with a Range header gets 206 and Content-Range, as most hosts
-    answer, unless `ranges=False` (a host that ignores Range and always sends the whole file). Uploads answer as
+    body and then drops the connection; `stall_on_get=k` sends half of the k-th GET's body, then nothing more;
+    a GET with a Range header gets 206 and Content-Range, as most hosts answer, unless `ranges=False` (a host
+    that ignores Range and always sends the whole file). Uploads answer as
     TikTok documents (206 for a part, 201 after the last one, 416 with TikTok's progress header `bytes 0-N/T` when
     a part does not continue what arrived) unless `put_answers` holds scripted answers, used in order, each one of:
       - None: answered as TikTok does;
@@ -386,6 +387,7 @@ class LoopbackServer:
         headers=None,
         ranges: bool = True,
         cut_after=None,
+        stall_on_get=None,
     ) -> str:
         self.files[path] = {
             "body": body,
@@ -394,6 +396,7 @@ class LoopbackServer:
             "headers": headers or {},
             "ranges": ranges,
             "cut_after": cut_after,
+            "stall_on_get": stall_on_get,
         }
         return self.url(path)
 
@@ -437,6 +440,13 @@ class LoopbackServer:
             status, body = 206, body[first : last + 1]
             headers["Content-Range"] = f"bytes {first}-{last}/{len(hosted['body'])}"
         self.requests[-1]["sent"] = len(body)
+        if hosted["stall_on_get"] == len(self.served(request.path)):
+            response = web.StreamResponse(status=status, headers=headers)
+            response.content_length = len(body)
+            await response.prepare(request)
+            await response.write(body[: len(body) // 2])
+            await self.released.wait()  # the rest never comes while the test runs
+            return response
         if hosted["cut_after"] is not None:
             response = web.StreamResponse(status=status, headers=headers)
             if hosted["length"]:
