@@ -97,6 +97,10 @@ def check_exported() -> list[str]:
     expected = set(shipped_files())
     problems = [f"dist/tiktok holds {name}, which is not shipped" for name in sorted(found - expected)]
     problems += [f"dist/tiktok lacks {name}" for name in sorted(expected - found)]
+    if (FOLDER / "README.md").is_file():
+        for target in relative_links((FOLDER / "README.md").read_text()):
+            if not (FOLDER / target).exists():
+                problems.append(f"dist/tiktok/README.md links to {target}, which is not shipped (repo-only part?)")
     siblings = {p.stem for p in FOLDER.glob("*.py")} | {"tests"}
     for path in sorted(FOLDER.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -179,6 +183,22 @@ def check_sync(config: dict) -> list[str]:
     return problems
 
 
+def relative_links(markdown: str) -> list[str]:
+    """Targets of the Markdown links that point into the repository (no scheme, no bare #anchor), anchors cut."""
+    targets = re.findall(r"\]\(([^)\s]+)\)", markdown)
+    return [t.split("#")[0] for t in targets if not re.match(r"^[a-z][a-z0-9+.-]*:|^#", t, re.I)]
+
+
+def check_doc_links() -> list[str]:
+    """README.md and docs/*.md link only to files that exist in this repository."""
+    problems = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in relative_links(page.read_text()):
+            if not (page.parent / target).exists():
+                problems.append(f"{page.relative_to(ROOT)} links to {target}, which does not exist")
+    return problems
+
+
 def check_fetch_pattern() -> list[str]:
     problems = []
     for path in python_files():
@@ -228,7 +248,7 @@ def main() -> int:
             print("check_integration: dist/tiktok holds exactly the shipped files and imports only what CI installs")
         return 1 if problems else 0
     config = json.loads((ROOT / "config.json").read_text())
-    problems = check_structure(config) + check_sync(config) + check_fetch_pattern()
+    problems = check_structure(config) + check_sync(config) + check_fetch_pattern() + check_doc_links()
     for problem in problems:
         print(f"check_integration: {problem}", file=sys.stderr)
     if not problems:
