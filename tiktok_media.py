@@ -1,1243 +1,591 @@
-"""Moving a video to TikTok: where the bytes come from, how links are fetched safely, and the chunked upload.
+"""A video's facts and TikTok's media rules: a bounded MP4/MOV and WebM/Matroska inspector, pure and without I/O.
 
-Nothing here sees the user's TikTok token: downloads and uploads use their own aiohttp sessions, and TikTok's
-upload_url carries its own upload token (§9.1 of shared/docs/tiktok-api.md).
+TikTok checks the media only after it has every byte (fail reasons file_format_check_failed,
+duration_check_failed, frame_rate_check_failed, picture_size_check_failed); the same facts are read here before
+the init, from the container's own headers, so a video TikTok would reject is refused before anything is sent.
+Rules: https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide ("Video restrictions").
+
+Every reader takes `read_at(offset, length) -> bytes`, which may return fewer bytes than asked (or none) when they
+are not at hand: the same walk serves a whole file, a streamed first chunk and the windows read from a link by
+HTTP Range. Walks are capped (boxes or elements visited, bytes read), so any input is answered in milliseconds;
+malformed or truncated input gives facts that are unknown (None), never an exception.
 """
 
-import asyncio
-import binascii
-import contextvars
-import ipaddress
-import logging
-import re
-import socket
-import tempfile
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import math
+import struct
+from dataclasses import dataclass
 
-import aiohttp
-import aiohttp.payload
-from aiohttp.abc import AbstractResolver
-from yarl import URL
-
-from tiktok_helpers import (
-    MAX_VIDEO_BYTES,
-    ChunkPlan,
+from tiktok_api import (
     InputError,
-    UserFacingError,
-    check_length,
-    format_size,
-    plan_chunks,
-)
-from tiktok_video import NotAVideo, VideoFacts, inspect_video, sniff_video_type, wanted_span
-
-logger = logging.getLogger("tiktok.media")
-
-# The platform gives a step about 30 s; moving the bytes gets most of it, the API calls the rest.
-TRANSFER_DEADLINE_S = 24.0
-CONNECT_TIMEOUT_S = 10.0
-READ_STALL_TIMEOUT_S = 20.0
-MAX_REDIRECTS = 3
-CHUNK_ATTEMPTS = 3
-CHUNK_RETRY_DELAY_S = 0.5
-# Bodies go out in pieces so a chunk is never copied whole and the event loop stays responsive.
-PIECE_SIZE = 3 * 2**18  # a multiple of 3 keeps base64 pieces aligned to whole 4-character groups
-SNIFF_BYTES = 64
-# A chunk from a link is held until TikTok has it (so it can be resent): in memory up to this size, else on disk.
-IN_MEMORY_CHUNK_MAX = 16 * 2**20
-UPLOAD_HOST_SUFFIX = ".tiktokapis.com"
-REDIRECT_STATUSES = (301, 302, 303, 307, 308)
-
-
-class TransferError(UserFacingError):
-    """Moving the video's bytes failed; TikTok discards an unfinished upload, so nothing is posted."""
-
-
-# ---- Link safety ------------------------------------------------------------------------------------------------
-
-
-# Cloud metadata services on public-looking or unusual addresses (the link-local 169.254.169.254 of AWS, GCP,
-# Azure and Oracle is refused as link-local already): Azure's WireServer, AWS's IPv6 instance metadata endpoint
-# (and its DNS), Alibaba Cloud's metadata service.
-CLOUD_METADATA_ADDRESSES = frozenset(
-    ipaddress.ip_address(a) for a in ("168.63.129.16", "fd00:ec2::254", "fd00:ec2::253", "100.100.100.200")
 )
 
+# ---- Containers ------------------------------------------------------------------------------------------------
 
-def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    """Why an address must not be reached from a workflow input, or None for a public address."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.scope_id:
-            ip = ipaddress.IPv6Address(str(ip).split("%")[0])
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None:
-            return address_problem(embedded)
-    if ip in CLOUD_METADATA_ADDRESSES:
-        return "a cloud metadata address"
-    for label, flag in (
-        ("a loopback", ip.is_loopback),
-        ("an unspecified", ip.is_unspecified),
-        ("a link-local", ip.is_link_local),
-        ("a multicast", ip.is_multicast),
-        ("a reserved", ip.is_reserved),
-        ("a private", ip.is_private),  # last: Python counts most of the classes above as private too
-    ):
-        if flag:
-            return f"{label} address"
-    if not ip.is_global:
-        return "a non-public address"
+# Legacy QuickTime files may start with one of these atoms instead of "ftyp".
+_QUICKTIME_LEAD_ATOMS = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
+# ISO files whose major brand says image or audio (HEIF/HEIC/AVIF photos, M4A/M4B audio), not video.
+_NOT_VIDEO_BRANDS = (
+    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis",
+    b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ", b"jp2 ", b"jpx ", b"crx ",
+)  # fmt: skip
+EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+
+CONTAINER_BY_TYPE = {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm"}
+
+
+def sniff_video_type(head: bytes) -> str | None:
+    """The container from the file's own signature: TikTok takes MP4, MOV and WebM."""
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        if head[8:12] in _NOT_VIDEO_BRANDS:
+            return None
+        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
+    if len(head) >= 8 and head[4:8] in _QUICKTIME_LEAD_ATOMS:
+        return "video/quicktime"
+    if head[:4] == EBML_MAGIC and b"webm" in head[:64]:
+        return "video/webm"
     return None
 
 
-def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The address a host names by itself, in any spelling a resolver accepts (2130706433, 0x7f.1, [::1])."""
-    host = host.rstrip(".")  # "127.0.0.1." is the same address in fully qualified form
-    try:
-        return ipaddress.ip_address(host.strip("[]").split("%")[0])
-    except ValueError:
-        pass
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except (OSError, ValueError):  # ValueError: a NUL byte or a character outside ASCII
-        return None
-
-
-# A DNS label: letters, digits, hyphens (not at either end) and, as some storage hosts use them, underscores.
-_DNS_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
-# A last label that URL parsers and getaddrinfo read as (part of) an address: decimal, octal or hex.
-_NUMERIC_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+")
-
-
-def host_problem(host: str) -> str | None:
-    """Why a link's host (in its ASCII form: IDNA already applied) must not be connected to, or None.
-
-    Only a valid DNS name or a plainly written public address passes. A name ending in a number is an address to
-    aiohttp and getaddrinfo, which then never ask our resolver: such a host passes only as a plain dotted quad
-    (checked like any address); 1.2.3.4.5, 4294967297, 0x7f.1 and the like are refused outright, as is an IPv6
-    literal that does not parse strictly ([::ffff:127.1])."""
-    if ":" in host:
-        try:
-            return address_problem(ipaddress.IPv6Address(host))
-        except ValueError:
-            return "an address written in an unusual form"
-    name = host.lower()
-    name = name[:-1] if name.endswith(".") else name
-    labels = name.split(".")
-    if _NUMERIC_LABEL.fullmatch(labels[-1]):
-        try:
-            return address_problem(ipaddress.IPv4Address(name))
-        except ValueError:
-            pass
-        ip = literal_address(name)
-        problem = address_problem(ip) if ip is not None else None
-        return problem or "an address written in an unusual form"
-    if len(name) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
-        return "a host name that is not a valid internet name"
-    try:
-        _ = URL.build(scheme="https", host=name).host  # an xn-- label must decode (yarl decodes it to show it)
-    except (ValueError, TypeError):  # UnicodeError
-        return "a host name that is not a valid internet name"
-    return None
-
-
-class BlockedAddressError(OSError):
-    pass
-
-
-class PublicOnlyResolver(AbstractResolver):
-    """Resolves names and refuses any non-public answer at connection time, so a name cannot be rebound."""
-
-    def __init__(self) -> None:
-        self._inner = aiohttp.ThreadedResolver()
-
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
-        answers = await self._inner.resolve(host, port, family)
-        for answer in answers:
-            ip = literal_address(answer["host"])
-            problem = "an unreadable address" if ip is None else address_problem(ip)
-            if problem:
-                raise BlockedAddressError(f"{host} resolves to {problem}")
-        return answers
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-
-class LinkGuard:
-    """Decides what the integration's own sessions may reach: links given as input (public https only, names
-    resolved by PublicOnlyResolver) and TikTok's upload address (https on TikTok's upload hosts only).
-
-    This is the one seam for tests: a test that serves media from its own loopback server replaces the module's
-    `link_guard` with a subclass admitting that server. No other path around these checks exists."""
-
-    def check_link(self, url: str, what: str = "video link") -> URL:
-        """Refuse links that are not plain public https before anything connects."""
-        try:
-            parsed = URL(url)
-        except (ValueError, TypeError):
-            raise InputError(f"The {what} is not a valid URL. Give a full https:// link; nothing was posted.") from None
-        if parsed.scheme != "https":
-            raise InputError(f"The {what} must start with https://. Give a secure link; nothing was posted.")
-        if parsed.user is not None or parsed.password is not None:
-            raise InputError(
-                f"The {what} contains a user name or password. Use a link without credentials, such as a pre-signed "
-                "link; nothing was posted."
-            )
-        try:
-            host = parsed.raw_host  # the ASCII form: an international name arrives IDNA-encoded
-        except (ValueError, TypeError):
-            host = None
-        if not host:
-            raise InputError(f"The {what} has no host name. Give a full https:// link; nothing was posted.")
-        if problem := host_problem(host):
-            raise InputError(
-                f"The {what} points to {problem}, which is not allowed. Use a public link; nothing was posted."
-            )
-        return parsed
-
-    def check_upload_url(self, upload_url) -> str:
-        """The video only ever goes to TikTok's own upload host, over https, exactly as TikTok issued the URL."""
-        try:
-            parsed = URL(upload_url)
-        except (ValueError, TypeError):
-            parsed = None
-        host = (parsed.raw_host or "") if parsed is not None else ""
-        if parsed is None or parsed.scheme != "https" or not (host + ".").endswith(UPLOAD_HOST_SUFFIX + "."):
-            raise UserFacingError(
-                "TikTok's answer did not contain a usable TikTok upload address, so the video was not sent anywhere. "
-                "Run the step again; if it keeps happening, contact TikTok developer support."
-            )
-        return upload_url
-
-    def download_connector(self) -> aiohttp.TCPConnector:
-        return PublicOnlyConnector(resolver=PublicOnlyResolver(), use_dns_cache=False)
-
-
-class PublicOnlyConnector(aiohttp.TCPConnector):
-    """Checks every address it is about to connect to, and the socket's peer once connected, whether or not the
-    resolver was asked (aiohttp skips it for anything that looks like an address). Every request of a download
-    session goes through here, however the URL was built."""
-
-    async def _wrap_create_connection(self, *args, **kwargs):
-        for info in kwargs.get("addr_infos") or ():
-            _refuse_address(info[4][0])
-        transport, protocol = await super()._wrap_create_connection(*args, **kwargs)
-        peer = transport.get_extra_info("peername")
-        try:
-            _refuse_address(peer[0] if isinstance(peer, (tuple, list)) and peer else None)
-        except BlockedAddressError:
-            transport.close()
-            raise
-        return transport, protocol
-
-
-def _refuse_address(address) -> None:
-    ip = literal_address(address) if isinstance(address, str) else None
-    problem = "an unreadable address" if ip is None else address_problem(ip)
-    if problem:
-        raise BlockedAddressError(f"the server's address is {problem}")
-
-
-link_guard = LinkGuard()
-
-
-def check_link(url: str, what: str = "video link") -> URL:
-    return link_guard.check_link(url, what)
-
-
-def check_upload_url(upload_url) -> str:
-    return link_guard.check_upload_url(upload_url)
-
-
-# ---- Where the bytes come from -----------------------------------------------------------------------------------
-
-_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
-
-
-class InlineSource:
-    """Base64 content from the workflow, decoded piece by piece as it is sent: no second full copy in memory."""
-
-    def __init__(self, text: str, start: int):
-        self._text, self._start = text, start
-        encoded = len(text) - start
-        padding = 0 if encoded == 0 else (2 if text.endswith("==") else 1 if text.endswith("=") else 0)
-        self.size = encoded // 4 * 3 - padding
-        self.content_type = None
-
-    @classmethod
-    def from_text(cls, content: str) -> "InlineSource":
-        start = 0
-        if content.startswith("data:"):
-            comma = content.find(",", 0, 256)
-            if comma < 0 or not content[:comma].endswith(";base64"):
-                raise InputError(
-                    "The file content is a data: URL without base64 data. Send base64; nothing was posted."
-                )
-            start = comma + 1
-        if (len(content) - start) % 4 or not _BASE64.fullmatch(content, start):
-            raise InputError(
-                "The file content is not valid base64. Send the video as base64 (or give its link instead); "
-                "nothing was posted."
-            )
-        source = cls(content, start)
-        if source.size == 0:
-            raise InputError("The file content is empty. Attach the video itself; nothing was posted.")
-        return source
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        length = min(length, self.size - offset)
-        if length <= 0:
-            return b""
-        first_group, end_group = offset // 3, -(-(offset + length) // 3)
-        a, b = self._start + first_group * 4, self._start + end_group * 4
-        raw = binascii.a2b_base64(self._text[a:b], strict_mode=True)
-        skip = offset - first_group * 3
-        return raw[skip : skip + length]
-
-    async def load(self, first: int, last: int) -> "Chunk":
-        return Chunk(first, last, lambda: self._pieces(first, last))
-
-    def _pieces(self, first: int, last: int):
-        offset = first
-        while offset <= last:
-            length = min(PIECE_SIZE - offset % 3, last + 1 - offset)
-            yield self.read_at(offset, length)
-            offset += length
-
-    async def aclose(self) -> None:
-        pass
-
-
-def _file_read_at(handle, offset: int, length: int, size: int) -> bytes:
-    handle.seek(offset)
-    return handle.read(max(0, min(length, size - offset)))
-
-
-def _file_pieces(handle, first: int, last: int):
-    """Bytes first..last of a temporary file, a piece at a time (seeking each time: reads may interleave)."""
-    offset = first
-    while offset <= last:
-        handle.seek(offset)
-        piece = handle.read(min(PIECE_SIZE, last + 1 - offset))
-        if not piece:
-            raise TransferError("The temporarily stored video ended early. Run the step again; nothing was posted.")
-        yield piece
-        offset += len(piece)
-
-
-def _storage_failed() -> TransferError:
-    return TransferError(
-        "The video could not be kept in temporary storage while it was passed on (the disk may be full). Use "
-        "pull_from_url with a verified domain for a video this large; nothing was posted."
-    )
-
-
-class FileSource:
-    """A download spooled to a temporary file because the server did not say how large it is."""
-
-    content_type = None
-
-    def __init__(self, handle, size: int):
-        self._handle, self.size = handle, size
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        return _file_read_at(self._handle, offset, length, self.size)
-
-    async def load(self, first: int, last: int) -> "Chunk":
-        return Chunk(first, last, lambda: _file_pieces(self._handle, first, last))
-
-    async def aclose(self) -> None:
-        self._handle.close()
-
-
-class _HeldChunk:
-    """One chunk read from a link, kept until TikTok has it so that it can be resent. Chunks up to
-    IN_MEMORY_CHUNK_MAX stay in memory; a larger one (a whole video of up to 64 MB sent as a single chunk) goes
-    to a temporary file, which keeps memory flat whatever the video size."""
-
-    def __init__(self, length: int):
-        self.length, self.filled = length, 0
-        self._memory = bytearray(length) if length <= IN_MEMORY_CHUNK_MAX else None
-        self._file = None if self._memory is not None else tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-
-    def append(self, piece: bytes) -> None:
-        if self._memory is not None:
-            self._memory[self.filled : self.filled + len(piece)] = piece
-        else:
-            self._file.write(piece)
-        self.filled += len(piece)
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        if self._memory is not None:
-            return bytes(self._memory[offset : offset + length])
-        return _file_read_at(self._file, offset, length, self.filled)
-
-    def pieces(self):
-        if self._memory is None:
-            return _file_pieces(self._file, 0, self.length - 1)
-        view = memoryview(self._memory)
-        return (view[i : i + PIECE_SIZE] for i in range(0, self.length, PIECE_SIZE))
-
-    def close(self) -> None:
-        self._memory = None
-        if self._file is not None:
-            self._file.close()
-
-
-class StreamSource:
-    """A download with a known size, read one chunk at a time, each held until TikTok has it."""
-
-    content_type = None
-
-    def __init__(self, session: aiohttp.ClientSession, response: aiohttp.ClientResponse, size: int):
-        self._session, self._response, self.size = session, response, size
-        self._position = 0
-        self._primed: _HeldChunk | None = None
-
-    async def prime(self, length: int) -> None:
-        """Read the first chunk now: its head tells the video type and duration before TikTok is asked."""
-        self._primed = await self._read(length)
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        return b"" if self._primed is None else self._primed.read_at(offset, length)
-
-    async def reprime(self, length: int) -> None:
-        """Grow the first chunk read ahead to `length`: TikTok refused the first chunk plan before anything was
-        sent, and the next plan's first chunk is larger (see tiktok_helpers.alternative_plan)."""
-        primed = self._primed
-        if primed is None or primed.length == length:
-            return
-        if primed.length > length:
-            raise TransferError("The upload plan cannot shrink a part already read. Run the step again.")
-        try:
-            held = _HeldChunk(length)
-            for piece in primed.pieces():
-                held.append(bytes(piece))
-        except OSError:
-            raise _storage_failed() from None
-        finally:
-            primed.close()
-            self._primed = None
-        try:
-            rest = await self._read(length - held.filled)
-            try:
-                for piece in rest.pieces():
-                    held.append(bytes(piece))
-            finally:
-                rest.close()
-        except BaseException:
-            held.close()
-            raise
-        self._primed = held
-
-    async def load(self, first: int, last: int) -> "Chunk":
-        if self._primed is not None and first == 0:
-            held, self._primed = self._primed, None
-        else:
-            if first != self._position:
-                raise TransferError(
-                    "TikTok asked for a part of the video that was already passed on and cannot be read again "
-                    "from the link. Run the step again; nothing was posted."
-                )
-            held = await self._read(last + 1 - first)
-        return Chunk(first, last, held.pieces, held.close)
-
-    async def _read(self, length: int) -> _HeldChunk:
-        try:
-            held = _HeldChunk(length)
-            while held.filled < length:
-                piece = await self._response.content.read(min(length - held.filled, 2**20))
-                if not piece:
-                    break
-                held.append(piece)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            pass  # reported below with how far the download got
-        except OSError:
-            held.close()
-            raise _storage_failed() from None
-        if held.filled < length:
-            got = self._position + held.filled
-            held.close()
-            raise TransferError(
-                f"The download of the video broke off after {format_size(got)} of {format_size(self.size)}. "
-                "Nothing was posted (TikTok discards an upload that never completes). Check that the link still "
-                "works and run the step again."
-            )
-        self._position += length
-        return held
-
-    async def aclose(self) -> None:
-        if self._primed is not None:
-            self._primed.close()
-        self._response.release()
-        await self._session.close()
-
-
-class RangeSource:
-    """A link whose host answers Range requests: each part is read from the link while it is sent (memory stays
-    at a piece, nothing goes to disk), and a part TikTok wants again is read again by Range."""
-
-    def __init__(self, url: str, size: int, content_type: str):
-        self.url, self.size, self.content_type = url, size, content_type
-        self._session: aiohttp.ClientSession | None = None
-        # Why reading the link failed, if it did: the upload then reports this, not a refusal by TikTok.
-        self.failure: UserFacingError | None = None
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        return b""  # the facts were read before; nothing is held
-
-    async def load(self, first: int, last: int) -> "Chunk":
-        return Chunk(first, last, lambda: self._pieces(first, last))
-
-    async def _pieces(self, first: int, last: int):
-        if self._session is None:
-            self._session = new_download_session()
-        try:
-            response = await _follow(self._session, self.url, headers={"Range": f"bytes={first}-{last}"})
-        except UserFacingError as error:
-            self.failure = TransferError(f"Reading the video from the link failed while it was passed on: {error}")
-            raise
-        try:
-            if response.status != 206 or _range_first(response.headers.get("Content-Range")) != first:
-                self.failure = TransferError(
-                    "The video's host stopped answering requests for a part of the file, so it could not be passed "
-                    "on to TikTok. Run the step again; nothing was posted."
-                )
-                raise self.failure
-            left = last + 1 - first
-            while left > 0:
-                try:
-                    piece = await response.content.read(min(PIECE_SIZE, left))
-                except (aiohttp.ClientError, asyncio.TimeoutError):
-                    piece = b""
-                if not piece:
-                    got = last + 1 - first - left
-                    self.failure = TransferError(
-                        f"The download of the video broke off after {format_size(first + got)} of "
-                        f"{format_size(self.size)}. Nothing was posted (TikTok discards an upload that never "
-                        "completes). Check that the link still works and run the step again."
-                    )
-                    raise self.failure
-                left -= len(piece)
-                yield piece
-        finally:
-            response.release()
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-
-
-def _release_nothing() -> None:
-    pass
-
-
-@dataclass
-class Chunk:
-    """One chunk of the plan; pieces() yields its bytes afresh each time, so a resent chunk starts over."""
-
-    first: int
-    last: int
-    pieces: Callable[[], Iterable[bytes | memoryview]]
-    release: Callable[[], None] = _release_nothing
-
-    @property
-    def length(self) -> int:
-        return self.last + 1 - self.first
-
-
-class ChunkPayload(aiohttp.payload.Payload):
-    """A chunk as a request body that can be written again from its first byte: aiohttp itself resends an
-    idempotent PUT on a fresh connection when a kept-alive one turns out closed, and a one-shot generator would
-    then send half a chunk and stall until TikTok gave up waiting."""
-
-    _autoclose = True
-
-    def __init__(self, chunk: Chunk, content_type: str):
-        super().__init__(chunk, content_type=content_type)
-        self._size = chunk.length
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        raise TypeError("a video chunk is binary")
-
-    async def write(self, writer) -> None:
-        await self.write_with_length(writer, None)
-
-    async def write_with_length(self, writer, content_length: int | None) -> None:
-        pieces = self._value.pieces()
-        if hasattr(pieces, "__aiter__"):  # a RangeSource part, read from the link as it is sent
-            try:
-                async for piece in pieces:
-                    await writer.write(piece)
-            finally:
-                await pieces.aclose()  # a send cut short still releases the part's download
-            return
-        for piece in pieces:
-            await writer.write(piece)
-            await asyncio.sleep(0)  # let the read-ahead of the next chunk progress between pieces
+# ---- Facts -------------------------------------------------------------------------------------------------------
+
+# The inspector's bounds: boxes or elements visited, and bytes read, per inspection.
+MAX_NODES = 4096
+MAX_READ_BYTES = 4 * 2**20
+# A leaf box or element body larger than this is not read (none of the ones read here is ever that large).
+MAX_LEAF_BYTES = 256 * 2**10
+# stts entries read for the frame rate (8 bytes each); a longer table is summed from its first entries.
+MAX_STTS_ENTRIES = 16384
+
+CODEC_NAMES = {
+    "avc1": "H.264",
+    "avc3": "H.264",
+    "hvc1": "H.265",
+    "hev1": "H.265",
+    "vp08": "VP8",
+    "vp09": "VP9",
+    "V_MPEG4/ISO/AVC": "H.264",
+    "V_MPEGH/ISO/HEVC": "H.265",
+    "V_VP8": "VP8",
+    "V_VP9": "VP9",
+}
+ALLOWED_CODECS = ("H.264", "H.265", "VP8", "VP9")
 
 
 @dataclass(frozen=True)
-class SourceSpec:
-    """What the inputs name as the video, checked without any request."""
+class VideoFacts:
+    """What the container says about the video; None where it did not say (or could not be read)."""
 
-    kind: str  # "inline", "link" or "pull"
-    inline: InlineSource | None = None
-    url: str | None = None
+    container: str | None = None  # "mp4", "mov", "webm", "matroska"
+    codec: str | None = None  # the four-cc or CodecID as found
+    duration_seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
+    frame_rate: float | None = None
 
-
-def resolve_video_source(file_obj: dict | None, files: list | None, video_url: str | None, pull: bool) -> SourceSpec:
-    """One source, from `file`, `files` or `video_url`; `pull_from_url` hands the link to TikTok instead."""
-    given = [
-        name for name, value in (("file", file_obj), ("files", files), ("video_url", video_url)) if value is not None
-    ]
-    if len(given) != 1:
-        named = " and ".join(given) if given else "none"
-        raise InputError(
-            f"Give exactly one video source: file, files or video_url (given: {named}). Nothing was posted."
-        )
-    check_length(video_url, "video_url", minimum=1, advice="Give an https:// link to the video.")
-    if pull:
-        if not video_url:
-            raise InputError(
-                "pull_from_url works only with video_url. Give the link or turn it off; nothing was posted."
-            )
-        check_link(video_url)
-        return SourceSpec("pull", url=video_url)
-    if video_url:
-        check_link(video_url)
-        return SourceSpec("link", url=video_url)
-    if files is not None:
-        file_obj = files[0]  # the platform's convention: a files list carries the video first
-    content, link = file_obj.get("content"), file_obj.get("url")
-    if content and link:
-        raise InputError("The file has both content and url. Give only one of them; nothing was posted.")
-    if link:
-        check_link(link, "file link")
-        return SourceSpec("link", url=link)
-    if not content:
-        raise InputError("The file has no content. Attach the video itself or give its link; nothing was posted.")
-    inline = InlineSource.from_text(content)
-    inline.content_type = require_video_type(inline.read_at(0, SNIFF_BYTES))
-    return SourceSpec("inline", inline=inline)
+    @property
+    def codec_name(self) -> str | None:
+        return CODEC_NAMES.get(self.codec, self.codec) if self.codec is not None else None
 
 
-def require_video_type(head: bytes) -> str:
-    content_type = sniff_video_type(head)
-    if content_type is None:
-        raise NotAVideo(
-            "The file is not an MP4, MOV or WebM video (its first bytes do not match any of them). TikTok accepts "
-            "only those; nothing was posted."
-        )
-    return content_type
+class _Budget:
+    """Counts nodes and bytes; a reader past either cap gets nothing more."""
+
+    def __init__(self, read_at):
+        self._read_at, self.nodes, self.bytes = read_at, 0, 0
+
+    def node(self) -> bool:
+        self.nodes += 1
+        return self.nodes <= MAX_NODES
+
+    def read(self, offset: int, length: int) -> bytes:
+        length = max(0, min(length, MAX_READ_BYTES - self.bytes))
+        if length == 0 or offset < 0:
+            return b""
+        data = bytes(self._read_at(offset, length))[:length]
+        self.bytes += len(data)
+        return data
 
 
-def new_download_session() -> aiohttp.ClientSession:
-    # Our own session: no Authorization header, no proxy from the environment, names resolved by the guard.
-    connector = link_guard.download_connector()
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
-    return aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False, auto_decompress=True)
-
-
-async def open_video_source(spec: SourceSpec) -> InlineSource | StreamSource | FileSource:
-    """The bytes of an inline or linked video, with size and content type known, ready for the upload."""
-    return spec.inline if spec.kind == "inline" else await open_link(spec.url)
-
-
-async def open_link(url: str) -> StreamSource | FileSource:
-    """GET the link (redirects followed by hand, each hop checked) and return a source with a known size.
-
-    The first chunk of the upload plan is read at once: its head tells the type and duration before init.
-    """
-    session = new_download_session()
+def inspect_video(read_at, size: int | None) -> VideoFacts:
+    """The facts of an MP4/MOV or WebM/Matroska file; never raises, unknown facts are None."""
     try:
-        response = await _follow(session, url)
-        size = response.content_length
-        encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
-        if size is None or encoded:
-            source = await _spool(response)
-            response.release()
-            await session.close()
-        else:
-            if size > MAX_VIDEO_BYTES:
-                raise InputError(
-                    f"The linked video is {format_size(size)}; TikTok accepts at most 4 GB. Nothing was posted."
-                )
-            source = StreamSource(session, response, size)
-            await source.prime(plan_chunks(size).chunk_size)
-        source.content_type = require_video_type(source.read_at(0, SNIFF_BYTES))
-        return source
-    except BaseException:
-        await session.close()
-        raise
+        budget = _Budget(read_at)
+        head = budget.read(0, 64)
+        kind = sniff_video_type(head)
+        if kind in ("video/mp4", "video/quicktime"):
+            return _inspect_iso(budget, size, CONTAINER_BY_TYPE[kind])
+        if head[:4] == EBML_MAGIC:
+            return _inspect_ebml(budget, size)
+    except Exception:  # noqa: BLE001 - the inspector answers "unknown" for any input it cannot read
+        return VideoFacts()
+    return VideoFacts()
 
 
-def _request_url(url: str, what: str = "video link") -> URL:
-    """The URL to request, exactly as given (pre-signed links must keep their exact encoding), except that an
-    international host name is sent in its IDNA form; a link that cannot be encoded is refused in words."""
-    try:
-        current = URL(url, encoded=True)
-        host = current.raw_host
-        if host and not host.isascii():
-            current = current.with_host(URL(url).raw_host)
-        return current
-    except (ValueError, TypeError):  # UnicodeError: a host IDNA cannot encode
-        raise InputError(f"The {what} is not a valid URL. Give a full https:// link; nothing was posted.") from None
+# ---- MP4 / MOV (ISO base media file format) ------------------------------------------------------------------
 
 
-async def _follow(session: aiohttp.ClientSession, url: str, headers=None) -> aiohttp.ClientResponse:
-    current = _request_url(url)
-    for _hop in range(MAX_REDIRECTS + 1):
-        try:
-            response = await session.get(
-                current, allow_redirects=False, headers={"Accept-Encoding": "identity", **(headers or {})}
-            )
-        except BlockedAddressError as error:
-            raise InputError(
-                f"The video link is not allowed: {error}. Use a public link; nothing was posted."
-            ) from None
-        except aiohttp.ClientConnectorError as error:
-            if isinstance(error.os_error, BlockedAddressError):
-                raise InputError(
-                    f"The video link is not allowed: {error.os_error}. Use a public link; nothing was posted."
-                ) from None
-            raise InputError(
-                f"Could not connect to {current.raw_host} to download the video. Check the link; nothing was posted."
-            ) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            if isinstance(error.__cause__, BlockedAddressError):  # refused by PublicOnlyConnector
-                raise InputError(
-                    f"The video link is not allowed: {error.__cause__}. Use a public link; nothing was posted."
-                ) from None
-            raise InputError(
-                f"Could not download the video from {current.raw_host}. Check the link works; nothing was posted."
-            ) from None
-        if response.status in REDIRECT_STATUSES and "Location" in response.headers:
-            response.release()
-            try:
-                current = current.join(_request_url(response.headers["Location"], "redirected video link"))
-            except ValueError:
-                raise InputError(
-                    "The video link redirects to an address that is not a valid URL. Use a direct link; nothing "
-                    "was posted."
-                ) from None
-            check_link(str(current), "redirected video link")
+def _box_header(budget: _Budget, offset: int, end: int | None):
+    return _parse_box_header(budget.read(offset, 16), offset, end)
+
+
+def _parse_box_header(header: bytes, offset: int, end: int | None):
+    """(type, header length, total size or None when it runs to an unknown end) or None if unreadable."""
+    if len(header) < 8:
+        return None
+    box_size, box_type = struct.unpack(">I4s", header[:8])
+    header_len = 8
+    if box_size == 1:
+        if len(header) < 16:
+            return None
+        box_size, header_len = struct.unpack(">Q", header[8:16])[0], 16
+    elif box_size == 0:
+        box_size = None if end is None else end - offset
+    if box_size is not None and box_size < header_len:
+        return None
+    return box_type, header_len, box_size
+
+
+def _children(budget: _Budget, start: int, end: int | None):
+    """(type, body offset, body length) of the boxes from start to end; stops at the caps or at a bad header."""
+    offset = start
+    while end is None or offset + 8 <= end:
+        if not budget.node():
+            return
+        header = _box_header(budget, offset, end)
+        if header is None:
+            return
+        box_type, header_len, box_size = header
+        if box_size is None or (end is not None and offset + box_size > end):
+            box_size = None if end is None else end - offset
+        yield box_type, offset + header_len, None if box_size is None else box_size - header_len
+        if box_size is None:
+            return
+        offset += box_size
+
+
+def top_level_boxes(read_at, size: int | None) -> tuple[list[tuple[bytes, int, int | None]], int | None]:
+    """The file's top-level boxes as (type, offset, total size), and the offset where the walk stopped for want
+    of bytes (None when it reached the end, a cap or a malformed header). Used to find a `moov` after `mdat`."""
+    budget, boxes, offset = _Budget(read_at), [], 0
+    while size is None or offset + 8 <= size:
+        if not budget.node():
+            return boxes, None
+        header = budget.read(offset, 16)
+        if len(header) < 8 or (header[:4] == b"\x00\x00\x00\x01" and len(header) < 16):
+            return boxes, offset  # the header is not at hand
+        parsed = _parse_box_header(header, offset, size)
+        if parsed is None:
+            return boxes, None
+        box_type, _header_len, box_size = parsed
+        boxes.append((box_type, offset, box_size))
+        if box_size is None:
+            return boxes, None
+        offset += box_size
+    return boxes, None
+
+
+def wanted_span(read_at, size: int | None, window: int, max_moov: int) -> tuple[int, int] | None:
+    """For a file read in pieces (a link read by Range): the (offset, length) to read next so that `moov` is at
+    hand, or None when it is (or cannot be found). A `moov` after `mdat` is found by the box headers alone."""
+    if sniff_video_type(bytes(read_at(0, 64))) not in ("video/mp4", "video/quicktime"):
+        return None
+    boxes, stopped = top_level_boxes(read_at, size)
+    for box_type, offset, box_size in boxes:
+        if box_type == b"moov":
+            if box_size is None or box_size > max_moov:
+                return None
+            have = len(read_at(offset, box_size))
+            return None if have >= box_size else (offset + have, box_size - have)
+    if stopped is None:
+        return None
+    return stopped, window if size is None else min(window, size - stopped)
+
+
+def _inspect_iso(budget: _Budget, size: int | None, container: str) -> VideoFacts:
+    facts = {"container": container}
+    for box_type, body, length in _children(budget, 0, size):
+        if box_type == b"moov":
+            _read_moov(budget, body, length, facts)
+            break
+    return VideoFacts(**facts)
+
+
+def _leaf(budget: _Budget, body: int, length: int | None, cap: int = MAX_LEAF_BYTES) -> bytes:
+    return budget.read(body, min(length if length is not None else cap, cap))
+
+
+def _read_moov(budget: _Budget, body: int, length: int | None, facts: dict) -> None:
+    end = None if length is None else body + length
+    for box_type, child, child_len in _children(budget, body, end):
+        if box_type == b"mvhd":
+            duration = _mvhd_duration(_leaf(budget, child - 8, None if child_len is None else child_len + 8, 128))
+            if duration is not None:
+                facts["duration_seconds"] = duration
+        elif box_type == b"trak" and "codec" not in facts:
+            track = _read_trak(budget, child, None if child_len is None else child + child_len)
+            if track is not None:
+                facts.update(track)
+
+
+def _read_trak(budget: _Budget, body: int, end: int | None) -> dict | None:
+    """The facts of a video track, or None for any other track."""
+    found: dict = {}
+    _walk_trak(budget, body, end, found, depth=0)
+    if found.get("handler") != b"vide":
+        return None
+    facts = {}
+    width, height = found.get("tkhd_size") or (0, 0)
+    if not (width and height):
+        width, height = found.get("entry_size") or (0, 0)
+    if width and height:
+        facts["width"], facts["height"] = width, height
+    if found.get("codec"):
+        facts["codec"] = found["codec"]
+    timescale, (count, ticks) = found.get("timescale"), found.get("stts") or (0, 0)
+    if timescale and count and ticks:
+        facts["frame_rate"] = round(count * timescale / ticks, 3)
+    return facts
+
+
+_CONTAINERS = (b"mdia", b"minf", b"stbl")
+
+
+def _walk_trak(budget: _Budget, body: int, end: int | None, found: dict, depth: int) -> None:
+    if depth > 4:
+        return
+    for box_type, child, length in _children(budget, body, end):
+        child_end = None if length is None else child + length
+        if box_type in _CONTAINERS:
+            _walk_trak(budget, child, child_end, found, depth + 1)
+        elif box_type == b"tkhd":
+            found["tkhd_size"] = _tkhd_size(_leaf(budget, child, length, 128))
+        elif box_type == b"mdhd":
+            found["timescale"] = _mdhd_timescale(_leaf(budget, child, length, 64))
+        elif box_type == b"hdlr":
+            data = _leaf(budget, child, length, 32)
+            found["handler"] = data[8:12] if len(data) >= 12 else None
+        elif box_type == b"stsd":
+            found["codec"], found["entry_size"] = _stsd_entry(_leaf(budget, child, length, 64))
+        elif box_type == b"stts":
+            found["stts"] = _stts_totals(_leaf(budget, child, length, 8 + 8 * MAX_STTS_ENTRIES))
+
+
+def _tkhd_size(data: bytes) -> tuple[int, int]:
+    # Version 0 puts width/height (16.16 fixed point) at 76-84 of the body, version 1 at 88-96.
+    at = 88 if data[:1] == b"\x01" else 76
+    if len(data) < at + 8:
+        return 0, 0
+    width, height = struct.unpack(">II", data[at : at + 8])
+    return width >> 16, height >> 16
+
+
+def _mdhd_timescale(data: bytes) -> int | None:
+    at = 20 if data[:1] == b"\x01" else 12
+    return struct.unpack(">I", data[at : at + 4])[0] if len(data) >= at + 4 else None
+
+
+def _stsd_entry(data: bytes) -> tuple[str | None, tuple[int, int] | None]:
+    """The first sample entry's four-cc, and the width/height of a visual sample entry."""
+    if len(data) < 16 or struct.unpack(">I", data[4:8])[0] < 1:
+        return None, None
+    fourcc = data[12:16]
+    codec = fourcc.decode("latin-1") if all(32 <= c < 127 for c in fourcc) else None
+    size = struct.unpack(">HH", data[40:44]) if len(data) >= 44 else None
+    return codec, size
+
+
+def _stts_totals(data: bytes) -> tuple[int, int]:
+    """(samples, ticks) summed over the time-to-sample table."""
+    if len(data) < 8:
+        return 0, 0
+    entries = min(struct.unpack(">I", data[4:8])[0], (len(data) - 8) // 8)
+    count = ticks = 0
+    for index in range(entries):
+        sample_count, delta = struct.unpack(">II", data[8 + 8 * index : 16 + 8 * index])
+        count += sample_count
+        ticks += sample_count * delta
+    return count, ticks
+
+
+def _mvhd_duration(box: bytes) -> float | None:
+    """Duration from a whole `mvhd` box (its 8-byte header included)."""
+    if box[4:8] != b"mvhd":
+        return None
+    body = box[8:]
+    if body[:1] == b"\x01" and len(body) >= 32:
+        timescale, duration = struct.unpack(">IQ", body[20:32])
+    elif len(body) >= 20:
+        timescale, duration = struct.unpack(">II", body[12:20])
+    else:
+        return None
+    # 0 (a fragmented file keeps its length elsewhere) and all ones both mean "not given here".
+    if not timescale or duration in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
+        return None
+    return duration / timescale
+
+
+def mp4_duration_seconds(read_at, size: int) -> float | None:
+    """Duration from the moov/mvhd header, or None when the header is not within reach."""
+    return inspect_video(read_at, size).duration_seconds
+
+
+# ---- WebM / Matroska (EBML) ----------------------------------------------------------------------------------
+
+EBML_ID = 0x1A45DFA3
+_SEGMENT, _INFO, _TRACKS, _CLUSTER = 0x18538067, 0x1549A966, 0x1654AE6B, 0x1F43B675
+_TRACK_ENTRY, _TRACK_TYPE, _CODEC_ID, _DEFAULT_DURATION, _VIDEO = 0xAE, 0x83, 0x86, 0x23E383, 0xE0
+_PIXEL_WIDTH, _PIXEL_HEIGHT, _TIMECODE_SCALE, _DURATION, _DOCTYPE = 0xB0, 0xBA, 0x2AD7B1, 0x4489, 0x4282
+
+
+def _vint(data: bytes, at: int, keep_marker: bool) -> tuple[int | None, int]:
+    """An EBML variable-length integer at `at`: (value, length); value None for "unknown size" or bad data."""
+    if at >= len(data) or data[at] == 0:
+        return None, 0
+    first = data[at]
+    length = 8 - first.bit_length() + 1
+    if at + length > len(data):
+        return None, 0
+    value = int.from_bytes(data[at : at + length], "big")
+    if keep_marker:
+        return value, length
+    value &= (1 << (7 * length)) - 1
+    if value == (1 << (7 * length)) - 1:
+        return -1, length  # all ones: size unknown
+    return value, length
+
+
+def _elements(budget: _Budget, start: int, end: int | None):
+    """(id, body offset, body length or None for unknown) of the EBML elements from start to end."""
+    offset = start
+    while end is None or offset < end:
+        if not budget.node():
+            return
+        header = budget.read(offset, 12)
+        element_id, id_len = _vint(header, 0, keep_marker=True)
+        if element_id is None or id_len > 4:
+            return
+        length, size_len = _vint(header, id_len, keep_marker=False)
+        if length is None:
+            return
+        body = offset + id_len + size_len
+        if length < 0 or (end is not None and body + length > end):
+            length = None if end is None else max(0, end - body)
+        yield element_id, body, length
+        if length is None:
+            return
+        offset = body + length
+
+
+def _uint(data: bytes) -> int | None:
+    return int.from_bytes(data, "big") if 1 <= len(data) <= 8 else None
+
+
+def _inspect_ebml(budget: _Budget, size: int | None) -> VideoFacts:
+    facts: dict = {}
+    for element_id, body, length in _elements(budget, 0, size):
+        if element_id == EBML_ID:
+            for child, at, child_len in _elements(budget, body, body + (length or 0)):
+                if child == _DOCTYPE and child_len is not None:
+                    doctype = _leaf(budget, at, child_len, 32).rstrip(b"\x00")
+                    facts["container"] = {b"webm": "webm", b"matroska": "matroska"}.get(doctype)
+        elif element_id == _SEGMENT:
+            _read_segment(budget, body, None if length is None else body + length, facts)
+            break
+    return VideoFacts(**facts)
+
+
+def _read_segment(budget: _Budget, body: int, end: int | None, facts: dict) -> None:
+    scale, raw_duration, seen = 1_000_000, None, set()
+    for element_id, at, length in _elements(budget, body, end):
+        if element_id == _CLUSTER or seen == {_INFO, _TRACKS}:
+            break  # the headers come before the media clusters
+        if length is None:
             continue
-        if response.status != 200 and not (response.status == 206 and "Range" in (headers or {})):
-            response.release()
-            raise InputError(
-                f"Downloading the video from {current.raw_host} failed with HTTP {response.status}. Check the link "
-                "(pre-signed links expire); nothing was posted."
-            )
-        return response
-    raise InputError(
-        f"The video link redirects more than {MAX_REDIRECTS} times. Use a direct link; nothing was posted."
+        child_end = at + length
+        if element_id == _INFO:
+            seen.add(_INFO)
+            for child, child_at, child_len in _elements(budget, at, child_end):
+                if child == _TIMECODE_SCALE:
+                    scale = _uint(_leaf(budget, child_at, child_len, 8)) or scale
+                elif child == _DURATION and child_len in (4, 8):
+                    data = _leaf(budget, child_at, child_len, 8)
+                    if len(data) == child_len:
+                        raw_duration = struct.unpack(">f" if child_len == 4 else ">d", data)[0]
+        elif element_id == _TRACKS:
+            seen.add(_TRACKS)
+            for child, child_at, child_len in _elements(budget, at, child_end):
+                if child == _TRACK_ENTRY and child_len is not None:
+                    track = _read_track_entry(budget, child_at, child_at + child_len)
+                    if track is not None:
+                        facts.update(track)
+                        break
+    seconds = raw_duration * scale / 1e9 if raw_duration is not None else math.nan
+    if math.isfinite(seconds) and seconds > 0:  # a Duration near 1e300 times the scale is no number JSON can hold
+        facts["duration_seconds"] = seconds
+
+
+def _read_track_entry(budget: _Budget, body: int, end: int) -> dict | None:
+    found: dict = {}
+    for element_id, at, length in _elements(budget, body, end):
+        if length is None:
+            continue
+        if element_id == _TRACK_TYPE:
+            found["type"] = _uint(_leaf(budget, at, length, 8))
+        elif element_id == _CODEC_ID:
+            codec = _leaf(budget, at, length, 64).rstrip(b"\x00")
+            if codec and all(32 <= c < 127 for c in codec):
+                found["codec"] = codec.decode("ascii")
+        elif element_id == _DEFAULT_DURATION:
+            nanoseconds = _uint(_leaf(budget, at, length, 8))
+            if nanoseconds:
+                found["frame_rate"] = round(1e9 / nanoseconds, 3)
+        elif element_id == _VIDEO:
+            for child, child_at, child_len in _elements(budget, at, at + length):
+                if child in (_PIXEL_WIDTH, _PIXEL_HEIGHT) and child_len is not None:
+                    found["width" if child == _PIXEL_WIDTH else "height"] = _uint(_leaf(budget, child_at, child_len, 8))
+    if found.pop("type", None) != 1:
+        return None
+    return {key: value for key, value in found.items() if value}
+
+
+# ---- TikTok's rules ------------------------------------------------------------------------------------------
+
+MIN_FRAME_RATE, MAX_FRAME_RATE = 23, 60
+MIN_SIDE, MAX_SIDE = 360, 4096
+
+
+def container_problem(facts: VideoFacts) -> str | None:
+    if facts.container in (None, "mp4", "mov", "webm"):
+        return None
+    return f"The video is a {facts.container.title()} file; TikTok accepts only MP4, MOV and WebM. Re-export it."
+
+
+def codec_problem(facts: VideoFacts) -> str | None:
+    name = facts.codec_name
+    if name is None or name in ALLOWED_CODECS:
+        return None
+    return (
+        f"The video is encoded as {name}; TikTok accepts H.264, H.265, VP8 or VP9. Re-export it as H.264 (the most "
+        "compatible)."
     )
 
 
-async def _spool(response: aiohttp.ClientResponse) -> FileSource:
-    """Store a download of unknown size; its first bytes are checked before the rest is fetched."""
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the FileSource, closed in aclose()
-    size, head = 0, b""
-    try:
-        async for piece in response.content.iter_chunked(2**20):
-            if len(head) < SNIFF_BYTES:
-                head += piece[: SNIFF_BYTES - len(head)]
-                if len(head) == SNIFF_BYTES:
-                    require_video_type(head)
-            size += len(piece)
-            if size > MAX_VIDEO_BYTES:
-                raise InputError("The linked video is larger than TikTok's 4 GB limit. Nothing was posted.")
-            handle.write(piece)
-    except (aiohttp.ClientError, asyncio.TimeoutError):
-        handle.close()
-        raise TransferError(
-            f"The download of the video broke off after {format_size(size)}. Check that the link still works and "
-            "run the step again; nothing was posted."
-        ) from None
-    except OSError:
-        handle.close()
-        raise _storage_failed() from None
-    except BaseException:
-        handle.close()
-        raise
-    if size == 0:
-        handle.close()
-        raise InputError("The linked file is empty. Nothing was posted.")
-    return FileSource(handle, size)
+def frame_rate_problem(facts: VideoFacts) -> str | None:
+    rate = facts.frame_rate
+    if rate is None or MIN_FRAME_RATE <= round(rate, 1) <= MAX_FRAME_RATE:
+        return None
+    return (
+        f"The video runs at {_number(rate)} frames per second; TikTok accepts {MIN_FRAME_RATE} to {MAX_FRAME_RATE}. "
+        "Re-export it at 30 frames per second, for example."
+    )
 
 
-# ---- Reading a link's facts before the init (by HTTP Range) ------------------------------------------------------
-
-# The preflight reads the head of a link, then (MP4/MOV with `moov` after `mdat`) a window where the box headers
-# say the next box starts, then whatever of `moov` is still missing: at most 3 requests and 2 MiB plus the moov.
-PROBE_HEAD_BYTES = 2**20
-PROBE_WINDOW_BYTES = 2**20
-PROBE_MAX_REQUESTS = 3
-# A `moov` larger than this is not read (a ten-minute phone video's is well under 2 MB).
-MAX_MOOV_BYTES = 16 * 2**20
-
-
-class ByteWindows:
-    """Byte ranges read from a link, by offset; read_at serves the contiguous bytes at hand (or none)."""
-
-    def __init__(self) -> None:
-        self._spans: list[tuple[int, bytes]] = []
-        self.bytes_read = 0
-
-    def add(self, offset: int, data: bytes) -> None:
-        self.bytes_read += len(data)
-        spans = sorted([*self._spans, (offset, data)])
-        merged: list[tuple[int, bytes]] = []
-        for start, chunk in spans:
-            if merged and start <= merged[-1][0] + len(merged[-1][1]):
-                prev_start, prev = merged[-1]
-                merged[-1] = (prev_start, prev + chunk[prev_start + len(prev) - start :])
-            else:
-                merged.append((start, chunk))
-        self._spans = merged
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        for start, chunk in self._spans:
-            if start <= offset < start + len(chunk):
-                return chunk[offset - start : offset - start + length]
-        return b""
+def picture_size_problem(facts: VideoFacts) -> str | None:
+    width, height = facts.width, facts.height
+    if width is None or height is None:
+        return None
+    if all(MIN_SIDE <= side <= MAX_SIDE for side in (width, height)):
+        return None
+    return (
+        f"The video is {width}x{height} pixels; TikTok accepts {MIN_SIDE} to {MAX_SIDE} pixels on each side. Resize it."
+    )
 
 
-@dataclass
-class LinkFacts:
-    """What the preflight learned about a link. `source` is the download itself, ready for the upload, when the
-    host ignored Range (its stream is what the upload must use; nothing else is read to find out)."""
-
-    facts: VideoFacts
-    head: bytes
-    size: int | None
-    requests: int
-    bytes_read: int
-    source: "StreamSource | FileSource | None" = None
-    ranged: bool = False  # the host answered Range with the file's size: parts can be read again by Range
+def duration_problem(duration: float | None, max_seconds: int | None) -> str | None:
+    if duration is None or not max_seconds or duration <= max_seconds:
+        return None
+    return (
+        f"The video is {duration:.1f} seconds long, but this TikTok account may post at most {max_seconds} "
+        "seconds through apps right now. Trim the video."
+    )
 
 
-def _range_total(content_range: str | None) -> int | None:
-    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
-    return int(match.group(3)) if match and match.group(3) != "*" else None
+def media_problems(facts: VideoFacts, max_seconds: int | None = None) -> list[str]:
+    """Every rule the facts break, each as a plain sentence naming the value found and the rule. A fact that
+    could not be read breaks no rule: TikTok then decides. TikTok documents no minimum duration."""
+    found = (
+        container_problem(facts),
+        codec_problem(facts),
+        frame_rate_problem(facts),
+        picture_size_problem(facts),
+        duration_problem(facts.duration_seconds, max_seconds),
+    )
+    return [problem for problem in found if problem]
 
 
-def _range_first(content_range: str | None) -> int | None:
-    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
-    return int(match.group(1)) if match else None
+def unchecked_rules(facts: VideoFacts, max_seconds: int | None, why_no_limit: str | None = None) -> list[str]:
+    """Plain sentences for each rule that could not be checked, and why. why_no_limit says why the account's
+    longest allowed video is unknown, when it is."""
+    missing = []
+    if facts.codec is None:
+        missing.append("The codec could not be read from the file, so it was not checked.")
+    if facts.frame_rate is None:
+        missing.append("The frame rate could not be read from the file, so it was not checked.")
+    if facts.width is None or facts.height is None:
+        missing.append("The picture size could not be read from the file, so it was not checked.")
+    if facts.duration_seconds is None:
+        missing.append("The duration could not be read from the file, so it was not checked.")
+    elif not max_seconds:
+        why = why_no_limit or "TikTok did not say how long this account's videos may be"
+        missing.append(f"The duration was not checked against the account's limit: {why}.")
+    return missing
 
 
-async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
-    """Up to `limit` bytes of a body; a broken download gives what arrived."""
-    data = bytearray()
-    try:
-        while len(data) < limit:
-            piece = await response.content.read(min(limit - len(data), 2**20))
-            if not piece:
-                break
-            data += piece
-    except (aiohttp.ClientError, asyncio.TimeoutError):
-        pass  # what arrived is all the preflight has
-    return bytes(data)
+def _number(value: float) -> str:
+    return f"{value:.0f}" if abs(value - round(value)) < 0.005 else f"{value:.2f}"
 
 
-def _encoded(response: aiohttp.ClientResponse) -> bool:
-    return response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+class NotAVideo(InputError):
+    """The file's first bytes are not those of an MP4, MOV or WebM video."""
 
 
-async def probe_link(url: str, *, keep_stream: bool) -> LinkFacts:
-    """The facts of a linked video, read with Range requests without the token through the link guard.
-
-    With keep_stream, a host that ignores Range answers with the whole file: that download becomes the upload's
-    source (its first chunk, or the spooled file, is inspected). Without it, only the head of such a stream is
-    read. Raises InputError or TransferError when the link cannot be read at all."""
-    session = new_download_session()
-    try:
-        response = await _follow(session, url, headers={"Range": f"bytes=0-{PROBE_HEAD_BYTES - 1}"})
-        if (
-            response.status == 206
-            and not _encoded(response)
-            and _range_first(response.headers.get("Content-Range")) == 0
-        ):
-            size = _range_total(response.headers.get("Content-Range"))
-            windows = ByteWindows()
-            windows.add(0, await _read_some(response, PROBE_HEAD_BYTES))
-            response.release()
-            requests = 1
-            while requests < PROBE_MAX_REQUESTS:
-                span = wanted_span(windows.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
-                if span is None:
-                    break
-                first, length = span
-                response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
-                requests += 1
-                got_first = _range_first(response.headers.get("Content-Range"))
-                if response.status != 206 or got_first != first or _encoded(response):
-                    response.release()
-                    break
-                windows.add(first, await _read_some(response, length))
-                response.release()
-            facts = inspect_video(windows.read_at, size)
-            head = windows.read_at(0, SNIFF_BYTES)
-            return LinkFacts(facts, head, size, requests, windows.bytes_read, ranged=size is not None)
-        if response.status == 206:  # a range the preflight cannot use: no facts, the upload reads the link anew
-            response.release()
-            return LinkFacts(VideoFacts(), b"", None, 1, 0)
-        if keep_stream:
-            source = await _source_from(session, response)
-            session = None  # the source owns the session now
-            facts = inspect_video(source.read_at, source.size)
-            return LinkFacts(facts, source.read_at(0, SNIFF_BYTES), source.size, 1, 0, source)
-        head = await _read_some(response, PROBE_HEAD_BYTES)
-        size = None if _encoded(response) else response.content_length
-        response.release()
-        facts = inspect_video(lambda offset, length: head[offset : offset + length], size)
-        return LinkFacts(facts, head[:SNIFF_BYTES], size, 1, len(head))
-    finally:
-        if session is not None:
-            await session.close()
+NOT_A_VIDEO = (
+    "The file is not an MP4, MOV or WebM video (its first bytes do not match any of them); TikTok accepts only those."
+)
 
 
-async def open_ranged(url: str, probe: LinkFacts) -> "RangeSource | StreamSource | FileSource":
-    """The upload's source after a preflight: parts read by Range where the host answers Range with the file's
-    size (a video over 4 GB is refused by the chunk planner before any init), else the link downloaded anew."""
-    if probe.ranged and probe.size:
-        return RangeSource(url, probe.size, require_video_type(probe.head))
-    return await open_link(url)
+class MediaRefusal(InputError):
+    """The facts break TikTok's media rules; the message lists why, in plain sentences."""
 
 
-async def _source_from(session: aiohttp.ClientSession, response: aiohttp.ClientResponse) -> "StreamSource | FileSource":
-    """The upload's source from a whole-file response (as open_link builds it); the session is closed on failure."""
-    try:
-        size = response.content_length
-        if size is None or _encoded(response):
-            source = await _spool(response)
-            response.release()
-            await session.close()
-        else:
-            if size > MAX_VIDEO_BYTES:
-                raise InputError(
-                    f"The linked video is {format_size(size)}; TikTok accepts at most 4 GB. Nothing was posted."
-                )
-            source = StreamSource(session, response, size)
-            await source.prime(plan_chunks(size).chunk_size)
-        source.content_type = require_video_type(source.read_at(0, SNIFF_BYTES))
-        return source
-    except BaseException:
-        response.release()
-        await session.close()
-        raise
+def check_media(facts: VideoFacts, max_seconds: int | None = None) -> None:
+    problems = media_problems(facts, max_seconds)
+    if problems:
+        raise MediaRefusal(" ".join(problems) + " Nothing was posted.")
 
 
-# ---- Reading a photo link's head before the init -------------------------------------------------------------
-
-PHOTO_HEAD_BYTES = 64 * 2**10
-PHOTO_PROBES_AT_ONCE = 6
-
-
-async def _probe_photo(session: aiohttp.ClientSession, url: str) -> tuple[bytes, int | None]:
-    """The first 64 KiB of a photo and its size (from Content-Range, else Content-Length), in one ranged GET."""
-    response = await _follow(session, url, headers={"Range": f"bytes=0-{PHOTO_HEAD_BYTES - 1}"})
-    try:
-        if response.status == 206:
-            size = _range_total(response.headers.get("Content-Range"))
-        else:
-            size = None if _encoded(response) else response.content_length
-        head = await _read_some(response, PHOTO_HEAD_BYTES)
-    finally:
-        response.release()
-    return head, size
+def check_duration(duration: float | None, max_seconds: int | None) -> None:
+    problem = duration_problem(duration, max_seconds)
+    if problem:
+        raise MediaRefusal(problem + " Nothing was posted.")
 
 
-async def probe_photos(urls: list[str], timeout: float) -> list[tuple[bytes, int | None] | None]:
-    """(head, size) of each photo link, read without the token through the link guard; None for a photo that
-    could not be read within `timeout` (TikTok, which pulls the photos itself, then decides)."""
-    session = new_download_session()
-    limit = asyncio.Semaphore(PHOTO_PROBES_AT_ONCE)
+# ---- Photos ------------------------------------------------------------------------------------------------------
 
-    async def one(url: str):
-        async with limit:
-            try:
-                return await _probe_photo(session, url)
-            except (UserFacingError, aiohttp.ClientError, asyncio.TimeoutError):
-                return None
-
-    tasks = [asyncio.ensure_future(one(url)) for url in urls]
-    try:
-        if tasks and timeout > 0:
-            await asyncio.wait(tasks, timeout=timeout)
-        return [task.result() if task.done() and not task.cancelled() else None for task in tasks]
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await session.close()
+MAX_PHOTO_BYTES = 20_000_000
 
 
-# ---- The upload (§9) ------------------------------------------------------------------------------------------------
-
-
-def _progress_end(content_range: str | None) -> int | None:
-    """N from TikTok's progress header `bytes 0-N/T`, or None when there is none."""
-    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
-    return int(match.group(2)) if match else None
-
-
-def resume_index(progress_end: int | None, spans: list[tuple[int, int]], size: int) -> int | None:
-    """The chunk to send next, from TikTok's progress header. The guide calls N the uploaded bytes, which reads
-    either as the last byte held or as a byte count, so both are accepted where they fall on a chunk boundary."""
-    candidates = [0] if progress_end is None else [progress_end + 1, progress_end]
-    for next_byte in candidates:
-        if next_byte >= size:
-            return len(spans)
-        for position, (first, _last) in enumerate(spans):
-            if first == next_byte:
-                return position
+def sniff_photo_type(head: bytes) -> str | None:
+    if head[:3] == b"\xff\xd8\xff":
+        return "JPEG"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "PNG"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"):
+        return "HEIC/AVIF"
     return None
 
 
-# How long the upload server may stay silent (no byte accepted, no answer given) before a deadline that hits
-# then is reported as TikTok's upload server having stopped answering rather than as a video too large to move.
-UPLOAD_SILENCE_S = 2.0
-
-
-@dataclass
-class TransferWatch:
-    """What the upload was doing last, so that a deadline can say who stopped: the video's link host, TikTok's
-    upload server, or neither (the video was simply too large to move within the step)."""
-
-    uploading: bool = False
-    part: int = 0
-    parts: int = 0
-    last_activity: float = field(default_factory=time.monotonic)
-    awaiting_since: float | None = None  # a part's bytes are all out and its answer has not come
-    unanswered: int = 0  # PUTs that got no answer at all
-    # The highest part whose every byte was written to a socket at least once (also by a resend aiohttp makes by
-    # itself, which the integration never sees): TikTok may hold every part up to it.
-    written_through: int = -1
-    reading: bool = False  # waiting for the video's bytes from its source (the link host), not for TikTok
-    last_status: int | None = None  # TikTok's answer to the last PUT (None: no answer)
-
-    @property
-    def last_part_sent(self) -> bool:
-        """Once every byte of the last part went out, the post may exist, whatever the answer (or none) says."""
-        return self.parts > 0 and self.written_through >= self.parts - 1
-
-    def active(self) -> None:
-        self.last_activity = time.monotonic()
-
-    def stalled(self) -> bool:
-        if not self.uploading or self.reading:
-            return False
-        now = time.monotonic()
-        waiting = self.awaiting_since is not None and now - self.awaiting_since >= UPLOAD_SILENCE_S
-        return waiting or self.unanswered > 0 or now - self.last_activity >= UPLOAD_SILENCE_S
-
-
-# Set by the caller's deadline around upload_chunks (tiktok.within_transfer_deadline); None elsewhere.
-transfer_watch: contextvars.ContextVar[TransferWatch | None] = contextvars.ContextVar("transfer_watch", default=None)
-
-
-def _watched(chunk: "Chunk", watch: TransferWatch, index: int) -> "Chunk":
-    """The same chunk, telling the watch as each piece goes out and when the last one has been written. A chunk's
-    pieces come from memory or a file (an iterator) or straight from the link by Range (an async iterator)."""
-
-    def written() -> None:
-        watch.awaiting_since = time.monotonic()  # the consumer asked for more: every byte has been written
-        watch.written_through = max(watch.written_through, index)
-
-    def pieces():
-        watch.awaiting_since = None
-        inner = chunk.pieces()
-        return _watch_async(inner, watch, written) if hasattr(inner, "__aiter__") else _watch(inner, watch, written)
-
-    return Chunk(chunk.first, chunk.last, pieces)
-
-
-def _watch(inner, watch: TransferWatch, written):
-    for piece in inner:
-        watch.active()
-        yield piece
-    written()
-
-
-async def _watch_async(inner, watch: TransferWatch, written):
-    try:
-        while True:
-            # A stall from here on is the link host's, not TikTok's; left set when the deadline cancels the read.
-            watch.reading = True
-            try:
-                piece = await anext(inner)
-            except StopAsyncIteration:
-                break
-            watch.reading = False
-            watch.active()
-            yield piece
-        watch.reading = False
-        written()
-    finally:
-        await inner.aclose()  # a send cut short still releases the part's download
-
-
-class UploadUnconfirmed(TransferError):
-    """Every byte of the last part went out, but TikTok's answers did not settle whether it holds the whole video:
-    the post may exist, and the caller asks TikTok's status. `what` says what the upload server did; `refusal` is
-    the plain message of a refusal it answered (not a 5xx), which holds only if the status shows the video
-    incomplete (aiohttp may have resent the part by itself after TikTok had stored it, and a finished upload can
-    answer 403 or 404)."""
-
-    def __init__(self, what: str, refusal: str | None = None):
-        super().__init__(what)
-        self.what, self.refusal = what, refusal
-
-
-async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: str) -> None:
-    """PUT every chunk in order; chunk k+1 is read while chunk k is sent. Resends on 5xx/timeouts, resumes on a
-    416 whose range is consistent with what was sent. Once the last part went out, a failure is never "nothing
-    was posted": it raises UploadUnconfirmed."""
-    spans = plan.ranges()
-    watch = transfer_watch.get() or TransferWatch()
-    watch.uploading, watch.parts = True, len(spans)
-    watch.active()
-    started = time.monotonic()
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
-    # However TikTok answers, the number of PUTs stays bounded.
-    puts_left = len(spans) * CHUNK_ATTEMPTS
-    async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as session:
-        index, attempts = 0, 0
-        pending = asyncio.ensure_future(source.load(*spans[0]))
-        try:
-            while index < len(spans):
-                watch.reading = True  # (left set when the deadline cancels the read: the deadline reads it)
-                chunk = await pending
-                watch.reading = False
-                if index + 1 < len(spans):
-                    pending = asyncio.ensure_future(source.load(*spans[index + 1]))
-                try:
-                    while True:
-                        puts_left -= 1
-                        watch.part = index + 1
-                        send = _send_chunk(session, upload_url, chunk, plan, content_type, spans, index, attempts)
-                        next_index = await send
-                        if next_index != index:
-                            break
-                        attempts += 1  # TikTok wants this chunk again
-                        if attempts >= CHUNK_ATTEMPTS or puts_left <= 0:
-                            raise TransferError(
-                                f"TikTok kept failing to accept part {index + 1} of {len(spans)} of the video. "
-                                "Nothing was posted (TikTok discards incomplete uploads). Run the step again in a "
-                                "few minutes."
-                            )
-                        await asyncio.sleep(CHUNK_RETRY_DELAY_S * attempts)
-                finally:
-                    chunk.release()
-                if next_index != index + 1 and next_index < len(spans):
-                    # TikTok holds a different amount than expected (416): continue from where it stands.
-                    if puts_left <= 0:
-                        raise TransferError(_put_failure(416, index, len(spans)))
-                    _discard(pending)
-                    # A link source refuses a part it has already passed on; inline and spooled ones can seek.
-                    pending = asyncio.ensure_future(source.load(*spans[next_index]))
-                attempts = 0
-                sent = spans[min(next_index, len(spans)) - 1][1] + 1 if next_index else 0
-                elapsed = max(time.monotonic() - started, 1e-6)
-                logger.info(
-                    "chunk %d of %d sent (%s of %s, %.1f MB/s)",
-                    index + 1,
-                    len(spans),
-                    format_size(sent),
-                    format_size(plan.video_size),
-                    sent / elapsed / 1e6,
-                )
-                index = next_index
-        except TransferError as failure:
-            if watch.last_part_sent and not isinstance(failure, UploadUnconfirmed):
-                status = watch.last_status
-                what = "gave no answer" if status is None else f"answered HTTP {status}"
-                refusal = str(failure) if status is not None and status < 500 else None
-                raise UploadUnconfirmed(f"TikTok's upload server {what}", refusal) from None
-            raise
-        finally:
-            _discard(pending)
-            if index >= len(spans):
-                watch.uploading = False  # a deadline that hits after this is not the upload's
-
-
-def _discard(task: asyncio.Future) -> None:
-    """Stop a read-ahead that is no longer wanted, without leaving an unretrieved exception behind."""
-    if task.done():
-        if not task.cancelled() and task.exception() is None:
-            task.result().release()
-    else:
-        task.cancel()
-
-
-async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, spans, index, tries):
-    """Send one chunk; return the index of the chunk TikTok needs next (== index means resend, len(spans) means
-    TikTok holds the whole video). `tries`: how many times this chunk was sent before."""
-    headers = {
-        "Content-Type": content_type,
-        "Content-Length": str(chunk.length),
-        "Content-Range": f"bytes {chunk.first}-{chunk.last}/{plan.video_size}",
-    }
-    final = index == len(spans) - 1
-    watch = transfer_watch.get() or TransferWatch()
-    body = ChunkPayload(_watched(chunk, watch, index), content_type)
-    try:
-        # The upload URL is used exactly as issued, and a redirect away from it is never followed.
-        target = URL(upload_url, encoded=True)
-        async with session.put(target, data=body, headers=headers, allow_redirects=False) as response:
-            status = response.status
-            progress = _progress_end(response.headers.get("Content-Range"))
-    except (aiohttp.ClientError, asyncio.TimeoutError):
-        watch.unanswered += 1
-        watch.awaiting_since = None
-        watch.last_status = None
-        logger.warning("chunk %d of %d: no answer from TikTok, sending it again", index + 1, len(spans))
-        return index
-    watch.awaiting_since = None  # (left as it is when the deadline cancels the wait: the deadline reads it)
-    watch.active()
-    watch.last_status = status
-    if 200 <= status < 300:
-        if not final:
-            return index + 1
-        if status != 201 and not tries:
-            return index  # not TikTok's documented 201: settled by sending the last part again
-        # A 201, or a 2xx to a resend of the last part: TikTok holds it, unless its range names an earlier part.
-        resume = len(spans) if status == 201 or progress is None else resume_index(progress, spans, plan.video_size)
-        if resume is not None and (resume == len(spans) or resume <= index):
-            return resume
-    elif status >= 500:
-        logger.warning("chunk %d of %d: TikTok answered HTTP %d, sending it again", index + 1, len(spans), status)
-        return index
-    elif status == 416:
-        # TikTok's range says where it stands. It is followed only where it is consistent with what went out:
-        # TikTok can hold no more than the parts whose bytes were all written (aiohttp may have sent this one in a
-        # first attempt that it resent by itself). A range covering the whole file after the last part went out
-        # is completion.
-        resume = resume_index(progress, spans, plan.video_size)
-        if resume is not None and (resume <= index or resume <= watch.written_through + 1):
-            return resume
-    raise TransferError(_put_failure(status, index, len(spans)))
-
-
-def _put_failure(status: int, index: int, count: int) -> str:
-    part = f"part {index + 1} of {count}"
-    if status == 403:
-        return (
-            f"TikTok refused {part} of the video because the upload link expired (it lasts one hour). Run the step "
-            "again to start a fresh upload; nothing was posted."
-        )
-    if status == 404:
-        return f"TikTok no longer knows this upload ({part}). Run the step again; nothing was posted."
-    if status in (200, 206, 416):
-        return (
-            f"TikTok and the integration disagree on how much of the video arrived ({part}). Run the step again; "
-            "nothing was posted."
-        )
-    return (
-        f"TikTok rejected {part} of the video (HTTP {status}). Run the step again; if it keeps happening, "
-        "report it with this message. Nothing was posted."
-    )
+def photo_problem(position: int, url_label: str, head: bytes, size: int | None) -> str | None:
+    """TikTok takes JPEG or WebP photos of at most 20 MB; None when the photo passes or could not be read."""
+    kind = sniff_photo_type(head)
+    name = f"Photo #{position} ({url_label})"
+    if head and kind not in ("JPEG", "WebP"):
+        what = f"a {kind} image" if kind else "not a JPEG or WebP image"
+        return f"{name} is {what}; TikTok accepts only JPEG and WebP photos. Convert it."
+    if size is not None and size > MAX_PHOTO_BYTES:
+        return f"{name} is {size / 1e6:.1f} MB; TikTok accepts photos of at most 20 MB. Make it smaller."
+    return None

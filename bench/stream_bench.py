@@ -45,9 +45,8 @@ REPEATS = 3
 UPLOAD_IDS = itertools.count(1)  # every upload, the action's or the loop's, gets a fresh id on the server
 
 tiktok = load_integration()
-import tiktok_helpers  # noqa: E402 - after the integration is loaded the way the platform loads it
-import tiktok_media  # noqa: E402
-import tiktok_video  # noqa: E402
+import tiktok_media  # noqa: E402 - after the integration is loaded the way the platform loads it
+import tiktok_transfer  # noqa: E402
 
 
 class StandInContext:
@@ -75,7 +74,7 @@ class StandInContext:
 
 
 def relax_guards_for_loopback() -> None:
-    tiktok_media.check_link = lambda url, what="video link": URL(url)
+    tiktok_transfer.check_link = lambda url, what="video link": URL(url)
     tiktok.check_upload_url = lambda url: url
 
 
@@ -86,7 +85,7 @@ async def run_action(base: str, inputs: dict, context: StandInContext | None = N
 
 
 async def plain_link_copy(base: str, size: int) -> None:
-    plan, upload_id = tiktok_helpers.plan_chunks(size), next(UPLOAD_IDS)
+    plan, upload_id = tiktok_transfer.plan_chunks(size), next(UPLOAD_IDS)
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{base}/video/{size}.mp4") as download:
             for first, last in plan.ranges():
@@ -96,7 +95,7 @@ async def plain_link_copy(base: str, size: int) -> None:
 
 async def plain_inline_copy(base: str, content: str) -> None:
     data = memoryview(base64.b64decode(content))
-    plan, upload_id = tiktok_helpers.plan_chunks(len(data)), next(UPLOAD_IDS)
+    plan, upload_id = tiktok_transfer.plan_chunks(len(data)), next(UPLOAD_IDS)
     async with aiohttp.ClientSession() as session:
         for first, last in plan.ranges():
             await _put(session, f"{base}/upload/{upload_id}", data[first : last + 1], first, last, len(data))
@@ -195,7 +194,7 @@ def flood_times() -> list[tuple[str, float]]:
         times = []
         for _ in range(5):
             started = time.perf_counter()
-            tiktok_video.inspect_video(lambda offset, length, data=data: data[offset : offset + length], len(data))
+            tiktok_media.inspect_video(lambda offset, length, data=data: data[offset : offset + length], len(data))
             times.append(time.perf_counter() - started)
         results.append((name, statistics.median(times) * 1000))
     return results
@@ -254,7 +253,8 @@ def report_preflight(costs, floods) -> None:
 
 
 def report(rows) -> None:
-    print(f"\nchunk size {tiktok_helpers.MULTI_CHUNK_SIZE:,} bytes; medians of {REPEATS} runs; peak = tracemalloc peak")
+    size = tiktok_transfer.MULTI_CHUNK_SIZE
+    print(f"\nchunk size {size:,} bytes; medians of {REPEATS} runs; peak = tracemalloc peak")
     header = ("case", "action s", "loop s", "MB/s", "action CPU s", "loop CPU s", "CPU ratio", "action MB", "loop MB")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
@@ -272,7 +272,7 @@ def report(rows) -> None:
         )
         print("| " + " | ".join(cells) + " |")
     links, inline = [row[2] for row in rows[:-1]], rows[-1][2]
-    chunk_mb = tiktok_helpers.MULTI_CHUNK_SIZE / 1e6
+    chunk_mb = tiktok_transfer.MULTI_CHUNK_SIZE / 1e6
     single, mib64, mib256 = links
     checks = [
         ("link peak <= 80 MB", max(link["peak"] for link in links) <= 80),

@@ -25,11 +25,14 @@ from aiohttp import web
 from autohive_integrations_sdk import FetchResponse, HTTPError, Integration, RateLimitError, ResultType
 from yarl import URL
 
+import tiktok_api
+import tiktok_posting
+
 FOLDER = Path(__file__).resolve().parent.parent
 if str(FOLDER) not in sys.path:
     sys.path.insert(0, str(FOLDER))  # the entry module imports its sibling modules by their own names
 
-import tiktok_media  # noqa: E402
+import tiktok_transfer  # noqa: E402
 
 # In the monorepo the folder itself is named `tiktok`, so `import tiktok` would find the folder's package: the
 # entry module is loaded from its file under a name of its own.
@@ -86,9 +89,9 @@ def integration(tiktok_module):
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch, tiktok_module):
     """Retry and poll pauses are module constants so that tests run without real waiting."""
-    monkeypatch.setattr(tiktok_module, "READ_RETRY_DELAYS_S", (0.0, 0.0))
-    monkeypatch.setattr(tiktok_module, "STATUS_POLL_INTERVAL_S", 0.01)
-    monkeypatch.setattr(tiktok_media, "CHUNK_RETRY_DELAY_S", 0.0)
+    monkeypatch.setattr(tiktok_api, "READ_RETRY_DELAYS_S", (0.0, 0.0))
+    monkeypatch.setattr(tiktok_posting, "STATUS_POLL_INTERVAL_S", 0.01)
+    monkeypatch.setattr(tiktok_transfer, "CHUNK_RETRY_DELAY_S", 0.0)
 
 
 async def _no_lookup(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
@@ -323,7 +326,7 @@ def make_webm(size: int) -> bytes:
 # ---- A loopback server for the integration's own sessions ----------------------------------------------------------
 
 
-class LoopbackGuard(tiktok_media.LinkGuard):
+class LoopbackGuard(tiktok_transfer.LinkGuard):
     """The production guard, except that it admits the test's own server on 127.0.0.1 over plain http (a loopback
     server has no certificate TikTok's https rule could check)."""
 
@@ -533,7 +536,7 @@ async def loopback(monkeypatch):
     await site.start()
     port = runner.addresses[0][1]
     server.base = f"http://127.0.0.1:{port}"
-    monkeypatch.setattr(tiktok_media, "link_guard", LoopbackGuard(port))
+    monkeypatch.setattr(tiktok_transfer, "link_guard", LoopbackGuard(port))
     try:
         yield server
     finally:

@@ -13,13 +13,12 @@ import re
 from dataclasses import dataclass
 
 import pytest
-
-import tiktok_media
 from autohive_integrations_sdk import ResultType
 
-from sandbox.transport import Reply
+import tiktok_transfer
 from sandbox import NEXT, TikTokSandbox
 from sandbox.platform import make_context
+from sandbox.transport import Reply
 
 pytestmark = pytest.mark.unit
 
@@ -1136,7 +1135,7 @@ async def test_first_of_seven_chunks_stored_but_answer_lost_then_416_and_continu
 
 async def test_a_single_chunk_from_a_link_is_held_on_disk_and_resent_intact(integration, sandbox, context, monkeypatch):
     # A whole video of up to 64 MB goes as one chunk; past the in-memory limit it is held in a temporary file.
-    monkeypatch.setattr(tiktok_media, "IN_MEMORY_CHUNK_MAX", 1_000_000)
+    monkeypatch.setattr(tiktok_transfer, "IN_MEMORY_CHUNK_MAX", 1_000_000)
     video = TikTokSandbox.make_mp4(3_000_000)
     url = sandbox.host_file("https://cdn.example.com/three.mp4", video)
     sandbox.inject("upload", "500")

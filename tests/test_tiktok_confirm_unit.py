@@ -16,6 +16,8 @@ from unittest.mock import call
 import pytest
 from autohive_integrations_sdk import FetchResponse, HTTPError, RateLimitError, ResultType
 
+import tiktok_api
+import tiktok_posting
 from tests.conftest import LOG_ID, TOKEN, ok
 
 pytestmark = pytest.mark.unit
@@ -358,7 +360,7 @@ class TestCreateVideoPost:
     async def test_waiting_ends_on_time_with_the_last_status(
         self, integration, mock_context, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "STATUS_POLL_INTERVAL_S", 0.2)
+        monkeypatch.setattr(tiktok_posting, "STATUS_POLL_INTERVAL_S", 0.2)
         answers = iter([ok(creator()), ok({"publish_id": PUBLISH_ID})])
         mock_context.fetch.side_effect = lambda *a, **k: next(answers, None) or status_data("PROCESSING_DOWNLOAD")
 
@@ -372,8 +374,8 @@ class TestCreateVideoPost:
 
     async def test_waiting_stays_inside_the_step_budget(self, integration, mock_context, tiktok_module, monkeypatch):
         # A 5 s step: polling must stop leaving room for its last request and the link lookup (2 x MIN_REQUEST_S).
-        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 5.0)
-        monkeypatch.setattr(tiktok_module, "STATUS_POLL_INTERVAL_S", 0.05)
+        monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 5.0)
+        monkeypatch.setattr(tiktok_posting, "STATUS_POLL_INTERVAL_S", 0.05)
         answers = iter([ok(creator()), ok({"publish_id": PUBLISH_ID})])
         mock_context.fetch.side_effect = lambda *a, **k: next(answers, None) or status_data("PROCESSING_DOWNLOAD")
 
@@ -411,7 +413,7 @@ class TestCreateVideoPost:
         async def record(seconds):
             pauses.append(seconds)
 
-        monkeypatch.setattr(tiktok_module, "asyncio", types.SimpleNamespace(**{**vars(asyncio), "sleep": record}))
+        monkeypatch.setattr(tiktok_posting, "asyncio", types.SimpleNamespace(**{**vars(asyncio), "sleep": record}))
         mock_context.fetch.side_effect = [
             ok(creator()),
             ok({"publish_id": PUBLISH_ID}),

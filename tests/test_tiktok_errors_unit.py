@@ -8,6 +8,8 @@ import aiohttp
 import pytest
 from autohive_integrations_sdk import FetchResponse, HTTPError, RateLimitError, ResultType
 
+import tiktok_api
+import tiktok_posting
 from tests.conftest import (
     BASIC_USER,
     BIG_ID_TEXT,
@@ -441,7 +443,7 @@ class TestStepBudget:
     async def test_request_timeout_is_capped_by_what_is_left_of_the_step(
         self, integration, mock_context, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 4.0)
+        monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 4.0)
         always(mock_context, ok({"user": BASIC_USER}))
 
         await integration.execute_action("get_user_info", {}, mock_context)
@@ -452,7 +454,7 @@ class TestStepBudget:
     async def test_a_read_is_not_retried_when_the_step_has_no_room_left(
         self, integration, mock_context, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 3.0)
+        monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 3.0)
 
         async def slow_timeout(url, **kwargs):
             await asyncio.sleep(1.2)  # leaves 1.8 s: less than a request needs (MIN_REQUEST_S = 2)
@@ -468,7 +470,7 @@ class TestStepBudget:
     async def test_no_request_is_started_without_time_for_an_answer(
         self, integration, mock_context, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 1.5)
+        monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 1.5)
 
         message = message_of(await integration.execute_action("get_creator_info", {}, mock_context))
 
@@ -478,7 +480,7 @@ class TestStepBudget:
     async def test_a_post_is_not_started_without_time_for_its_init(
         self, integration, mock_context, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 2.2)
+        monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 2.2)
 
         async def slow_creator_info(url, **kwargs):
             await asyncio.sleep(0.3)  # leaves 1.9 s: less than a request needs (MIN_REQUEST_S = 2)
@@ -498,9 +500,9 @@ class TestStepBudget:
         self, integration, mock_context, tiktok_module, monkeypatch
     ):
         # The worst case: every try hangs until its timeout. Scaled down: 1 s timeouts, a 3.5 s step.
-        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 3.5)
-        monkeypatch.setattr(tiktok_module, "API_TIMEOUT_S", 1.0)
-        monkeypatch.setattr(tiktok_module, "MIN_REQUEST_S", 0.5)
+        monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 3.5)
+        monkeypatch.setattr(tiktok_api, "API_TIMEOUT_S", 1.0)
+        monkeypatch.setattr(tiktok_api, "MIN_REQUEST_S", 0.5)
 
         async def hang(url, **kwargs):
             await asyncio.sleep(kwargs["timeout"])
@@ -518,8 +520,8 @@ class TestStepBudget:
     async def test_status_waiting_ends_before_the_step_budget(
         self, integration, mock_context, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 3.2)
-        monkeypatch.setattr(tiktok_module, "STATUS_POLL_INTERVAL_S", 0.05)
+        monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 3.2)
+        monkeypatch.setattr(tiktok_posting, "STATUS_POLL_INTERVAL_S", 0.05)
         always(mock_context, ok(status_data("PROCESSING_UPLOAD")))
         started = time.monotonic()
 
@@ -533,8 +535,8 @@ class TestStepBudget:
     async def test_a_slow_publish_request_is_reported_as_such_not_as_a_large_video(
         self, integration, mock_context, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 2.6)
-        monkeypatch.setattr(tiktok_module, "MIN_REQUEST_S", 0.5)
+        monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 2.6)
+        monkeypatch.setattr(tiktok_api, "MIN_REQUEST_S", 0.5)
 
         async def answer(url, **kwargs):
             if url == CREATOR_INFO:
@@ -554,7 +556,7 @@ class TestStepBudget:
     async def test_paging_stops_in_time_and_returns_what_it_has_with_a_cursor(
         self, integration, mock_context, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 6.0)  # MIN_PAGE_S is 5: one slow page uses the room
+        monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 6.0)  # MIN_PAGE_S is 5: one slow page uses the room
 
         async def slow_page(url, **kwargs):
             await asyncio.sleep(1.1)
@@ -571,7 +573,7 @@ class TestStepBudget:
     async def test_connected_account_lookup_has_a_budget_too(
         self, integration, mock_context, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 4.0)
+        monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 4.0)
         always(mock_context, ok({"user": {**BASIC_USER, **PROFILE_USER}}))
 
         await integration.get_connected_account(mock_context)
@@ -590,7 +592,8 @@ class TestPacing:
         async def record(seconds):
             pauses.append(seconds)
 
-        monkeypatch.setattr(tiktok_module, "asyncio", types.SimpleNamespace(**{**vars(asyncio), "sleep": record}))
+        for module in (tiktok_api, tiktok_posting):  # read retries, status polling
+            monkeypatch.setattr(module, "asyncio", types.SimpleNamespace(**{**vars(asyncio), "sleep": record}))
         return pauses
 
     async def test_status_is_polled_every_two_seconds(self, integration, mock_context, slept):

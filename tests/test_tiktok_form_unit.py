@@ -10,7 +10,7 @@ from unittest.mock import call
 import pytest
 from autohive_integrations_sdk import ResultType
 
-import tiktok_helpers
+import tiktok_api
 from tests.conftest import ok
 
 pytestmark = pytest.mark.unit
@@ -121,7 +121,7 @@ class TestTheForm:
         ("value", "expected"), [(20.0, 20), (0.0, 0), (20, 20), (2.5, 2.5), (None, None), (True, True)]
     )
     def test_whole_number(self, value, expected):
-        result = tiktok_helpers.whole_number(value)
+        result = tiktok_api.whole_number(value)
         assert result == expected and type(result) is type(expected)
 
     @pytest.mark.parametrize("action", sorted(VALID_INPUTS))

@@ -17,9 +17,12 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver
 from autohive_integrations_sdk import ExecutionContext, FetchResponse, HTTPError, RateLimitError, ResultType
 
-import tiktok_media
+import tiktok_api
+import tiktok_posting
+import tiktok_transfer
 from tests.conftest import LOG_ID, TOKEN, LoopbackGuard, ok
-from tiktok_helpers import ChunkPlan, InputError, clean_detail, read_envelope, secrets_of
+from tiktok_api import InputError, clean_detail, read_envelope, secrets_of
+from tiktok_transfer import ChunkPlan
 
 pytestmark = pytest.mark.unit
 
@@ -189,8 +192,8 @@ class TestSharedContextPublishesOnce:
         ],
     )
     def test_the_retry_count_is_read_safely(self, tiktok_module, config, expected):
-        assert tiktok_module.sdk_retry_count(SimpleNamespace(config=config)) == expected
-        assert tiktok_module.sdk_retry_count(object()) == 0
+        assert tiktok_api.sdk_retry_count(SimpleNamespace(config=config)) == expected
+        assert tiktok_api.sdk_retry_count(object()) == 0
 
 
 # ---- 2. Numeric-looking hosts, the socket's peer, cloud metadata addresses -------------------------------------------
@@ -242,17 +245,17 @@ class TestLinkSafety:
     )
     def test_the_guard_names_the_reason(self, url, reason):
         with pytest.raises(InputError, match=reason):
-            tiktok_media.LinkGuard().check_link(url)
+            tiktok_transfer.LinkGuard().check_link(url)
 
     @pytest.mark.parametrize(
         "url", ["https://8.8.8.8/v.mp4", "https://cdn.example.com./v.mp4", "https://1e100.net/v.mp4"]
     )
     def test_plain_public_hosts_still_pass(self, url):
-        assert str(tiktok_media.LinkGuard().check_link(url)) == url
+        assert str(tiktok_transfer.LinkGuard().check_link(url)) == url
 
     async def test_the_guards_connector_checks_the_address_even_when_no_resolver_is_asked(self, loopback):
         url = loopback.host("/v.mp4", mp4(1000))
-        connector = tiktok_media.LinkGuard().download_connector()  # the production one, not the test seam's
+        connector = tiktok_transfer.LinkGuard().download_connector()  # the production one, not the test seam's
 
         async with aiohttp.ClientSession(connector=connector) as session:
             with pytest.raises(OSError, match="loopback address"):
@@ -267,9 +270,9 @@ class TestLinkSafety:
             """Admits the loopback URL at the link check, as a resolver-skipping host would pass it."""
 
             def download_connector(self):
-                return tiktok_media.LinkGuard.download_connector(self)
+                return tiktok_transfer.LinkGuard.download_connector(self)
 
-        monkeypatch.setattr(tiktok_media, "link_guard", ProductionConnector(port_of(loopback)))
+        monkeypatch.setattr(tiktok_transfer, "link_guard", ProductionConnector(port_of(loopback)))
         url = loopback.host("/v.mp4", mp4(1000))
 
         inputs = {"file": {"name": "v.mp4", "url": url}}
@@ -484,7 +487,7 @@ class TestRetryAfterInAnyForm:
 
     @pytest.mark.parametrize("retry_after", ["1.5", "Wed, 21 Oct 2026 07:28:00 GMT"])
     async def test_through_the_real_sdk(self, integration, loopback, tiktok_module, monkeypatch, retry_after):
-        monkeypatch.setattr(tiktok_module, "USER_INFO_URL", loopback.url("/v2/user/info/"))
+        monkeypatch.setattr(tiktok_api, "USER_INFO_URL", loopback.url("/v2/user/info/"))
         body = json.dumps({"error": {"code": "rate_limit_exceeded", "log_id": LOG_ID}}).encode()
         loopback.host("/v2/user/info/", body, status=429, headers={"Retry-After": retry_after})
 
@@ -566,7 +569,7 @@ class TestInternationalAndOddHosts:
             def download_connector(self):
                 return aiohttp.TCPConnector(resolver=ToLoopback(), use_dns_cache=False)
 
-        monkeypatch.setattr(tiktok_media, "link_guard", InternationalGuard(port_of(loopback)))
+        monkeypatch.setattr(tiktok_transfer, "link_guard", InternationalGuard(port_of(loopback)))
         loopback.host("/v.mp4", mp4(2000))
         upload_url = loopback.url("/upload")
         mock_context.fetch.return_value = ok({"publish_id": "v_pub_1", "upload_url": upload_url})
@@ -686,7 +689,7 @@ class TestUploadCompletion:
     async def test_a_416_claiming_the_whole_file_after_two_of_seven_parts_is_not_success(
         self, integration, mock_context, upload, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "plan_chunks", seven_parts)
+        monkeypatch.setattr(tiktok_posting, "plan_chunks", seven_parts)
         size = 7000
         upload.put_answers = [206, 206, (416, {"Content-Range": f"bytes 0-{size - 1}/{size}"})]
 
@@ -738,7 +741,7 @@ class TestUploadCompletion:
     async def test_a_416_after_a_lost_206_resumes_with_the_next_part(
         self, integration, mock_context, upload, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "plan_chunks", seven_parts)
+        monkeypatch.setattr(tiktok_posting, "plan_chunks", seven_parts)
         upload.put_answers = [206, 503, (416, {"Content-Range": "bytes 0-1999/7000"})]  # part 2 arrived, 206 lost
         upload.put_answers += [206] * 4 + [201]
 
@@ -793,12 +796,12 @@ class TestStalledUpload:
                 def check_upload_url(self, upload_url):
                     return upload_url
 
-            monkeypatch.setattr(tiktok_media, "link_guard", Guard(port_of(loopback)))
+            monkeypatch.setattr(tiktok_transfer, "link_guard", Guard(port_of(loopback)))
             servers.append((server, runner))
             return server, f"http://127.0.0.1:{port}/upload"
 
-        monkeypatch.setattr(tiktok_module, "TRANSFER_DEADLINE_S", 1.0)
-        monkeypatch.setattr(tiktok_media, "UPLOAD_SILENCE_S", 0.2)
+        monkeypatch.setattr(tiktok_posting, "TRANSFER_DEADLINE_S", 1.0)
+        monkeypatch.setattr(tiktok_transfer, "UPLOAD_SILENCE_S", 0.2)
         yield start
         for server, runner in servers:
             server.release.set()
@@ -818,7 +821,7 @@ class TestStalledUpload:
     async def test_a_stall_in_the_middle_says_which_part(
         self, integration, mock_context, stalling, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "plan_chunks", seven_parts)
+        monkeypatch.setattr(tiktok_posting, "plan_chunks", seven_parts)
         server, upload_url = await stalling([206])
         mock_context.fetch.return_value = ok({"publish_id": "v_pub_1", "upload_url": upload_url})
 

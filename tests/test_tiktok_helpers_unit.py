@@ -8,40 +8,41 @@ import struct
 
 import pytest
 
-import tiktok_media
-
-from tiktok_helpers import (
-    MAX_CHUNK,
-    MIN_CHUNK,
-    ChunkPlan,
+import tiktok_transfer
+from tiktok_api import (
     InputError,
     TikTokError,
-    check_branded_privacy,
-    check_privacy_offered,
-    check_text_limit,
     clean_detail,
     envelope_error,
-    forced_interactions,
     missing_user_scopes,
     normalize_status,
     normalize_video,
-    plan_chunks,
     post_id_string,
+)
+from tiktok_media import check_duration, mp4_duration_seconds, sniff_video_type
+from tiktok_posting import (
+    check_branded_privacy,
+    check_privacy_offered,
+    check_text_limit,
+    forced_interactions,
     utf16_length,
     video_post_info,
 )
-from tiktok_video import check_duration, mp4_duration_seconds, sniff_video_type
-from tiktok_media import (
+from tiktok_transfer import (
+    MAX_CHUNK,
+    MIN_CHUNK,
     PIECE_SIZE,
     BlockedAddressError,
     Chunk,
     ChunkPayload,
+    ChunkPlan,
     InlineSource,
     PublicOnlyResolver,
     address_problem,
     check_link,
     check_upload_url,
     literal_address,
+    plan_chunks,
     resolve_video_source,
     resume_index,
 )
@@ -421,7 +422,7 @@ async def test_resolver_passes_public_answers_through_and_closes_its_inner_resol
 
 
 async def test_the_download_session_resolves_through_the_guard():
-    session = tiktok_media.new_download_session()
+    session = tiktok_transfer.new_download_session()
     try:
         assert isinstance(session.connector._resolver, PublicOnlyResolver)
         assert "Authorization" not in session.headers

@@ -10,6 +10,7 @@ from unittest.mock import call
 import pytest
 from autohive_integrations_sdk import HTTPError, ResultType
 
+import tiktok_api
 from tests.conftest import LOG_ID, ok
 
 pytestmark = pytest.mark.unit
@@ -178,7 +179,7 @@ class TestGetAccountInsights:
     async def test_fewer_videos_when_the_step_runs_short_and_it_says_so(
         self, integration, mock_context, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "STEP_BUDGET_S", 6.0)  # MIN_PAGE_S is 5: one slow page uses the room
+        monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 6.0)  # MIN_PAGE_S is 5: one slow page uses the room
 
         async def answer(url, **kwargs):
             if url == USER_INFO:

@@ -12,7 +12,8 @@ import pytest
 from aiohttp import web
 from autohive_integrations_sdk import FetchResponse
 
-import tiktok_media
+import tiktok_posting
+import tiktok_transfer
 from tests.conftest import (
     CREATOR_INFO,
     INBOX_INIT,
@@ -191,7 +192,7 @@ class TestTwentyPostsOnOneSharedContext:
             def check_upload_url(self, upload_url):
                 return upload_url if upload_url.startswith(base) else super().check_upload_url(upload_url)
 
-        monkeypatch.setattr(tiktok_media, "link_guard", Guard(0))
+        monkeypatch.setattr(tiktok_transfer, "link_guard", Guard(0))
         inits = []
 
         async def fetch(url, **kwargs):
@@ -337,7 +338,7 @@ class TestPlainRefusals:
     async def test_a_link_host_that_stalls_while_a_part_is_read_is_named(
         self, integration, mock_context, loopback, tiktok_module, monkeypatch
     ):
-        monkeypatch.setattr(tiktok_module, "TRANSFER_DEADLINE_S", 0.5)
+        monkeypatch.setattr(tiktok_posting, "TRANSFER_DEADLINE_S", 0.5)
         url = loopback.host("/clip.mp4", SMALL, stall_on_get=2)  # the preflight's read, then the part's read
         mock_context.fetch.side_effect = upload_answers(loopback, INBOX_INIT, PUBLISH_ID)
 

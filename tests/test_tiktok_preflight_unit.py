@@ -11,7 +11,7 @@ import pytest
 from autohive_integrations_sdk import FetchResponse, ResultType
 
 from tests.conftest import mp4, ok, webm
-from tiktok_helpers import ChunkPlan, alternative_plan, plan_chunks
+from tiktok_transfer import ChunkPlan, alternative_plan, plan_chunks
 
 pytestmark = pytest.mark.unit
 

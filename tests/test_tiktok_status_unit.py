@@ -5,6 +5,7 @@ import time
 import pytest
 from autohive_integrations_sdk import ResultType
 
+import tiktok_posting
 from tests.conftest import (
     BIG_ID,
     BIG_ID_TEXT,
@@ -82,7 +83,7 @@ class TestGetPostStatus:
         assert (data["status"], data["is_final"], data["waiting_on_user"]) == (final, is_final, waiting_on_user)
 
     async def test_waiting_is_bounded_by_wait_seconds(self, integration, mock_context, tiktok_module, monkeypatch):
-        monkeypatch.setattr(tiktok_module, "STATUS_POLL_INTERVAL_S", 0.2)
+        monkeypatch.setattr(tiktok_posting, "STATUS_POLL_INTERVAL_S", 0.2)
         mock_context.fetch.side_effect = lambda *args, **kwargs: ok(status_data("PROCESSING_UPLOAD"))
 
         started = time.monotonic()

@@ -11,7 +11,8 @@ import socket
 import aiohttp
 import pytest
 
-import tiktok_media
+import tiktok_posting
+import tiktok_transfer
 from tests.conftest import (
     CREATOR_INFO,
     INBOX_INIT,
@@ -63,20 +64,20 @@ def big():
 def spooled(monkeypatch):
     """Records each download that went to temporary storage (unknown size or encoded) instead of being streamed."""
     calls = []
-    spool = tiktok_media._spool
+    spool = tiktok_transfer._spool
 
     async def recording(response):
         calls.append(response.url.path)
         return await spool(response)
 
-    monkeypatch.setattr(tiktok_media, "_spool", recording)
+    monkeypatch.setattr(tiktok_transfer, "_spool", recording)
     return calls
 
 
 @pytest.fixture
 def quick_stall(monkeypatch):
     """An upload answer that never comes is given up after 0.3 s instead of 20 s."""
-    monkeypatch.setattr(tiktok_media, "READ_STALL_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(tiktok_transfer, "READ_STALL_TIMEOUT_S", 0.3)
 
 
 def draft(mock_context, loopback, **more):
@@ -196,7 +197,7 @@ class TestLinkDownload:
         loopback.host("/media/clip.mp4", SMALL, ranges=False)
         draft(mock_context, loopback)
         checked = []
-        guard = tiktok_media.link_guard
+        guard = tiktok_transfer.link_guard
         original = guard.check_link
 
         def recording(url, what="video link"):
@@ -335,7 +336,7 @@ class TestLinkDownload:
         with socket.socket() as probe:  # a port on which nothing listens
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        monkeypatch.setattr(tiktok_media, "link_guard", LoopbackGuard(port))
+        monkeypatch.setattr(tiktok_transfer, "link_guard", LoopbackGuard(port))
 
         inputs = link(f"http://127.0.0.1:{port}/v.mp4")
         message = message_of(await integration.execute_action("upload_video_draft", inputs, mock_context))
@@ -359,12 +360,12 @@ class TestLinkDownload:
                 return aiohttp.client.URL(url)
 
             def download_connector(self):
-                resolver = tiktok_media.PublicOnlyResolver()
+                resolver = tiktok_transfer.PublicOnlyResolver()
                 resolver._inner = FixedAnswer()
                 return aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False)
 
         loopback.host("/v.mp4", SMALL)
-        monkeypatch.setattr(tiktok_media, "link_guard", NameGuard(0))
+        monkeypatch.setattr(tiktok_transfer, "link_guard", NameGuard(0))
         port = int(loopback.base.rsplit(":", 1)[1])
 
         inputs = link(f"http://video.example.test:{port}/v.mp4")
@@ -563,7 +564,7 @@ class TestChunkUpload:
     async def test_moving_the_bytes_past_the_transfer_deadline_is_reported_as_too_large(
         self, integration, mock_context, loopback, tiktok_module, monkeypatch, big
     ):
-        monkeypatch.setattr(tiktok_module, "TRANSFER_DEADLINE_S", 0.5)
+        monkeypatch.setattr(tiktok_posting, "TRANSFER_DEADLINE_S", 0.5)
         loopback.put_answers = ["stall"]  # the first of six parts: silent for less than UPLOAD_SILENCE_S
         draft(mock_context, loopback)
 
@@ -578,7 +579,7 @@ class TestChunkUpload:
         self, integration, mock_context, loopback, monkeypatch
     ):
         # A whole video of up to 64 MB goes as one part; past the in-memory limit it is held in a temporary file.
-        monkeypatch.setattr(tiktok_media, "IN_MEMORY_CHUNK_MAX", 1_000_000)
+        monkeypatch.setattr(tiktok_transfer, "IN_MEMORY_CHUNK_MAX", 1_000_000)
         clip = make_mp4(3_000_000)
         url = loopback.host("/three.mp4", clip)
         loopback.put_answers = [500]

@@ -6,8 +6,8 @@ import time
 import pytest
 
 from tests.conftest import box, mp4, mvhd, webm
-from tiktok_helpers import InputError
-from tiktok_video import (
+from tiktok_api import InputError
+from tiktok_media import (
     VideoFacts,
     check_duration,
     check_media,

@@ -1,42 +1,63 @@
-"""Pure helpers for the TikTok integration: TikTok's contract as data and functions, no I/O.
+"""Calling TikTok and reading its answers: the one request function, the step's time budget, the error translator
+and the readers that turn every answer into plain data or a plain error.
 
-Everything here follows shared/docs/tiktok-api.md (TikTok for Developers API v2). Section numbers in
-comments point into that file.
+TikTok's API v2 reference: https://developers.tiktok.com/doc/overview (errors:
+https://developers.tiktok.com/doc/tiktok-api-v2-error-handling).
 """
 
+import asyncio
+import contextlib
+import contextvars
+import functools
 import json
+import logging
+import math
 import re
-from dataclasses import dataclass
+import time
+import traceback
 
-# ---- Hosts and endpoints ------------------------------------------------------------------------------------
+import aiohttp
+from autohive_integrations_sdk import (
+    ActionError,
+    HTTPError,
+    RateLimitError,
+)
+
+logger = logging.getLogger("tiktok")
 
 API_BASE = "https://open.tiktokapis.com"
+
+
 USER_INFO_URL = f"{API_BASE}/v2/user/info/"
+
+
 VIDEO_LIST_URL = f"{API_BASE}/v2/video/list/"
+
+
 VIDEO_QUERY_URL = f"{API_BASE}/v2/video/query/"
+
+
 CREATOR_INFO_URL = f"{API_BASE}/v2/post/publish/creator_info/query/"
+
+
 VIDEO_INIT_URL = f"{API_BASE}/v2/post/publish/video/init/"
+
+
 INBOX_INIT_URL = f"{API_BASE}/v2/post/publish/inbox/video/init/"
+
+
 CONTENT_INIT_URL = f"{API_BASE}/v2/post/publish/content/init/"
+
+
 STATUS_URL = f"{API_BASE}/v2/post/publish/status/fetch/"
+
 
 # The Content Posting pages document this exact header; the Display API accepts it too.
 JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8"}
 
-# ---- Limits (§7.1, §9.2, §10, §12, §16.3) ---------------------------------------------------------------------
 
-VIDEO_TITLE_MAX = 2200
-PHOTO_TITLE_MAX = 90
-PHOTO_DESCRIPTION_MAX = 4000
 LIST_PAGE_MAX = 20
-MAX_VIDEO_BYTES = 4 * 1024**3
 
-# "5 MB" is read as MiB and "64 MB" as decimal so that either reading of TikTok's units is satisfied.
-MIN_CHUNK = 5 * 1024 * 1024
-MAX_CHUNK = 64_000_000
-# One chunk up to 64,000,000 bytes is the most compatible upload (multi-chunk inits have been rejected, §15);
-# larger files go in 10,000,000-byte chunks, TikTok's own example size, which also bounds memory per chunk.
-MULTI_CHUNK_SIZE = 10_000_000
 
 # §4.1: which scope unlocks which user field. The order is the order of the output.
 USER_FIELDS_BY_SCOPE = {
@@ -44,6 +65,7 @@ USER_FIELDS_BY_SCOPE = {
     "user.info.profile": ("username", "bio_description", "profile_deep_link", "profile_web_link", "is_verified"),
     "user.info.stats": ("follower_count", "following_count", "likes_count", "video_count"),
 }
+
 
 # §5.3 minus embed_html (a large HTML snippet nobody maps in a workflow) and never the doc's bogus "fps".
 VIDEO_FIELDS = (
@@ -63,6 +85,7 @@ VIDEO_FIELDS = (
     "view_count",
 )
 
+
 FINAL_STATUSES = ("PUBLISH_COMPLETE", "FAILED")
 
 
@@ -74,197 +97,8 @@ class InputError(UserFacingError):
     """The inputs cannot be sent to TikTok; raised before any request that posts or uploads."""
 
 
-# ---- Text and input checks ------------------------------------------------------------------------------------
-
-
-def utf16_length(text: str) -> int:
-    """TikTok counts caption limits in UTF-16 code units: an emoji outside the BMP counts as two."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def check_text_limit(value: str | None, limit: int, name: str) -> None:
-    if value is None:
-        return
-    try:
-        length = utf16_length(value)
-    except UnicodeEncodeError:  # a lone surrogate: not text TikTok could store
-        raise InputError(
-            f"The {name} contains an invalid character (half of an emoji or symbol). Remove it; nothing was posted."
-        ) from None
-    if length > limit:
-        raise InputError(
-            f"The {name} is {length} characters long as TikTok counts them (UTF-16 units, an emoji "
-            f"counts as 2); TikTok allows at most {limit}. Shorten it; nothing was posted."
-        )
-
-
-def check_branded_privacy(privacy_level: str, brand_content: bool) -> None:
-    """§12.4: branded content cannot be private (TikTok documents no error for it, so the client must refuse)."""
-    if brand_content and privacy_level == "SELF_ONLY":
-        raise InputError(
-            "Branded content (brand_content_toggle) cannot be posted with privacy level SELF_ONLY: TikTok requires "
-            "paid partnerships to be visible to others. Choose another privacy level or turn branded content off; "
-            "nothing was posted."
-        )
-
-
-def check_privacy_offered(privacy_level: str, options: list[str]) -> None:
-    """§6: the privacy level must be one of the creator's current privacy_level_options."""
-    if privacy_level not in options:
-        offered = ", ".join(options) if options else "none"
-        raise InputError(
-            f"This TikTok account does not offer the privacy level {privacy_level} right now. "
-            f"It offers: {offered}. Choose one of those (run Get Creator Info to see them); nothing was posted."
-        )
-
-
-def forced_interactions(requested: dict[str, bool], creator: dict) -> tuple[dict[str, bool], list[str]]:
-    """Interactions the creator switched off in TikTok must be sent disabled; report which ones were forced."""
-    creator_flag = {
-        "disable_comment": "comment_disabled",
-        "disable_duet": "duet_disabled",
-        "disable_stitch": "stitch_disabled",
-    }
-    result, forced = dict(requested), []
-    for key, value in requested.items():
-        if not value and creator.get(creator_flag[key]):
-            result[key] = True
-            forced.append(key)
-    return result, forced
-
-
-# ---- Chunk planning (§9.2) -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChunkPlan:
-    video_size: int
-    chunk_size: int
-    count: int
-
-    def ranges(self) -> list[tuple[int, int]]:
-        """Inclusive (first, last) byte offsets; the last chunk absorbs the remainder."""
-        spans = []
-        for index in range(self.count):
-            first = index * self.chunk_size
-            last = self.video_size - 1 if index == self.count - 1 else first + self.chunk_size - 1
-            spans.append((first, last))
-        return spans
-
-    def source_info(self) -> dict:
-        return {
-            "source": "FILE_UPLOAD",
-            "video_size": self.video_size,
-            "chunk_size": self.chunk_size,
-            "total_chunk_count": self.count,
-        }
-
-
-def plan_chunks(video_size: int, chunk_size: int = MULTI_CHUNK_SIZE) -> ChunkPlan:
-    """TikTok's chunk rules: whole file up to 64,000,000 bytes, else floor(size / chunk) chunks of 5-64 MB."""
-    if video_size < 1:
-        raise InputError("The video is empty. Choose a file that contains a video; nothing was posted.")
-    if video_size > MAX_VIDEO_BYTES:
-        raise InputError(
-            f"The video is {format_size(video_size)}; TikTok accepts at most 4 GB. Compress or trim it; "
-            "nothing was posted."
-        )
-    if video_size <= MAX_CHUNK:
-        return ChunkPlan(video_size, video_size, 1)
-    if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
-        raise ValueError(f"chunk size {chunk_size} is outside TikTok's 5-64 MB range")
-    # 4 GB / 5 MiB is under 1000 chunks, so TikTok's chunk-count limit cannot be reached from here.
-    return ChunkPlan(video_size, chunk_size, video_size // chunk_size)
-
-
-def alternative_plan(refused: ChunkPlan) -> ChunkPlan | None:
-    """Another legal plan for a multi-chunk upload whose init TikTok refused as "The chunk size is invalid"
-    (reported since about 2026-08-09 for every multi-chunk init, cause unknown; 10 MB chunks last reported working
-    on 2026-07-24). Files over 64 MB must still go in several chunks, so only the chunk size can change:
-
-    1. a chunk size that divides the file exactly, nearest above the refused one: every chunk, the last included,
-       is then the same size, so floor(size / chunk) and ceil(size / chunk) agree and no chunk exceeds chunk_size,
-       which satisfies every reading of the count and of the last chunk TikTok might now apply;
-    2. else the fewest chunks TikTok allows (the largest chunk size, at most 64,000,000 bytes and at least two
-       chunks), the plan least like the refused one.
-
-    Always larger than the refused chunk size, so the first chunk already read from a link only has to grow."""
-    size = refused.video_size
-    if refused.count < 2:
-        return None
-    upper = min(MAX_CHUNK, size // 2)
-    exact = [c for c in _divisors(size) if refused.chunk_size < c <= upper and c >= MIN_CHUNK]
-    if exact:
-        chunk = min(exact)
-        return ChunkPlan(size, chunk, size // chunk)
-    if upper > refused.chunk_size:
-        return ChunkPlan(size, upper, size // upper)
-    return None
-
-
-def _divisors(number: int) -> list[int]:
-    """All divisors of a video size (at most 4 GB: trial division up to 65,536 is instant)."""
-    primes, rest, factor = {}, number, 2
-    while factor * factor <= rest:
-        while rest % factor == 0:
-            primes[factor] = primes.get(factor, 0) + 1
-            rest //= factor
-        factor += 1
-    if rest > 1:
-        primes[rest] = primes.get(rest, 0) + 1
-    divisors = [1]
-    for prime, power in primes.items():
-        divisors = [d * prime**k for d in divisors for k in range(power + 1)]
-    return sorted(divisors)
-
-
 def format_size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
-
-
-# ---- Request building ----------------------------------------------------------------------------------------------
-
-
-def video_post_info(
-    privacy_level: str,
-    interactions: dict[str, bool],
-    title: str | None,
-    cover_timestamp_ms: int | None,
-    brand_content: bool,
-    brand_organic: bool,
-    is_aigc: bool,
-) -> dict:
-    """post_info for a direct video post (§7.1): both brand toggles are always sent explicitly."""
-    info = {
-        "privacy_level": privacy_level,
-        **interactions,
-        "brand_content_toggle": brand_content,
-        "brand_organic_toggle": brand_organic,
-    }
-    if title:
-        info["title"] = title
-    if cover_timestamp_ms is not None:
-        info["video_cover_timestamp_ms"] = cover_timestamp_ms
-    if is_aigc:
-        info["is_aigc"] = True
-    return info
-
-
-def photo_init_body(post_mode: str, post_info: dict, photo_urls: list[str], cover_index: int) -> dict:
-    """§10: photos are always pulled by TikTok from the given links."""
-    return {
-        "media_type": "PHOTO",
-        "post_mode": post_mode,
-        "post_info": post_info,
-        "source_info": {"source": "PULL_FROM_URL", "photo_images": photo_urls, "photo_cover_index": cover_index},
-    }
-
-
-def pull_source_info(url: str) -> dict:
-    return {"source": "PULL_FROM_URL", "video_url": url}
-
-
-# ---- Response normalising ------------------------------------------------------------------------------------------
 
 
 def post_id_string(value) -> str | None:
@@ -347,6 +181,8 @@ def _count(value) -> int | None:
 
 
 VIDEO_TEXT_FIELDS = ("title", "video_description", "cover_image_url", "share_url", "embed_link")
+
+
 VIDEO_NUMBER_FIELDS = ("create_time", "duration", "width", "height")
 
 
@@ -381,6 +217,7 @@ STATUS_EXPLANATIONS = {
     "PUBLISH_COMPLETE": "Published. A public post can take a while to pass moderation before its id appears.",
     "FAILED": "The post failed.",
 }
+
 
 FAIL_REASONS = {
     "file_format_check_failed": "TikTok does not support this file's format. Use MP4 (H.264) or WebM.",
@@ -425,10 +262,11 @@ def normalize_status(data: dict) -> dict:
     }
 
 
-# ---- TikTok error translation (§1.2, §6-§11) ---------------------------------------------------------------------
-
 RECONNECT = "Reconnect the TikTok account in Autohive and approve every permission it asks for."
+
+
 TRY_LATER = "Wait a minute and run the step again."
+
 
 ERROR_ADVICE = {
     "access_token_invalid": ("the TikTok connection has expired or was revoked", RECONNECT),
@@ -478,15 +316,28 @@ ERROR_ADVICE = {
         "Use the TikTok connection that created the post.",
     ),
 }
+
+
 ERROR_ADVICE["invalid_param"] = ERROR_ADVICE["invalid_params"]
 
+
 _TOKENISH = re.compile(r"\b(?:act|rft|clt)\.[\w.\-~%]+|Bearer\s+\S+", re.IGNORECASE)
+
+
 # TikTok's own texts are cut to these lengths in messages (one answer carried a 200,092-character message).
 DETAIL_MAX = 300
+
+
 LOG_ID_MAX = 64
+
+
 CODE_MAX = 64
+
+
 # Credential values shorter than this are not searched for: they would match ordinary words.
 SECRET_MIN = 8
+
+
 _ERROR_CODE = re.compile(r"[A-Za-z0-9_.\-]+")
 
 
@@ -600,18 +451,12 @@ def envelope_error(body) -> tuple[str | None, str, str | None]:
     return code, message if isinstance(message, str) else "", log_id if isinstance(log_id, str) else None
 
 
-# ---- Plain input checks, post links, posting caps, account insights ----------------------------------------------
-
-# The fields the post-link lookup asks /v2/video/query/ for (§5.2, §5.3).
-POST_LINK_FIELDS = ("id", "share_url", "embed_link", "cover_image_url")
 # creator_info answers these with HTTP 200 (§6): the account cannot post now, which Get Creator Info reports as data.
 CREATOR_CAP_CODES = ("spam_risk_too_many_posts", "spam_risk_user_banned_from_posting", "reached_active_user_cap")
+
+
 # A refusal that means a permission (scope) was not granted, not a failure.
 SCOPE_REFUSALS = ("scope_not_authorized", "scope_permission_missed")
-POSTING_TAKES_MINUTES = (
-    "TikTok may take a few minutes to process the post before it appears on the profile; run Get Post Status "
-    "with the publish_id to follow it."
-)
 
 
 def whole_number(value):
@@ -666,22 +511,6 @@ def check_unique(values: list[str], what: str) -> None:
         seen[value] = position
 
 
-def empty_post_links() -> dict:
-    return {"video_id": None, "share_url": None, "embed_link": None, "cover_image_url": None}
-
-
-def post_links(post_id: str | None, videos) -> dict:
-    """The live post's links from a /v2/video/query/ answer; video_id is the public post id itself."""
-    links = {**empty_post_links(), "video_id": post_id}
-    for video in videos if isinstance(videos, list) else []:
-        if isinstance(video, dict) and post_id_string(video.get("id")) == post_id:
-            for name in ("share_url", "embed_link", "cover_image_url"):
-                value = video.get(name)
-                links[name] = value if isinstance(value, str) and value else None
-            break
-    return links
-
-
 def cannot_post_reason(code: str, log_id: str | None) -> str:
     """One plain sentence for a creator_info posting cap or ban, with TikTok's code and log_id."""
     what, todo = ERROR_ADVICE[code]
@@ -723,3 +552,299 @@ def account_insights(videos: list[dict]) -> dict:
         "first_video_time": min(times) if times else None,
         "last_video_time": max(times) if times else None,
     }
+
+
+# The platform gives a step about 30 s; every action plans to finish within this budget.
+STEP_BUDGET_S = 27.0
+
+
+# Each request gets at most this long (and never more than what is left of the step).
+API_TIMEOUT_S = 15.0
+
+
+# A read that hits a 429 or a network error is tried again after these pauses (seconds), while the step has
+# time; a publish request never is.
+READ_RETRY_DELAYS_S = (1.0, 3.0)
+
+
+# A request is not started with less time than this left in the step: it could not get an answer.
+MIN_REQUEST_S = 2.0
+
+
+# get_videos starts another page only with at least this much of the step left; else it returns what it has.
+MIN_PAGE_S = 5.0
+
+
+PUBLISH_UNCERTAIN = (
+    "The post may have been created anyway, so the request was not sent again: check the TikTok profile (or the "
+    "creator's inbox) before running the step again."
+)
+
+
+# When the running step must be done (time.monotonic()); set by step_budget() for each action run.
+_step_deadline: contextvars.ContextVar[float] = contextvars.ContextVar("step_deadline", default=math.inf)
+
+
+# Whether the running step has sent a request that can create a post: if the step is stopped after that, the post
+# may exist. Set by call_tiktok, read by user_errors.
+_publish_sent: contextvars.ContextVar[bool] = contextvars.ContextVar("publish_sent", default=False)
+
+
+def time_left() -> float:
+    return _step_deadline.get() - time.monotonic()
+
+
+@contextlib.contextmanager
+def step_budget():
+    """Start the step's clock: requests, retries, the transfer and status polling all stop within it."""
+    token = _step_deadline.set(time.monotonic() + STEP_BUDGET_S)
+    try:
+        yield
+    finally:
+        _step_deadline.reset(token)
+
+
+def sdk_retry_count(context) -> int:
+    """The SDK resends a request after a network error or timeout, POSTs included, while the retry_count it is
+    given is below config["max_retries"], pausing 1-2-4 s. A resent init could create a second post and the
+    pauses alone would overrun the step, so every request is sent with retry_count at that limit: the SDK never
+    resends it, and the shared context (and its config) is never changed."""
+    config = getattr(context, "config", None)
+    limit = config.get("max_retries") if isinstance(config, dict) else None
+    if isinstance(limit, (int, float)) and not isinstance(limit, bool) and math.isfinite(limit):
+        return max(0, math.ceil(limit))
+    return 0
+
+
+async def call_tiktok(
+    context, url: str, *, method: str = "POST", params=None, body=None, publish=False, retry_429=True
+) -> dict:
+    """One TikTok v2 request; returns `data`. Success means error.code == "ok", whatever the HTTP status (§0.1).
+
+    Reads are tried again after a network error, and after a 429 where retry_429 (not for creator info and
+    status, whose limits are so low that a retry within the minute would only be refused again), while the step
+    has room. Publish requests are sent exactly once. Every answer, whatever its form, goes through
+    read_envelope: it becomes TikTok's data or a plain error, and for a publish request anything that is not a
+    definite answer says that the post may have been created."""
+    secrets = secrets_of(getattr(context, "auth", None))
+    attempt = 0
+    while True:
+        left = time_left()
+        if left < MIN_REQUEST_S:
+            raise _out_of_time(publish)
+        if publish:
+            _publish_sent.set(True)
+        try:
+            reply = await context.fetch(
+                url,
+                method=method,
+                params=params,
+                json=body,
+                headers=JSON_HEADERS,
+                timeout=min(API_TIMEOUT_S, left),
+                retry_count=sdk_retry_count(context),
+            )
+        except RateLimitError as error:
+            if not publish and retry_429 and await _pause_before_retry(attempt):
+                attempt += 1
+                continue
+            raise _error_from_body(error.response_data, 429, publish, secrets) from None
+        except HTTPError as error:
+            raise _error_from_body(error.response_data, error.status, publish, secrets) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            if not publish and await _pause_before_retry(attempt):
+                attempt += 1
+                continue
+            raise _network_error(publish, error) from None
+        except Exception as error:
+            failure = _sdk_failure(error)
+            if failure == "network":
+                if not publish and await _pause_before_retry(attempt):
+                    attempt += 1
+                    continue
+                raise _network_error(publish, error.__context__) from None
+            if failure == "rate_limited" and not publish and retry_429 and await _pause_before_retry(attempt):
+                attempt += 1
+                continue
+            logger.warning("TikTok's answer could not be read (%s)", type(error).__name__)
+            raise _unreadable(publish, 429 if failure == "rate_limited" else None, error) from None
+        status = getattr(reply, "status", None)
+        payload = read_envelope(getattr(reply, "data", None))
+        code, _detail, _log_id = envelope_error(payload)
+        if code != "ok":  # also an answer that is no envelope at all (HTML, text, a list): never a success
+            raise _error_from_body(payload, status, publish, secrets)
+        data = payload.get("data")
+        return data if isinstance(data, dict) else {}
+
+
+def _sdk_failure(error: Exception) -> str:
+    """What an unexpected exception out of context.fetch stands for, by its type.
+
+    A network error can surface as another exception raised while the SDK handles it (a config without
+    max_retries: "network"). The SDK parses a 429's Retry-After with int(), so a date or a decimal raises a plain
+    ValueError ("rate_limited"). Anything else (a body it cannot decode, nesting too deep to parse, an SDK fault)
+    is an answer that could not be read: for a publish request that means the post may have been created."""
+    if isinstance(error.__context__, (aiohttp.ClientError, asyncio.TimeoutError)):
+        return "network"
+    return "rate_limited" if type(error) is ValueError else "unreadable"
+
+
+async def _pause_before_retry(attempt: int) -> bool:
+    """Wait before another try, if one is left and the step still has room for it after the pause."""
+    if attempt >= len(READ_RETRY_DELAYS_S) or time_left() < READ_RETRY_DELAYS_S[attempt] + MIN_REQUEST_S:
+        return False
+    await asyncio.sleep(READ_RETRY_DELAYS_S[attempt])
+    return True
+
+
+def _error_from_body(body, http_status: int | None, publish: bool, secrets=()) -> TikTokError:
+    code, detail, log_id = envelope_error(read_envelope(body))
+    # A publish request that failed without a definite answer may still have created the post.
+    uncertain = publish and (code in (None, "internal_error") or (http_status or 0) >= 500)
+    advice = PUBLISH_UNCERTAIN if uncertain else None
+    return TikTokError(code, detail, log_id, http_status, advice=advice, secrets=secrets)
+
+
+def _unreadable(publish: bool, http_status: int | None, error: Exception) -> UserFacingError:
+    """The SDK failed on TikTok's answer (an undecodable body, a Retry-After it cannot parse, a fault of its own)."""
+    if http_status == 429:
+        what = "TikTok answered that too many requests were made (HTTP 429)"
+    else:
+        what = f"TikTok's answer could not be read ({type(error).__name__})"
+    if publish:
+        return UserFacingError(f"{what} while the post was being created. {PUBLISH_UNCERTAIN}")
+    return UserFacingError(f"{what}. Wait a minute and run the step again.")
+
+
+class ConnectedAccountError(UserFacingError):
+    """The connected account could not be read; the message is written for the person connecting it."""
+
+
+def _out_of_time(publish: bool) -> UserFacingError:
+    if publish:
+        return UserFacingError(
+            "The step ran out of time before the post could be sent to TikTok; nothing was sent. Run it again."
+        )
+    return UserFacingError("The step ran out of time waiting for TikTok. Run it again in a minute.")
+
+
+def _network_error(publish: bool, error: BaseException) -> UserFacingError:
+    kind = "did not answer in time" if isinstance(error, asyncio.TimeoutError) else "could not be reached"
+    if publish:
+        return UserFacingError(f"TikTok {kind} while the post was being created. {PUBLISH_UNCERTAIN}")
+    return UserFacingError(f"TikTok {kind}. Check the connection and run the step again in a minute.")
+
+
+def user_errors(execute):
+    """Every failure reaches the user as an ActionError: the platform shows an escaped exception as a crash."""
+
+    @functools.wraps(execute)
+    async def wrapper(self, inputs, context):
+        sent = _publish_sent.set(False)
+        try:
+            with step_budget():
+                return await execute(self, inputs, context)
+        except asyncio.CancelledError:
+            # The platform stopped the step (a BaseException, which the handler below would miss).
+            return ActionError(message=_stopped_message(_publish_sent.get()))
+        except UserFacingError as error:
+            # The last line of defence: no message carries a credential of the connection, whatever its shape.
+            return ActionError(message=redact(str(error), secrets_of(getattr(context, "auth", None))))
+        except Exception as error:
+            # Only the type and place: exception texts can carry HTTP bodies.
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            logger.error("unexpected %s at %s:%s", type(error).__name__, where.filename, where.lineno)
+            if _publish_sent.get():
+                return ActionError(
+                    message=f"The TikTok step failed unexpectedly ({type(error).__name__}) after the post was sent "
+                    f"to TikTok. {PUBLISH_UNCERTAIN} If it keeps happening, report it to the integration's maintainers."
+                )
+            return ActionError(
+                message=f"The TikTok step failed unexpectedly ({type(error).__name__}); nothing was posted. Run it "
+                "again; if it keeps failing, report it to the integration's maintainers."
+            )
+        finally:
+            _publish_sent.reset(sent)
+
+    return wrapper
+
+
+def _stopped_message(publish_sent: bool) -> str:
+    if publish_sent:
+        return f"The step was stopped before it finished, after the post was sent to TikTok. {PUBLISH_UNCERTAIN}"
+    return "The step was stopped before it finished; nothing was posted or changed. Run it again."
+
+
+async def query_creator(context) -> dict:
+    """creator_info answers posting caps with HTTP 200 and an error code (§6); call_tiktok turns them into errors."""
+    return normalize_creator(await call_tiktok(context, CREATOR_INFO_URL, retry_429=False))
+
+
+async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
+    """User fields for the scopes the account granted. TikTok does not say which it granted: it refuses fields it
+    will not give (scope_permission_missed), so each optional scope is probed on its own after a refusal."""
+
+    async def get(groups):
+        fields = ",".join(f for g in groups for f in USER_FIELDS_BY_SCOPE[g])
+        user = (await call_tiktok(context, USER_INFO_URL, method="GET", params={"fields": fields})).get("user")
+        return user if isinstance(user, dict) else {}
+
+    try:
+        user = await get(scopes)
+        return user, missing_user_scopes(user, scopes)
+    except TikTokError as error:
+        if error.code not in ("scope_permission_missed", "scope_not_authorized") or len(scopes) == 1:
+            raise
+    merged, granted = {}, ["user.info.basic"]
+    # With a single optional scope the refusal already names it; probing it again would repeat the refusal.
+    for scope in scopes[1:] if len(scopes) > 2 else ():
+        try:
+            merged.update(await get(["user.info.basic", scope]))
+            granted.append(scope)
+        except TikTokError as error:
+            if error.code not in ("scope_permission_missed", "scope_not_authorized"):
+                raise
+    if not merged:
+        merged = await get(["user.info.basic"])
+    return merged, missing_user_scopes(merged, granted)
+
+
+async def list_videos(context, max_count: int, cursor) -> tuple[list[dict], object, bool]:
+    """Up to max_count of the account's public videos, newest first, paging through TikTok's 20 per request; stops
+    early (has_more still true) when the step has too little time left for another page."""
+    videos, has_more = [], True
+    # TikTok pages hold at most 20 and may hold fewer even when more exist, so the page count is bounded.
+    for page in range(-(-max_count // LIST_PAGE_MAX) + 3):
+        if len(videos) >= max_count or not has_more or (page and time_left() < MIN_PAGE_S):
+            break  # with has_more still true, the cursor lets the next run continue
+        body = {"max_count": min(LIST_PAGE_MAX, max_count - len(videos))}
+        if cursor is not None:
+            body["cursor"] = cursor
+        data = await call_tiktok(context, VIDEO_LIST_URL, params={"fields": ",".join(VIDEO_FIELDS)}, body=body)
+        videos += normalize_videos(data.get("videos"))
+        has_more = bool(data.get("has_more"))
+        cursor = _next_cursor(data.get("cursor"), cursor)
+    return videos, cursor, has_more
+
+
+def _next_cursor(value, previous):
+    """TikTok's cursor is a number (a timestamp in ms); anything else keeps the previous one."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else previous
+
+
+def insights_explanation(analyzed: int, asked: int, has_more: bool, missing: list[str]) -> str:
+    if "video.list" in missing:
+        return (
+            "The TikTok account did not grant the video.list permission, so no videos were analysed (see "
+            "missing_scopes)."
+        )
+    if analyzed < asked and has_more:
+        return (
+            f"Analysed the {analyzed} most recent public videos of the {asked} asked for: TikTok did not return the "
+            "rest within one step. Ask for fewer videos, or run the step again."
+        )
+    if not analyzed:
+        return "The account has no public videos yet, so there is nothing to analyse."
+    if analyzed < asked:
+        return f"The account has {analyzed} public videos; all of them were analysed."
+    return f"Analysed the {analyzed} most recent public videos."

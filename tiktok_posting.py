@@ -1,0 +1,639 @@
+"""Posting: the init, the upload or the pull, their fallbacks, and following a post to its live link.
+
+TikTok's Content Posting API: https://developers.tiktok.com/doc/content-posting-api-reference-direct-post and
+https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide.
+"""
+
+import asyncio
+import logging
+import time
+
+from tiktok_api import (
+    MIN_REQUEST_S,
+    SCOPE_REFUSALS,
+    STATUS_URL,
+    VIDEO_QUERY_URL,
+    InputError,
+    TikTokError,
+    UserFacingError,
+    call_tiktok,
+    format_size,
+    normalize_status,
+    post_id_string,
+    query_creator,
+    time_left,
+)
+from tiktok_media import (
+    NOT_A_VIDEO,
+    NotAVideo,
+    check_media,
+    inspect_video,
+    media_problems,
+    photo_problem,
+    unchecked_rules,
+)
+from tiktok_transfer import (
+    TRANSFER_DEADLINE_S,
+    SourceSpec,
+    TransferError,
+    TransferWatch,
+    UploadUnconfirmed,
+    alternative_plan,
+    check_link,
+    check_upload_url,
+    open_ranged,
+    plan_chunks,
+    probe_link,
+    probe_photos,
+    require_video_type,
+    transfer_watch,
+    upload_chunks,
+)
+
+logger = logging.getLogger("tiktok.posting")
+
+VIDEO_TITLE_MAX = 2200
+
+
+PHOTO_TITLE_MAX = 90
+
+
+PHOTO_DESCRIPTION_MAX = 4000
+
+
+def utf16_length(text: str) -> int:
+    """TikTok counts caption limits in UTF-16 code units: an emoji outside the BMP counts as two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check_text_limit(value: str | None, limit: int, name: str) -> None:
+    if value is None:
+        return
+    try:
+        length = utf16_length(value)
+    except UnicodeEncodeError:  # a lone surrogate: not text TikTok could store
+        raise InputError(
+            f"The {name} contains an invalid character (half of an emoji or symbol). Remove it; nothing was posted."
+        ) from None
+    if length > limit:
+        raise InputError(
+            f"The {name} is {length} characters long as TikTok counts them (UTF-16 units, an emoji "
+            f"counts as 2); TikTok allows at most {limit}. Shorten it; nothing was posted."
+        )
+
+
+def check_branded_privacy(privacy_level: str, brand_content: bool) -> None:
+    """§12.4: branded content cannot be private (TikTok documents no error for it, so the client must refuse)."""
+    if brand_content and privacy_level == "SELF_ONLY":
+        raise InputError(
+            "Branded content (brand_content_toggle) cannot be posted with privacy level SELF_ONLY: TikTok requires "
+            "paid partnerships to be visible to others. Choose another privacy level or turn branded content off; "
+            "nothing was posted."
+        )
+
+
+def check_privacy_offered(privacy_level: str, options: list[str]) -> None:
+    """§6: the privacy level must be one of the creator's current privacy_level_options."""
+    if privacy_level not in options:
+        offered = ", ".join(options) if options else "none"
+        raise InputError(
+            f"This TikTok account does not offer the privacy level {privacy_level} right now. "
+            f"It offers: {offered}. Choose one of those (run Get Creator Info to see them); nothing was posted."
+        )
+
+
+def forced_interactions(requested: dict[str, bool], creator: dict) -> tuple[dict[str, bool], list[str]]:
+    """Interactions the creator switched off in TikTok must be sent disabled; report which ones were forced."""
+    creator_flag = {
+        "disable_comment": "comment_disabled",
+        "disable_duet": "duet_disabled",
+        "disable_stitch": "stitch_disabled",
+    }
+    result, forced = dict(requested), []
+    for key, value in requested.items():
+        if not value and creator.get(creator_flag[key]):
+            result[key] = True
+            forced.append(key)
+    return result, forced
+
+
+def video_post_info(
+    privacy_level: str,
+    interactions: dict[str, bool],
+    title: str | None,
+    cover_timestamp_ms: int | None,
+    brand_content: bool,
+    brand_organic: bool,
+    is_aigc: bool,
+) -> dict:
+    """post_info for a direct video post (§7.1): both brand toggles are always sent explicitly."""
+    info = {
+        "privacy_level": privacy_level,
+        **interactions,
+        "brand_content_toggle": brand_content,
+        "brand_organic_toggle": brand_organic,
+    }
+    if title:
+        info["title"] = title
+    if cover_timestamp_ms is not None:
+        info["video_cover_timestamp_ms"] = cover_timestamp_ms
+    if is_aigc:
+        info["is_aigc"] = True
+    return info
+
+
+def photo_init_body(post_mode: str, post_info: dict, photo_urls: list[str], cover_index: int) -> dict:
+    """§10: photos are always pulled by TikTok from the given links."""
+    return {
+        "media_type": "PHOTO",
+        "post_mode": post_mode,
+        "post_info": post_info,
+        "source_info": {"source": "PULL_FROM_URL", "photo_images": photo_urls, "photo_cover_index": cover_index},
+    }
+
+
+def pull_source_info(url: str) -> dict:
+    return {"source": "PULL_FROM_URL", "video_url": url}
+
+
+# The fields the post-link lookup asks /v2/video/query/ for (§5.2, §5.3).
+POST_LINK_FIELDS = ("id", "share_url", "embed_link", "cover_image_url")
+
+
+POSTING_TAKES_MINUTES = (
+    "TikTok may take a few minutes to process the post before it appears on the profile; run Get Post Status "
+    "with the publish_id to follow it."
+)
+
+
+def empty_post_links() -> dict:
+    return {"video_id": None, "share_url": None, "embed_link": None, "cover_image_url": None}
+
+
+def post_links(post_id: str | None, videos) -> dict:
+    """The live post's links from a /v2/video/query/ answer; video_id is the public post id itself."""
+    links = {**empty_post_links(), "video_id": post_id}
+    for video in videos if isinstance(videos, list) else []:
+        if isinstance(video, dict) and post_id_string(video.get("id")) == post_id:
+            for name in ("share_url", "embed_link", "cover_image_url"):
+                value = video.get(name)
+                links[name] = value if isinstance(value, str) and value else None
+            break
+    return links
+
+
+# get_post_status polls at most every 2 s: TikTok allows 30 status requests a minute (§11).
+STATUS_POLL_INTERVAL_S = 2.0
+
+
+async def publish_video(context, init_url: str, spec, post_info: dict | None = None, max_duration=None) -> dict:
+    """Init a video (with post_info for a direct post) and move its bytes; returns as soon as TikTok has them.
+
+    The video's facts are read and TikTok's media rules applied before any init, for every kind of source."""
+    body = {} if post_info is None else {"post_info": post_info}
+    if spec.kind != "pull":
+        return await upload_video(context, init_url, spec, body, max_duration)
+    checked = await check_pull_link(spec.url, max_duration)
+    try:
+        pull_body = {**body, "source_info": pull_source_info(spec.url)}
+        data = await call_tiktok(context, init_url, body=pull_body, publish=True)
+    except TikTokError as refusal:
+        # A definite refusal: TikTok created nothing, so the same step may upload the file itself. No other code
+        # leads here, and an uncertain answer never does (it is not a TikTokError with this code).
+        if refusal.code != "url_ownership_unverified" or not definite_refusal(refusal):
+            raise
+        return await upload_instead_of_pull(context, init_url, spec, body, max_duration, refusal, checked)
+    return {"publish_id": _publish_id(data), "status": "PROCESSING_DOWNLOAD", "source": "PULL_FROM_URL"}
+
+
+async def upload_instead_of_pull(context, init_url, spec, body, max_duration, refusal, checked) -> dict:
+    """TikTok refused to pull from an unverified domain: upload from the same link (FILE_UPLOAD, streamed)."""
+    link = SourceSpec("link", url=spec.url)
+    try:
+        result = await upload_video(context, init_url, link, body, max_duration, checked=checked)
+    except UserFacingError as failure:
+        # Both reasons, TikTok's refusal first (its code, detail and advice), its log_id still at the very end.
+        told = str(refusal)
+        suffix = f" (TikTok log_id: {refusal.log_id})" if refusal.log_id else ""
+        if suffix and told.endswith(suffix):
+            told = told[: -len(suffix)]
+        raise UserFacingError(
+            f"{told} The integration tried that in this step (it uploaded the file itself from the link), and the "
+            f"upload failed too: {failure}{suffix}"
+        ) from None
+    return {**result, "pull_refused": "url_ownership_unverified"}
+
+
+async def upload_video(context, init_url: str, spec, body: dict, max_duration, checked=None) -> dict:
+    """FILE_UPLOAD: check the facts (unless `checked` holds the probe that already did), init with a chunk plan,
+    then send the chunks."""
+    # Moving the bytes (download and upload) has its own deadline; the init request between them is bounded by
+    # its own timeout, so a slow TikTok is reported as such and never as a video too large to move.
+    moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
+    opening = open_ranged(spec.url, checked) if checked else open_checked_source(spec, max_duration)
+    source = await within_transfer_deadline(opening, moving_until)
+    try:
+        content_type = source.content_type
+        plan = plan_chunks(source.size)
+        try:
+            data = await call_tiktok(context, init_url, body={**body, "source_info": plan.source_info()}, publish=True)
+        except TikTokError as refusal:
+            if not chunk_size_refused(refusal, plan):
+                raise
+            plan, data = await init_with_another_plan(context, init_url, body, source, plan, refusal, moving_until)
+        publish_id = _publish_id(data)
+        upload_url = check_upload_url(data.get("upload_url"))
+        status = "PROCESSING_UPLOAD"
+        try:
+            await within_transfer_deadline(upload_chunks(source, plan, upload_url, content_type), moving_until)
+        except UploadUnconfirmed as unconfirmed:
+            status = await settle_upload(context, publish_id, plan.video_size, unconfirmed)
+        except TransferError:
+            # A part read from the link as it was sent: when reading failed, say so rather than blame TikTok.
+            failure = getattr(source, "failure", None)
+            if failure is not None:
+                raise failure from None
+            raise
+    finally:
+        await source.aclose()
+    return {
+        "publish_id": publish_id,
+        "status": status,
+        "source": "FILE_UPLOAD",
+        "video_size": plan.video_size,
+        "chunk_count": plan.count,
+        "content_type": content_type,
+    }
+
+
+def definite_refusal(error: TikTokError) -> bool:
+    """A 4xx with TikTok's error code: the request created nothing. After a 5xx the post may exist, whatever the
+    code says, so nothing that could post again (a fallback upload, a second init) may follow it."""
+    return error.http_status is not None and 400 <= error.http_status < 500
+
+
+def chunk_size_refused(error: TikTokError, plan) -> bool:
+    """TikTok's definite refusal of a multi-chunk plan ("The chunk size is invalid"): nothing was created."""
+    chunk_code = error.code in ("invalid_params", "invalid_param") and "chunk" in error.detail.lower()
+    return chunk_code and plan.count > 1 and definite_refusal(error)
+
+
+async def init_with_another_plan(context, init_url, body, source, refused, refusal, moving_until):
+    """Init once more with another legal chunk plan; if TikTok refuses that too, say what the user can do."""
+    plan = alternative_plan(refused)
+    if plan is not None:
+        if hasattr(source, "reprime"):
+            await within_transfer_deadline(source.reprime(plan.ranges()[0][1] + 1), moving_until)
+        try:
+            data = await call_tiktok(context, init_url, body={**body, "source_info": plan.source_info()}, publish=True)
+            return plan, data
+        except TikTokError as second:
+            if not chunk_size_refused(second, plan):
+                raise
+            refusal = second
+    tried = " and ".join(f"{p.count} parts of {p.chunk_size:,} bytes" for p in (refused, plan) if p is not None)
+    says = f" TikTok says: {refusal.detail.rstrip('.')}." if refusal.detail else ""
+    log = f" (TikTok log_id: {refusal.log_id})" if refusal.log_id else ""
+    raise UserFacingError(
+        f"TikTok error {refusal.code}: TikTok refused to take this {format_size(refused.video_size)} video in "
+        f"several parts (tried {tried}).{says} TikTok has been refusing uploads in several parts since about "
+        "August 2026, and a video over 64 MB cannot go in one; nothing was posted. Post a file of at most "
+        "64,000,000 bytes (it goes in one part), or host the video on a domain verified in your TikTok developer "
+        f"portal and use pull_from_url.{log}"
+    )
+
+
+# A pull link is read for its facts within this long; a link that does not answer in time is left to TikTok.
+PULL_PREFLIGHT_S = 8.0
+
+
+async def read_video(spec):
+    """The video's facts before any init: (facts, probe, source). A link's facts come from Range requests,
+    without the token, through the link guard (the probe); a host that ignores Range gives its stream, which then
+    is the upload's source. Inline content is its own source."""
+    if spec.kind == "inline":
+        return inspect_video(spec.inline.read_at, spec.inline.size), None, spec.inline
+    probe = await probe_link(spec.url, keep_stream=True)
+    if probe.source is None and probe.head:
+        require_video_type(probe.head)
+    return probe.facts, probe, probe.source
+
+
+async def open_checked_source(spec, max_duration):
+    """The upload's source, once the video's facts pass TikTok's media rules (refused before any init)."""
+    facts, probe, source = await read_video(spec)
+    try:
+        check_media(facts, max_duration)
+        return source if source is not None else await open_ranged(spec.url, probe)
+    except BaseException:
+        if source is not None:
+            await source.aclose()
+        raise
+
+
+async def check_pull_link(url: str, max_duration):
+    """TikTok pulls the very same public link, so it is read the same way first. A link that cannot be read from
+    here is left to TikTok (a fact that could not be read is no reason to refuse). Returns the probe, if any."""
+    try:
+        async with asyncio.timeout(max(0.0, min(PULL_PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))):
+            probe = await probe_link(url, keep_stream=False)
+    except (UserFacingError, TimeoutError):
+        return None
+    if probe.head:
+        require_video_type(probe.head)
+    check_media(probe.facts, max_duration)
+    return probe
+
+
+async def within_transfer_deadline(step, until: float):
+    """Run one part of moving the bytes; past the deadline, stop with what the user can do about it, naming who
+    stopped: the video's link host, TikTok's upload server, or neither (the video is too large for one step)."""
+    watch = TransferWatch()
+    token = transfer_watch.set(watch)
+    try:
+        async with asyncio.timeout(until - time.monotonic()) as deadline:
+            return await step
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        if watch.last_part_sent:
+            raise UploadUnconfirmed("TikTok's upload server stopped answering") from None
+        if watch.uploading and watch.reading:
+            raise TransferError(
+                f"The video's link host stopped sending the video while part {watch.part} of {watch.parts} was "
+                "being read, so it could not be passed on to TikTok within the step. Nothing was posted (TikTok "
+                "discards an upload that never completes). Check that the link works and run the step again."
+            ) from None
+        if watch.stalled():
+            raise TransferError(
+                f"TikTok's upload server stopped answering while part {watch.part} of {watch.parts} of the video was "
+                "being sent. Nothing was posted (TikTok discards an upload that never completes). Run the step again "
+                "in a few minutes."
+            ) from None
+        raise TransferError(
+            f"The video is too large to move to TikTok within one workflow step ({TRANSFER_DEADLINE_S:.0f} s at "
+            "most). Nothing was posted. Host it on a domain verified in your TikTok developer portal and use "
+            "pull_from_url, or post a smaller file."
+        ) from None
+    finally:
+        transfer_watch.reset(token)
+
+
+# Statuses that come only after TikTok holds the whole upload (FAILED also says no post exists).
+AFTER_UPLOAD = ("SEND_TO_USER_INBOX", "PUBLISH_COMPLETE")
+
+
+async def settle_upload(context, publish_id: str, video_size: int, unconfirmed: UploadUnconfirmed) -> str:
+    """The last part went out but TikTok's upload server did not confirm it: ask TikTok's status before saying
+    anything, since the post may exist. Returns the status when it shows that the whole video arrived."""
+    status = None
+    if time_left() >= MIN_REQUEST_S:
+        try:
+            answer = await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}, retry_429=False)
+            status = normalize_status(answer)
+        except UserFacingError:
+            pass
+    held = status["uploaded_bytes"] if status and status["status"] == "PROCESSING_UPLOAD" else None
+    if status and (status["status"] in AFTER_UPLOAD or (held or 0) >= video_size):
+        return status["status"]
+    if status and status["status"] == "FAILED":
+        raise TransferError(unconfirmed.refusal or f"{status['explanation']} Nothing was posted.")
+    if unconfirmed.refusal and held is not None:
+        raise TransferError(unconfirmed.refusal)  # refused, and TikTok's status confirms it lacks part of the video
+    known = f" (it shows {format_size(held)} of {format_size(video_size)})" if held is not None else ""
+    raise UserFacingError(
+        f"The last part of the video was sent, but {unconfirmed.what} and TikTok's status does not show the whole "
+        f"video yet{known}. TikTok may have received it and may post it, so do not run this step again: check Get "
+        f"Post Status with publish_id {publish_id} in a few minutes, and post again only if it reports FAILED."
+    )
+
+
+def _publish_id(data: dict) -> str:
+    publish_id = data.get("publish_id")
+    if not isinstance(publish_id, str) or not publish_id:
+        raise UserFacingError("TikTok accepted the request but returned no publish_id. Check the TikTok profile.")
+    return publish_id
+
+
+def check_photo_inputs(photo_urls: list[str], cover_index: int, title, description) -> None:
+    for position, url in enumerate(photo_urls):
+        check_link(url, f"photo link #{position + 1}")
+    if cover_index >= len(photo_urls):
+        raise InputError(
+            f"photo_cover_index is {cover_index}, but there are only {len(photo_urls)} photos (the first is 0). "
+            "Choose a photo that exists; nothing was posted."
+        )
+    check_text_limit(title, PHOTO_TITLE_MAX, "photo title")
+    check_text_limit(description, PHOTO_DESCRIPTION_MAX, "description")
+
+
+# The photos' heads are read within this long; a photo not read in time is left to TikTok.
+PHOTO_PREFLIGHT_S = 8.0
+
+
+def link_label(url: str) -> str:
+    """A photo link as a refusal names it: host and file name, never the query (pre-signed links carry keys)."""
+    parsed = check_link(url, "photo link")
+    name = parsed.path.rstrip("/").rsplit("/", 1)[-1]
+    label = f"{parsed.host}/…/{name}" if parsed.path.count("/") > 1 else f"{parsed.host}/{name}"
+    return label if len(label) <= 80 else label[:79] + "…"
+
+
+async def check_photo_media(photo_urls: list[str]) -> None:
+    """Before the init, each photo's first 64 KiB (one ranged GET, no token, through the link guard): JPEG or
+    WebP by signature, at most 20 MB (TikTok's image restrictions). A photo that cannot be read is left to TikTok,
+    which still pulls the photos itself."""
+    answers = await probe_photos(photo_urls, min(PHOTO_PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))
+    problems = [
+        photo_problem(position, link_label(url), *answer)
+        for position, (url, answer) in enumerate(zip(photo_urls, answers, strict=True), start=1)
+        if answer is not None
+    ]
+    problems = [problem for problem in problems if problem]
+    if problems:
+        raise InputError(" ".join(problems) + " Nothing was posted.")
+
+
+def refuse_direct_only(settings: dict) -> None:
+    """With MEDIA_UPLOAD the creator decides these in the TikTok app: a value given here would be ignored."""
+    given = [name for name, value in settings.items() if value is not None]
+    if given:
+        raise InputError(
+            f"{', '.join(given)} only apply to DIRECT_POST; with MEDIA_UPLOAD the creator chooses them in the "
+            "TikTok app. Remove them or use DIRECT_POST; nothing was posted."
+        )
+
+
+async def direct_photo_settings(context, chosen: dict) -> tuple[dict, dict, list[str]]:
+    """post_info settings of a DIRECT_POST photo post, checked against the creator's current options (§10.2)."""
+    privacy_level = chosen["privacy_level"]
+    if privacy_level is None:
+        raise InputError(
+            "privacy_level is required for DIRECT_POST. Run Get Creator Info to see the options; nothing was posted."
+        )
+    brand_content = bool(chosen["brand_content_toggle"])
+    check_branded_privacy(privacy_level, brand_content)
+    creator = await query_creator(context)
+    check_privacy_offered(privacy_level, creator["privacy_level_options"])
+    # Comments stay off unless the user explicitly allowed them (TikTok's posting guidelines).
+    interactions, forced = forced_interactions({"disable_comment": chosen["disable_comment"] is not False}, creator)
+    settings = {
+        "privacy_level": privacy_level,
+        **interactions,
+        "auto_add_music": bool(chosen["auto_add_music"]),
+        "brand_content_toggle": brand_content,
+        "brand_organic_toggle": bool(chosen["brand_organic_toggle"]),
+    }
+    return settings, creator, forced
+
+
+async def follow_post(context, publish_id: str, wait_seconds: int, privacy_level: str | None = None) -> dict:
+    """The post's status, polled every STATUS_POLL_INTERVAL_S (TikTok allows 30 status requests a minute) for up to
+    wait_seconds until it is final or waits on the creator, then its live links once TikTok reports a public id."""
+    # Polling leaves room in the step for its last request and for the link lookup after it.
+    stop_at = time.monotonic() + min(wait_seconds, time_left() - 2 * MIN_REQUEST_S)
+    while True:
+        answer = await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}, retry_429=False)
+        status = normalize_status(answer)
+        settled = status["is_final"] or status["waiting_on_user"]
+        if settled or time.monotonic() + STATUS_POLL_INTERVAL_S > stop_at:
+            break
+        await asyncio.sleep(STATUS_POLL_INTERVAL_S)
+    return {**status, **await live_links(context, status, privacy_level)}
+
+
+async def live_links(context, status: dict, privacy_level: str | None) -> dict:
+    """share_url and co. of the first public post id, from /v2/video/query/ (scope video.list, its own rate limit:
+    https://developers.tiktok.com/doc/tiktok-api-v2-video-query). Never fails: the post is made whatever happens."""
+    links = {**empty_post_links(), "missing_scopes": []}
+    if status["status"] != "PUBLISH_COMPLETE":
+        return links
+    post_ids = status["publicaly_available_post_id"]
+    if not post_ids:
+        if privacy_level == "SELF_ONLY":
+            why = (
+                "Published as a private (SELF_ONLY) post: only the creator can see it, so TikTok gives it no public "
+                "id or link."
+            )
+        else:
+            why = (
+                "Published. TikTok gives no public id or link to a private (SELF_ONLY) post; a public post gets them "
+                "once it passes TikTok's moderation, which can take from a minute to hours: run Get Post Status "
+                "again later."
+            )
+        return {**links, "explanation": why}
+    post_id = post_ids[0]  # one inbox draft posted several times has several ids: the first is the link's
+    body = {"filters": {"video_ids": [post_id]}}
+    try:
+        data = await call_tiktok(context, VIDEO_QUERY_URL, params={"fields": ",".join(POST_LINK_FIELDS)}, body=body)
+    except TikTokError as error:
+        if error.code in SCOPE_REFUSALS:
+            why = (
+                f"Published (post id {post_id}). Its share link needs the video.list permission, which the TikTok "
+                "account did not grant (see missing_scopes); reconnect it with that permission to get links."
+            )
+            return {**links, "video_id": post_id, "missing_scopes": ["video.list"], "explanation": why}
+        return {**links, "video_id": post_id, "explanation": f"Published (post id {post_id}); {_lookup_failed(error)}"}
+    except UserFacingError as error:
+        return {**links, "video_id": post_id, "explanation": f"Published (post id {post_id}); {_lookup_failed(error)}"}
+    found = post_links(post_id, data.get("videos"))
+    if found["share_url"] is None:
+        why = f"Published (post id {post_id}); TikTok did not return its link yet: run Get Post Status again later."
+    else:
+        why = "Published and public: share_url links to the post."
+    return {**links, **found, "explanation": why}
+
+
+def _lookup_failed(error: UserFacingError) -> str:
+    code = f" (TikTok error {error.code})" if isinstance(error, TikTokError) and error.code else ""
+    return f"its link could not be looked up{code}: run Get Post Status again in a minute to get it."
+
+
+async def confirm_post(context, publish_id: str, wait_seconds: int, privacy_level: str) -> dict:
+    """After a direct post: with wait_seconds, its status and links within what is left of the step. A failure
+    here never fails the step: the video is already with TikTok, and running the step again would post it twice."""
+    pending = {
+        "is_final": False,
+        "fail_reason": None,
+        "publicaly_available_post_id": [],
+        **empty_post_links(),
+        "missing_scopes": [],
+        "explanation": POSTING_TAKES_MINUTES,
+    }
+    if not wait_seconds:
+        return pending
+    try:
+        status = await follow_post(context, publish_id, wait_seconds, privacy_level)
+    except UserFacingError as error:
+        code = f" (TikTok error {error.code})" if isinstance(error, TikTokError) and error.code else ""
+        why = (
+            f"The video was sent to TikTok, but its status could not be checked within this step{code}. Do not run "
+            f"this step again, or the video may be posted twice. {POSTING_TAKES_MINUTES}"
+        )
+        return {**pending, "explanation": why}
+    if not status["is_final"]:
+        status["explanation"] = f"{status['explanation']} {POSTING_TAKES_MINUTES}"
+    return {"status": status["status"], **{key: status[key] for key in pending}}
+
+
+def posting_allowed(creator: dict) -> dict:
+    if not creator["privacy_level_options"]:
+        reason = "TikTok offers no privacy level for this account right now, so it cannot post: try again later."
+        return {"can_post": False, "cannot_post_reason": reason}
+    return {"can_post": True, "cannot_post_reason": None}
+
+
+async def duration_limit(context) -> tuple[int | None, str | None]:
+    """The account's longest allowed video (from creator info, which needs video.publish), or None and why."""
+    try:
+        creator = await query_creator(context)
+    except TikTokError as error:
+        if error.code in SCOPE_REFUSALS:
+            return None, "the connection did not grant video.publish, which TikTok needs to tell it"
+        if error.code == "access_token_invalid":
+            raise
+        return None, f"TikTok did not give it right now ({error.code or 'no error code'})"
+    return creator["max_video_post_duration_sec"], None
+
+
+async def video_report(spec, max_seconds: int | None, why_no_limit: str | None) -> dict:
+    """check_video's answer: the facts, the rules they break and the rules that could not be checked."""
+    report = {
+        "ok": False,
+        "problems": [],
+        "container": None,
+        "codec": None,
+        "duration_seconds": None,
+        "width": None,
+        "height": None,
+        "frame_rate": None,
+        "size_bytes": None,
+        "max_duration_seconds": max_seconds,
+        "unchecked": [],
+    }
+    if spec is None:
+        report["problems"] = [NOT_A_VIDEO]
+        return report
+    try:
+        moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
+        facts, probe, source = await within_transfer_deadline(read_video(spec), moving_until)
+        size = source.size if source is not None else probe.size
+    except NotAVideo:
+        report["problems"] = [NOT_A_VIDEO]
+        return report
+    if source is not None:
+        await source.aclose()
+    problems = media_problems(facts, max_seconds)
+    report.update(
+        ok=not problems,
+        problems=problems,
+        container=facts.container,
+        codec=facts.codec_name,
+        duration_seconds=None if facts.duration_seconds is None else round(facts.duration_seconds, 3),
+        width=facts.width,
+        height=facts.height,
+        frame_rate=facts.frame_rate,
+        size_bytes=size,
+        unchecked=unchecked_rules(facts, max_seconds, why_no_limit),
+    )
+    return report

@@ -1,0 +1,1342 @@
+"""Moving a video to TikTok: where the bytes come from, how links are fetched safely, and the chunked upload.
+
+Nothing here sees the user's TikTok token: downloads and uploads use their own aiohttp sessions, and TikTok's
+upload_url carries its own upload token (§9.1 of shared/docs/tiktok-api.md).
+"""
+
+import asyncio
+import binascii
+import contextvars
+import ipaddress
+import logging
+import re
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+from yarl import URL
+
+from tiktok_api import (
+    InputError,
+    UserFacingError,
+    check_length,
+    format_size,
+)
+from tiktok_media import (
+    NotAVideo,
+    VideoFacts,
+    inspect_video,
+    sniff_video_type,
+    wanted_span,
+)
+
+MAX_VIDEO_BYTES = 4 * 1024**3
+
+
+# "5 MB" is read as MiB and "64 MB" as decimal so that either reading of TikTok's units is satisfied.
+MIN_CHUNK = 5 * 1024 * 1024
+
+
+MAX_CHUNK = 64_000_000
+
+
+# One chunk up to 64,000,000 bytes is the most compatible upload (multi-chunk inits have been rejected, §15);
+# larger files go in 10,000,000-byte chunks, TikTok's own example size, which also bounds memory per chunk.
+MULTI_CHUNK_SIZE = 10_000_000
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    video_size: int
+    chunk_size: int
+    count: int
+
+    def ranges(self) -> list[tuple[int, int]]:
+        """Inclusive (first, last) byte offsets; the last chunk absorbs the remainder."""
+        spans = []
+        for index in range(self.count):
+            first = index * self.chunk_size
+            last = self.video_size - 1 if index == self.count - 1 else first + self.chunk_size - 1
+            spans.append((first, last))
+        return spans
+
+    def source_info(self) -> dict:
+        return {
+            "source": "FILE_UPLOAD",
+            "video_size": self.video_size,
+            "chunk_size": self.chunk_size,
+            "total_chunk_count": self.count,
+        }
+
+
+def plan_chunks(video_size: int, chunk_size: int = MULTI_CHUNK_SIZE) -> ChunkPlan:
+    """TikTok's chunk rules: whole file up to 64,000,000 bytes, else floor(size / chunk) chunks of 5-64 MB."""
+    if video_size < 1:
+        raise InputError("The video is empty. Choose a file that contains a video; nothing was posted.")
+    if video_size > MAX_VIDEO_BYTES:
+        raise InputError(
+            f"The video is {format_size(video_size)}; TikTok accepts at most 4 GB. Compress or trim it; "
+            "nothing was posted."
+        )
+    if video_size <= MAX_CHUNK:
+        return ChunkPlan(video_size, video_size, 1)
+    if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
+        raise ValueError(f"chunk size {chunk_size} is outside TikTok's 5-64 MB range")
+    # 4 GB / 5 MiB is under 1000 chunks, so TikTok's chunk-count limit cannot be reached from here.
+    return ChunkPlan(video_size, chunk_size, video_size // chunk_size)
+
+
+def alternative_plan(refused: ChunkPlan) -> ChunkPlan | None:
+    """Another legal plan for a multi-chunk upload whose init TikTok refused as "The chunk size is invalid"
+    (reported since about 2026-08-09 for every multi-chunk init, cause unknown; 10 MB chunks last reported working
+    on 2026-07-24). Files over 64 MB must still go in several chunks, so only the chunk size can change:
+
+    1. a chunk size that divides the file exactly, nearest above the refused one: every chunk, the last included,
+       is then the same size, so floor(size / chunk) and ceil(size / chunk) agree and no chunk exceeds chunk_size,
+       which satisfies every reading of the count and of the last chunk TikTok might now apply;
+    2. else the fewest chunks TikTok allows (the largest chunk size, at most 64,000,000 bytes and at least two
+       chunks), the plan least like the refused one.
+
+    Always larger than the refused chunk size, so the first chunk already read from a link only has to grow."""
+    size = refused.video_size
+    if refused.count < 2:
+        return None
+    upper = min(MAX_CHUNK, size // 2)
+    exact = [c for c in _divisors(size) if refused.chunk_size < c <= upper and c >= MIN_CHUNK]
+    if exact:
+        chunk = min(exact)
+        return ChunkPlan(size, chunk, size // chunk)
+    if upper > refused.chunk_size:
+        return ChunkPlan(size, upper, size // upper)
+    return None
+
+
+def _divisors(number: int) -> list[int]:
+    """All divisors of a video size (at most 4 GB: trial division up to 65,536 is instant)."""
+    primes, rest, factor = {}, number, 2
+    while factor * factor <= rest:
+        while rest % factor == 0:
+            primes[factor] = primes.get(factor, 0) + 1
+            rest //= factor
+        factor += 1
+    if rest > 1:
+        primes[rest] = primes.get(rest, 0) + 1
+    divisors = [1]
+    for prime, power in primes.items():
+        divisors = [d * prime**k for d in divisors for k in range(power + 1)]
+    return sorted(divisors)
+
+
+logger = logging.getLogger("tiktok.transfer")
+
+# The platform gives a step about 30 s; moving the bytes gets most of it, the API calls the rest.
+TRANSFER_DEADLINE_S = 24.0
+CONNECT_TIMEOUT_S = 10.0
+READ_STALL_TIMEOUT_S = 20.0
+MAX_REDIRECTS = 3
+CHUNK_ATTEMPTS = 3
+CHUNK_RETRY_DELAY_S = 0.5
+# Bodies go out in pieces so a chunk is never copied whole and the event loop stays responsive.
+PIECE_SIZE = 3 * 2**18  # a multiple of 3 keeps base64 pieces aligned to whole 4-character groups
+SNIFF_BYTES = 64
+# A chunk from a link is held until TikTok has it (so it can be resent): in memory up to this size, else on disk.
+IN_MEMORY_CHUNK_MAX = 16 * 2**20
+UPLOAD_HOST_SUFFIX = ".tiktokapis.com"
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+
+class TransferError(UserFacingError):
+    """Moving the video's bytes failed; TikTok discards an unfinished upload, so nothing is posted."""
+
+
+# ---- Link safety ------------------------------------------------------------------------------------------------
+
+
+# Cloud metadata services on public-looking or unusual addresses (the link-local 169.254.169.254 of AWS, GCP,
+# Azure and Oracle is refused as link-local already): Azure's WireServer, AWS's IPv6 instance metadata endpoint
+# (and its DNS), Alibaba Cloud's metadata service.
+CLOUD_METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("168.63.129.16", "fd00:ec2::254", "fd00:ec2::253", "100.100.100.200")
+)
+
+
+def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why an address must not be reached from a workflow input, or None for a public address."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.scope_id:
+            ip = ipaddress.IPv6Address(str(ip).split("%")[0])
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            return address_problem(embedded)
+    if ip in CLOUD_METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    for label, flag in (
+        ("a loopback", ip.is_loopback),
+        ("an unspecified", ip.is_unspecified),
+        ("a link-local", ip.is_link_local),
+        ("a multicast", ip.is_multicast),
+        ("a reserved", ip.is_reserved),
+        ("a private", ip.is_private),  # last: Python counts most of the classes above as private too
+    ):
+        if flag:
+            return f"{label} address"
+    if not ip.is_global:
+        return "a non-public address"
+    return None
+
+
+def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host names by itself, in any spelling a resolver accepts (2130706433, 0x7f.1, [::1])."""
+    host = host.rstrip(".")  # "127.0.0.1." is the same address in fully qualified form
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%")[0])
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):  # ValueError: a NUL byte or a character outside ASCII
+        return None
+
+
+# A DNS label: letters, digits, hyphens (not at either end) and, as some storage hosts use them, underscores.
+_DNS_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
+# A last label that URL parsers and getaddrinfo read as (part of) an address: decimal, octal or hex.
+_NUMERIC_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+")
+
+
+def host_problem(host: str) -> str | None:
+    """Why a link's host (in its ASCII form: IDNA already applied) must not be connected to, or None.
+
+    Only a valid DNS name or a plainly written public address passes. A name ending in a number is an address to
+    aiohttp and getaddrinfo, which then never ask our resolver: such a host passes only as a plain dotted quad
+    (checked like any address); 1.2.3.4.5, 4294967297, 0x7f.1 and the like are refused outright, as is an IPv6
+    literal that does not parse strictly ([::ffff:127.1])."""
+    if ":" in host:
+        try:
+            return address_problem(ipaddress.IPv6Address(host))
+        except ValueError:
+            return "an address written in an unusual form"
+    name = host.lower()
+    name = name[:-1] if name.endswith(".") else name
+    labels = name.split(".")
+    if _NUMERIC_LABEL.fullmatch(labels[-1]):
+        try:
+            return address_problem(ipaddress.IPv4Address(name))
+        except ValueError:
+            pass
+        ip = literal_address(name)
+        problem = address_problem(ip) if ip is not None else None
+        return problem or "an address written in an unusual form"
+    if len(name) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        return "a host name that is not a valid internet name"
+    try:
+        _ = URL.build(scheme="https", host=name).host  # an xn-- label must decode (yarl decodes it to show it)
+    except (ValueError, TypeError):  # UnicodeError
+        return "a host name that is not a valid internet name"
+    return None
+
+
+class BlockedAddressError(OSError):
+    pass
+
+
+class PublicOnlyResolver(AbstractResolver):
+    """Resolves names and refuses any non-public answer at connection time, so a name cannot be rebound."""
+
+    def __init__(self) -> None:
+        self._inner = aiohttp.ThreadedResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
+        answers = await self._inner.resolve(host, port, family)
+        for answer in answers:
+            ip = literal_address(answer["host"])
+            problem = "an unreadable address" if ip is None else address_problem(ip)
+            if problem:
+                raise BlockedAddressError(f"{host} resolves to {problem}")
+        return answers
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+class LinkGuard:
+    """Decides what the integration's own sessions may reach: links given as input (public https only, names
+    resolved by PublicOnlyResolver) and TikTok's upload address (https on TikTok's upload hosts only).
+
+    This is the one seam for tests: a test that serves media from its own loopback server replaces the module's
+    `link_guard` with a subclass admitting that server. No other path around these checks exists."""
+
+    def check_link(self, url: str, what: str = "video link") -> URL:
+        """Refuse links that are not plain public https before anything connects."""
+        try:
+            parsed = URL(url)
+        except (ValueError, TypeError):
+            raise InputError(f"The {what} is not a valid URL. Give a full https:// link; nothing was posted.") from None
+        if parsed.scheme != "https":
+            raise InputError(f"The {what} must start with https://. Give a secure link; nothing was posted.")
+        if parsed.user is not None or parsed.password is not None:
+            raise InputError(
+                f"The {what} contains a user name or password. Use a link without credentials, such as a pre-signed "
+                "link; nothing was posted."
+            )
+        try:
+            host = parsed.raw_host  # the ASCII form: an international name arrives IDNA-encoded
+        except (ValueError, TypeError):
+            host = None
+        if not host:
+            raise InputError(f"The {what} has no host name. Give a full https:// link; nothing was posted.")
+        if problem := host_problem(host):
+            raise InputError(
+                f"The {what} points to {problem}, which is not allowed. Use a public link; nothing was posted."
+            )
+        return parsed
+
+    def check_upload_url(self, upload_url) -> str:
+        """The video only ever goes to TikTok's own upload host, over https, exactly as TikTok issued the URL."""
+        try:
+            parsed = URL(upload_url)
+        except (ValueError, TypeError):
+            parsed = None
+        host = (parsed.raw_host or "") if parsed is not None else ""
+        if parsed is None or parsed.scheme != "https" or not (host + ".").endswith(UPLOAD_HOST_SUFFIX + "."):
+            raise UserFacingError(
+                "TikTok's answer did not contain a usable TikTok upload address, so the video was not sent anywhere. "
+                "Run the step again; if it keeps happening, contact TikTok developer support."
+            )
+        return upload_url
+
+    def download_connector(self) -> aiohttp.TCPConnector:
+        return PublicOnlyConnector(resolver=PublicOnlyResolver(), use_dns_cache=False)
+
+
+class PublicOnlyConnector(aiohttp.TCPConnector):
+    """Checks every address it is about to connect to, and the socket's peer once connected, whether or not the
+    resolver was asked (aiohttp skips it for anything that looks like an address). Every request of a download
+    session goes through here, however the URL was built."""
+
+    async def _wrap_create_connection(self, *args, **kwargs):
+        for info in kwargs.get("addr_infos") or ():
+            _refuse_address(info[4][0])
+        transport, protocol = await super()._wrap_create_connection(*args, **kwargs)
+        peer = transport.get_extra_info("peername")
+        try:
+            _refuse_address(peer[0] if isinstance(peer, (tuple, list)) and peer else None)
+        except BlockedAddressError:
+            transport.close()
+            raise
+        return transport, protocol
+
+
+def _refuse_address(address) -> None:
+    ip = literal_address(address) if isinstance(address, str) else None
+    problem = "an unreadable address" if ip is None else address_problem(ip)
+    if problem:
+        raise BlockedAddressError(f"the server's address is {problem}")
+
+
+link_guard = LinkGuard()
+
+
+def check_link(url: str, what: str = "video link") -> URL:
+    return link_guard.check_link(url, what)
+
+
+def check_upload_url(upload_url) -> str:
+    return link_guard.check_upload_url(upload_url)
+
+
+# ---- Where the bytes come from -----------------------------------------------------------------------------------
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+class InlineSource:
+    """Base64 content from the workflow, decoded piece by piece as it is sent: no second full copy in memory."""
+
+    def __init__(self, text: str, start: int):
+        self._text, self._start = text, start
+        encoded = len(text) - start
+        padding = 0 if encoded == 0 else (2 if text.endswith("==") else 1 if text.endswith("=") else 0)
+        self.size = encoded // 4 * 3 - padding
+        self.content_type = None
+
+    @classmethod
+    def from_text(cls, content: str) -> "InlineSource":
+        start = 0
+        if content.startswith("data:"):
+            comma = content.find(",", 0, 256)
+            if comma < 0 or not content[:comma].endswith(";base64"):
+                raise InputError(
+                    "The file content is a data: URL without base64 data. Send base64; nothing was posted."
+                )
+            start = comma + 1
+        if (len(content) - start) % 4 or not _BASE64.fullmatch(content, start):
+            raise InputError(
+                "The file content is not valid base64. Send the video as base64 (or give its link instead); "
+                "nothing was posted."
+            )
+        source = cls(content, start)
+        if source.size == 0:
+            raise InputError("The file content is empty. Attach the video itself; nothing was posted.")
+        return source
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        length = min(length, self.size - offset)
+        if length <= 0:
+            return b""
+        first_group, end_group = offset // 3, -(-(offset + length) // 3)
+        a, b = self._start + first_group * 4, self._start + end_group * 4
+        raw = binascii.a2b_base64(self._text[a:b], strict_mode=True)
+        skip = offset - first_group * 3
+        return raw[skip : skip + length]
+
+    async def load(self, first: int, last: int) -> "Chunk":
+        return Chunk(first, last, lambda: self._pieces(first, last))
+
+    def _pieces(self, first: int, last: int):
+        offset = first
+        while offset <= last:
+            length = min(PIECE_SIZE - offset % 3, last + 1 - offset)
+            yield self.read_at(offset, length)
+            offset += length
+
+    async def aclose(self) -> None:
+        pass
+
+
+def _file_read_at(handle, offset: int, length: int, size: int) -> bytes:
+    handle.seek(offset)
+    return handle.read(max(0, min(length, size - offset)))
+
+
+def _file_pieces(handle, first: int, last: int):
+    """Bytes first..last of a temporary file, a piece at a time (seeking each time: reads may interleave)."""
+    offset = first
+    while offset <= last:
+        handle.seek(offset)
+        piece = handle.read(min(PIECE_SIZE, last + 1 - offset))
+        if not piece:
+            raise TransferError("The temporarily stored video ended early. Run the step again; nothing was posted.")
+        yield piece
+        offset += len(piece)
+
+
+def _storage_failed() -> TransferError:
+    return TransferError(
+        "The video could not be kept in temporary storage while it was passed on (the disk may be full). Use "
+        "pull_from_url with a verified domain for a video this large; nothing was posted."
+    )
+
+
+class FileSource:
+    """A download spooled to a temporary file because the server did not say how large it is."""
+
+    content_type = None
+
+    def __init__(self, handle, size: int):
+        self._handle, self.size = handle, size
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        return _file_read_at(self._handle, offset, length, self.size)
+
+    async def load(self, first: int, last: int) -> "Chunk":
+        return Chunk(first, last, lambda: _file_pieces(self._handle, first, last))
+
+    async def aclose(self) -> None:
+        self._handle.close()
+
+
+class _HeldChunk:
+    """One chunk read from a link, kept until TikTok has it so that it can be resent. Chunks up to
+    IN_MEMORY_CHUNK_MAX stay in memory; a larger one (a whole video of up to 64 MB sent as a single chunk) goes
+    to a temporary file, which keeps memory flat whatever the video size."""
+
+    def __init__(self, length: int):
+        self.length, self.filled = length, 0
+        self._memory = bytearray(length) if length <= IN_MEMORY_CHUNK_MAX else None
+        self._file = None if self._memory is not None else tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+
+    def append(self, piece: bytes) -> None:
+        if self._memory is not None:
+            self._memory[self.filled : self.filled + len(piece)] = piece
+        else:
+            self._file.write(piece)
+        self.filled += len(piece)
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        if self._memory is not None:
+            return bytes(self._memory[offset : offset + length])
+        return _file_read_at(self._file, offset, length, self.filled)
+
+    def pieces(self):
+        if self._memory is None:
+            return _file_pieces(self._file, 0, self.length - 1)
+        view = memoryview(self._memory)
+        return (view[i : i + PIECE_SIZE] for i in range(0, self.length, PIECE_SIZE))
+
+    def close(self) -> None:
+        self._memory = None
+        if self._file is not None:
+            self._file.close()
+
+
+class StreamSource:
+    """A download with a known size, read one chunk at a time, each held until TikTok has it."""
+
+    content_type = None
+
+    def __init__(self, session: aiohttp.ClientSession, response: aiohttp.ClientResponse, size: int):
+        self._session, self._response, self.size = session, response, size
+        self._position = 0
+        self._primed: _HeldChunk | None = None
+
+    async def prime(self, length: int) -> None:
+        """Read the first chunk now: its head tells the video type and duration before TikTok is asked."""
+        self._primed = await self._read(length)
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        return b"" if self._primed is None else self._primed.read_at(offset, length)
+
+    async def reprime(self, length: int) -> None:
+        """Grow the first chunk read ahead to `length`: TikTok refused the first chunk plan before anything was
+        sent, and the next plan's first chunk is larger (see tiktok_helpers.alternative_plan)."""
+        primed = self._primed
+        if primed is None or primed.length == length:
+            return
+        if primed.length > length:
+            raise TransferError("The upload plan cannot shrink a part already read. Run the step again.")
+        try:
+            held = _HeldChunk(length)
+            for piece in primed.pieces():
+                held.append(bytes(piece))
+        except OSError:
+            raise _storage_failed() from None
+        finally:
+            primed.close()
+            self._primed = None
+        try:
+            rest = await self._read(length - held.filled)
+            try:
+                for piece in rest.pieces():
+                    held.append(bytes(piece))
+            finally:
+                rest.close()
+        except BaseException:
+            held.close()
+            raise
+        self._primed = held
+
+    async def load(self, first: int, last: int) -> "Chunk":
+        if self._primed is not None and first == 0:
+            held, self._primed = self._primed, None
+        else:
+            if first != self._position:
+                raise TransferError(
+                    "TikTok asked for a part of the video that was already passed on and cannot be read again "
+                    "from the link. Run the step again; nothing was posted."
+                )
+            held = await self._read(last + 1 - first)
+        return Chunk(first, last, held.pieces, held.close)
+
+    async def _read(self, length: int) -> _HeldChunk:
+        try:
+            held = _HeldChunk(length)
+            while held.filled < length:
+                piece = await self._response.content.read(min(length - held.filled, 2**20))
+                if not piece:
+                    break
+                held.append(piece)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass  # reported below with how far the download got
+        except OSError:
+            held.close()
+            raise _storage_failed() from None
+        if held.filled < length:
+            got = self._position + held.filled
+            held.close()
+            raise TransferError(
+                f"The download of the video broke off after {format_size(got)} of {format_size(self.size)}. "
+                "Nothing was posted (TikTok discards an upload that never completes). Check that the link still "
+                "works and run the step again."
+            )
+        self._position += length
+        return held
+
+    async def aclose(self) -> None:
+        if self._primed is not None:
+            self._primed.close()
+        self._response.release()
+        await self._session.close()
+
+
+class RangeSource:
+    """A link whose host answers Range requests: each part is read from the link while it is sent (memory stays
+    at a piece, nothing goes to disk), and a part TikTok wants again is read again by Range."""
+
+    def __init__(self, url: str, size: int, content_type: str):
+        self.url, self.size, self.content_type = url, size, content_type
+        self._session: aiohttp.ClientSession | None = None
+        # Why reading the link failed, if it did: the upload then reports this, not a refusal by TikTok.
+        self.failure: UserFacingError | None = None
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        return b""  # the facts were read before; nothing is held
+
+    async def load(self, first: int, last: int) -> "Chunk":
+        return Chunk(first, last, lambda: self._pieces(first, last))
+
+    async def _pieces(self, first: int, last: int):
+        if self._session is None:
+            self._session = new_download_session()
+        try:
+            response = await _follow(self._session, self.url, headers={"Range": f"bytes={first}-{last}"})
+        except UserFacingError as error:
+            self.failure = TransferError(f"Reading the video from the link failed while it was passed on: {error}")
+            raise
+        try:
+            if response.status != 206 or _range_first(response.headers.get("Content-Range")) != first:
+                self.failure = TransferError(
+                    "The video's host stopped answering requests for a part of the file, so it could not be passed "
+                    "on to TikTok. Run the step again; nothing was posted."
+                )
+                raise self.failure
+            left = last + 1 - first
+            while left > 0:
+                try:
+                    piece = await response.content.read(min(PIECE_SIZE, left))
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    piece = b""
+                if not piece:
+                    got = last + 1 - first - left
+                    self.failure = TransferError(
+                        f"The download of the video broke off after {format_size(first + got)} of "
+                        f"{format_size(self.size)}. Nothing was posted (TikTok discards an upload that never "
+                        "completes). Check that the link still works and run the step again."
+                    )
+                    raise self.failure
+                left -= len(piece)
+                yield piece
+        finally:
+            response.release()
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+def _release_nothing() -> None:
+    pass
+
+
+@dataclass
+class Chunk:
+    """One chunk of the plan; pieces() yields its bytes afresh each time, so a resent chunk starts over."""
+
+    first: int
+    last: int
+    pieces: Callable[[], Iterable[bytes | memoryview]]
+    release: Callable[[], None] = _release_nothing
+
+    @property
+    def length(self) -> int:
+        return self.last + 1 - self.first
+
+
+class ChunkPayload(aiohttp.payload.Payload):
+    """A chunk as a request body that can be written again from its first byte: aiohttp itself resends an
+    idempotent PUT on a fresh connection when a kept-alive one turns out closed, and a one-shot generator would
+    then send half a chunk and stall until TikTok gave up waiting."""
+
+    _autoclose = True
+
+    def __init__(self, chunk: Chunk, content_type: str):
+        super().__init__(chunk, content_type=content_type)
+        self._size = chunk.length
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        raise TypeError("a video chunk is binary")
+
+    async def write(self, writer) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(self, writer, content_length: int | None) -> None:
+        pieces = self._value.pieces()
+        if hasattr(pieces, "__aiter__"):  # a RangeSource part, read from the link as it is sent
+            try:
+                async for piece in pieces:
+                    await writer.write(piece)
+            finally:
+                await pieces.aclose()  # a send cut short still releases the part's download
+            return
+        for piece in pieces:
+            await writer.write(piece)
+            await asyncio.sleep(0)  # let the read-ahead of the next chunk progress between pieces
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What the inputs name as the video, checked without any request."""
+
+    kind: str  # "inline", "link" or "pull"
+    inline: InlineSource | None = None
+    url: str | None = None
+
+
+def resolve_video_source(file_obj: dict | None, files: list | None, video_url: str | None, pull: bool) -> SourceSpec:
+    """One source, from `file`, `files` or `video_url`; `pull_from_url` hands the link to TikTok instead."""
+    given = [
+        name for name, value in (("file", file_obj), ("files", files), ("video_url", video_url)) if value is not None
+    ]
+    if len(given) != 1:
+        named = " and ".join(given) if given else "none"
+        raise InputError(
+            f"Give exactly one video source: file, files or video_url (given: {named}). Nothing was posted."
+        )
+    check_length(video_url, "video_url", minimum=1, advice="Give an https:// link to the video.")
+    if pull:
+        if not video_url:
+            raise InputError(
+                "pull_from_url works only with video_url. Give the link or turn it off; nothing was posted."
+            )
+        check_link(video_url)
+        return SourceSpec("pull", url=video_url)
+    if video_url:
+        check_link(video_url)
+        return SourceSpec("link", url=video_url)
+    if files is not None:
+        file_obj = files[0]  # the platform's convention: a files list carries the video first
+    content, link = file_obj.get("content"), file_obj.get("url")
+    if content and link:
+        raise InputError("The file has both content and url. Give only one of them; nothing was posted.")
+    if link:
+        check_link(link, "file link")
+        return SourceSpec("link", url=link)
+    if not content:
+        raise InputError("The file has no content. Attach the video itself or give its link; nothing was posted.")
+    inline = InlineSource.from_text(content)
+    inline.content_type = require_video_type(inline.read_at(0, SNIFF_BYTES))
+    return SourceSpec("inline", inline=inline)
+
+
+def require_video_type(head: bytes) -> str:
+    content_type = sniff_video_type(head)
+    if content_type is None:
+        raise NotAVideo(
+            "The file is not an MP4, MOV or WebM video (its first bytes do not match any of them). TikTok accepts "
+            "only those; nothing was posted."
+        )
+    return content_type
+
+
+def new_download_session() -> aiohttp.ClientSession:
+    # Our own session: no Authorization header, no proxy from the environment, names resolved by the guard.
+    connector = link_guard.download_connector()
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
+    return aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False, auto_decompress=True)
+
+
+async def open_video_source(spec: SourceSpec) -> InlineSource | StreamSource | FileSource:
+    """The bytes of an inline or linked video, with size and content type known, ready for the upload."""
+    return spec.inline if spec.kind == "inline" else await open_link(spec.url)
+
+
+async def open_link(url: str) -> StreamSource | FileSource:
+    """GET the link (redirects followed by hand, each hop checked) and return a source with a known size.
+
+    The first chunk of the upload plan is read at once: its head tells the type and duration before init.
+    """
+    session = new_download_session()
+    try:
+        response = await _follow(session, url)
+        size = response.content_length
+        encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+        if size is None or encoded:
+            source = await _spool(response)
+            response.release()
+            await session.close()
+        else:
+            if size > MAX_VIDEO_BYTES:
+                raise InputError(
+                    f"The linked video is {format_size(size)}; TikTok accepts at most 4 GB. Nothing was posted."
+                )
+            source = StreamSource(session, response, size)
+            await source.prime(plan_chunks(size).chunk_size)
+        source.content_type = require_video_type(source.read_at(0, SNIFF_BYTES))
+        return source
+    except BaseException:
+        await session.close()
+        raise
+
+
+def _request_url(url: str, what: str = "video link") -> URL:
+    """The URL to request, exactly as given (pre-signed links must keep their exact encoding), except that an
+    international host name is sent in its IDNA form; a link that cannot be encoded is refused in words."""
+    try:
+        current = URL(url, encoded=True)
+        host = current.raw_host
+        if host and not host.isascii():
+            current = current.with_host(URL(url).raw_host)
+        return current
+    except (ValueError, TypeError):  # UnicodeError: a host IDNA cannot encode
+        raise InputError(f"The {what} is not a valid URL. Give a full https:// link; nothing was posted.") from None
+
+
+async def _follow(session: aiohttp.ClientSession, url: str, headers=None) -> aiohttp.ClientResponse:
+    current = _request_url(url)
+    for _hop in range(MAX_REDIRECTS + 1):
+        try:
+            response = await session.get(
+                current, allow_redirects=False, headers={"Accept-Encoding": "identity", **(headers or {})}
+            )
+        except BlockedAddressError as error:
+            raise InputError(
+                f"The video link is not allowed: {error}. Use a public link; nothing was posted."
+            ) from None
+        except aiohttp.ClientConnectorError as error:
+            if isinstance(error.os_error, BlockedAddressError):
+                raise InputError(
+                    f"The video link is not allowed: {error.os_error}. Use a public link; nothing was posted."
+                ) from None
+            raise InputError(
+                f"Could not connect to {current.raw_host} to download the video. Check the link; nothing was posted."
+            ) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            if isinstance(error.__cause__, BlockedAddressError):  # refused by PublicOnlyConnector
+                raise InputError(
+                    f"The video link is not allowed: {error.__cause__}. Use a public link; nothing was posted."
+                ) from None
+            raise InputError(
+                f"Could not download the video from {current.raw_host}. Check the link works; nothing was posted."
+            ) from None
+        if response.status in REDIRECT_STATUSES and "Location" in response.headers:
+            response.release()
+            try:
+                current = current.join(_request_url(response.headers["Location"], "redirected video link"))
+            except ValueError:
+                raise InputError(
+                    "The video link redirects to an address that is not a valid URL. Use a direct link; nothing "
+                    "was posted."
+                ) from None
+            check_link(str(current), "redirected video link")
+            continue
+        if response.status != 200 and not (response.status == 206 and "Range" in (headers or {})):
+            response.release()
+            raise InputError(
+                f"Downloading the video from {current.raw_host} failed with HTTP {response.status}. Check the link "
+                "(pre-signed links expire); nothing was posted."
+            )
+        return response
+    raise InputError(
+        f"The video link redirects more than {MAX_REDIRECTS} times. Use a direct link; nothing was posted."
+    )
+
+
+async def _spool(response: aiohttp.ClientResponse) -> FileSource:
+    """Store a download of unknown size; its first bytes are checked before the rest is fetched."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the FileSource, closed in aclose()
+    size, head = 0, b""
+    try:
+        async for piece in response.content.iter_chunked(2**20):
+            if len(head) < SNIFF_BYTES:
+                head += piece[: SNIFF_BYTES - len(head)]
+                if len(head) == SNIFF_BYTES:
+                    require_video_type(head)
+            size += len(piece)
+            if size > MAX_VIDEO_BYTES:
+                raise InputError("The linked video is larger than TikTok's 4 GB limit. Nothing was posted.")
+            handle.write(piece)
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        handle.close()
+        raise TransferError(
+            f"The download of the video broke off after {format_size(size)}. Check that the link still works and "
+            "run the step again; nothing was posted."
+        ) from None
+    except OSError:
+        handle.close()
+        raise _storage_failed() from None
+    except BaseException:
+        handle.close()
+        raise
+    if size == 0:
+        handle.close()
+        raise InputError("The linked file is empty. Nothing was posted.")
+    return FileSource(handle, size)
+
+
+# ---- Reading a link's facts before the init (by HTTP Range) ------------------------------------------------------
+
+# The preflight reads the head of a link, then (MP4/MOV with `moov` after `mdat`) a window where the box headers
+# say the next box starts, then whatever of `moov` is still missing: at most 3 requests and 2 MiB plus the moov.
+PROBE_HEAD_BYTES = 2**20
+PROBE_WINDOW_BYTES = 2**20
+PROBE_MAX_REQUESTS = 3
+# A `moov` larger than this is not read (a ten-minute phone video's is well under 2 MB).
+MAX_MOOV_BYTES = 16 * 2**20
+
+
+class ByteWindows:
+    """Byte ranges read from a link, by offset; read_at serves the contiguous bytes at hand (or none)."""
+
+    def __init__(self) -> None:
+        self._spans: list[tuple[int, bytes]] = []
+        self.bytes_read = 0
+
+    def add(self, offset: int, data: bytes) -> None:
+        self.bytes_read += len(data)
+        spans = sorted([*self._spans, (offset, data)])
+        merged: list[tuple[int, bytes]] = []
+        for start, chunk in spans:
+            if merged and start <= merged[-1][0] + len(merged[-1][1]):
+                prev_start, prev = merged[-1]
+                merged[-1] = (prev_start, prev + chunk[prev_start + len(prev) - start :])
+            else:
+                merged.append((start, chunk))
+        self._spans = merged
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        for start, chunk in self._spans:
+            if start <= offset < start + len(chunk):
+                return chunk[offset - start : offset - start + length]
+        return b""
+
+
+@dataclass
+class LinkFacts:
+    """What the preflight learned about a link. `source` is the download itself, ready for the upload, when the
+    host ignored Range (its stream is what the upload must use; nothing else is read to find out)."""
+
+    facts: VideoFacts
+    head: bytes
+    size: int | None
+    requests: int
+    bytes_read: int
+    source: "StreamSource | FileSource | None" = None
+    ranged: bool = False  # the host answered Range with the file's size: parts can be read again by Range
+
+
+def _range_total(content_range: str | None) -> int | None:
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
+    return int(match.group(3)) if match and match.group(3) != "*" else None
+
+
+def _range_first(content_range: str | None) -> int | None:
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
+    return int(match.group(1)) if match else None
+
+
+async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """Up to `limit` bytes of a body; a broken download gives what arrived."""
+    data = bytearray()
+    try:
+        while len(data) < limit:
+            piece = await response.content.read(min(limit - len(data), 2**20))
+            if not piece:
+                break
+            data += piece
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        pass  # what arrived is all the preflight has
+    return bytes(data)
+
+
+def _encoded(response: aiohttp.ClientResponse) -> bool:
+    return response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+
+
+async def probe_link(url: str, *, keep_stream: bool) -> LinkFacts:
+    """The facts of a linked video, read with Range requests without the token through the link guard.
+
+    With keep_stream, a host that ignores Range answers with the whole file: that download becomes the upload's
+    source (its first chunk, or the spooled file, is inspected). Without it, only the head of such a stream is
+    read. Raises InputError or TransferError when the link cannot be read at all."""
+    session = new_download_session()
+    try:
+        response = await _follow(session, url, headers={"Range": f"bytes=0-{PROBE_HEAD_BYTES - 1}"})
+        if (
+            response.status == 206
+            and not _encoded(response)
+            and _range_first(response.headers.get("Content-Range")) == 0
+        ):
+            size = _range_total(response.headers.get("Content-Range"))
+            windows = ByteWindows()
+            windows.add(0, await _read_some(response, PROBE_HEAD_BYTES))
+            response.release()
+            requests = 1
+            while requests < PROBE_MAX_REQUESTS:
+                span = wanted_span(windows.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
+                if span is None:
+                    break
+                first, length = span
+                response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
+                requests += 1
+                got_first = _range_first(response.headers.get("Content-Range"))
+                if response.status != 206 or got_first != first or _encoded(response):
+                    response.release()
+                    break
+                windows.add(first, await _read_some(response, length))
+                response.release()
+            facts = inspect_video(windows.read_at, size)
+            head = windows.read_at(0, SNIFF_BYTES)
+            return LinkFacts(facts, head, size, requests, windows.bytes_read, ranged=size is not None)
+        if response.status == 206:  # a range the preflight cannot use: no facts, the upload reads the link anew
+            response.release()
+            return LinkFacts(VideoFacts(), b"", None, 1, 0)
+        if keep_stream:
+            source = await _source_from(session, response)
+            session = None  # the source owns the session now
+            facts = inspect_video(source.read_at, source.size)
+            return LinkFacts(facts, source.read_at(0, SNIFF_BYTES), source.size, 1, 0, source)
+        head = await _read_some(response, PROBE_HEAD_BYTES)
+        size = None if _encoded(response) else response.content_length
+        response.release()
+        facts = inspect_video(lambda offset, length: head[offset : offset + length], size)
+        return LinkFacts(facts, head[:SNIFF_BYTES], size, 1, len(head))
+    finally:
+        if session is not None:
+            await session.close()
+
+
+async def open_ranged(url: str, probe: LinkFacts) -> "RangeSource | StreamSource | FileSource":
+    """The upload's source after a preflight: parts read by Range where the host answers Range with the file's
+    size (a video over 4 GB is refused by the chunk planner before any init), else the link downloaded anew."""
+    if probe.ranged and probe.size:
+        return RangeSource(url, probe.size, require_video_type(probe.head))
+    return await open_link(url)
+
+
+async def _source_from(session: aiohttp.ClientSession, response: aiohttp.ClientResponse) -> "StreamSource | FileSource":
+    """The upload's source from a whole-file response (as open_link builds it); the session is closed on failure."""
+    try:
+        size = response.content_length
+        if size is None or _encoded(response):
+            source = await _spool(response)
+            response.release()
+            await session.close()
+        else:
+            if size > MAX_VIDEO_BYTES:
+                raise InputError(
+                    f"The linked video is {format_size(size)}; TikTok accepts at most 4 GB. Nothing was posted."
+                )
+            source = StreamSource(session, response, size)
+            await source.prime(plan_chunks(size).chunk_size)
+        source.content_type = require_video_type(source.read_at(0, SNIFF_BYTES))
+        return source
+    except BaseException:
+        response.release()
+        await session.close()
+        raise
+
+
+# ---- Reading a photo link's head before the init -------------------------------------------------------------
+
+PHOTO_HEAD_BYTES = 64 * 2**10
+PHOTO_PROBES_AT_ONCE = 6
+
+
+async def _probe_photo(session: aiohttp.ClientSession, url: str) -> tuple[bytes, int | None]:
+    """The first 64 KiB of a photo and its size (from Content-Range, else Content-Length), in one ranged GET."""
+    response = await _follow(session, url, headers={"Range": f"bytes=0-{PHOTO_HEAD_BYTES - 1}"})
+    try:
+        if response.status == 206:
+            size = _range_total(response.headers.get("Content-Range"))
+        else:
+            size = None if _encoded(response) else response.content_length
+        head = await _read_some(response, PHOTO_HEAD_BYTES)
+    finally:
+        response.release()
+    return head, size
+
+
+async def probe_photos(urls: list[str], timeout: float) -> list[tuple[bytes, int | None] | None]:
+    """(head, size) of each photo link, read without the token through the link guard; None for a photo that
+    could not be read within `timeout` (TikTok, which pulls the photos itself, then decides)."""
+    session = new_download_session()
+    limit = asyncio.Semaphore(PHOTO_PROBES_AT_ONCE)
+
+    async def one(url: str):
+        async with limit:
+            try:
+                return await _probe_photo(session, url)
+            except (UserFacingError, aiohttp.ClientError, asyncio.TimeoutError):
+                return None
+
+    tasks = [asyncio.ensure_future(one(url)) for url in urls]
+    try:
+        if tasks and timeout > 0:
+            await asyncio.wait(tasks, timeout=timeout)
+        return [task.result() if task.done() and not task.cancelled() else None for task in tasks]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await session.close()
+
+
+# ---- The upload (§9) ------------------------------------------------------------------------------------------------
+
+
+def _progress_end(content_range: str | None) -> int | None:
+    """N from TikTok's progress header `bytes 0-N/T`, or None when there is none."""
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
+    return int(match.group(2)) if match else None
+
+
+def resume_index(progress_end: int | None, spans: list[tuple[int, int]], size: int) -> int | None:
+    """The chunk to send next, from TikTok's progress header. The guide calls N the uploaded bytes, which reads
+    either as the last byte held or as a byte count, so both are accepted where they fall on a chunk boundary."""
+    candidates = [0] if progress_end is None else [progress_end + 1, progress_end]
+    for next_byte in candidates:
+        if next_byte >= size:
+            return len(spans)
+        for position, (first, _last) in enumerate(spans):
+            if first == next_byte:
+                return position
+    return None
+
+
+# How long the upload server may stay silent (no byte accepted, no answer given) before a deadline that hits
+# then is reported as TikTok's upload server having stopped answering rather than as a video too large to move.
+UPLOAD_SILENCE_S = 2.0
+
+
+@dataclass
+class TransferWatch:
+    """What the upload was doing last, so that a deadline can say who stopped: the video's link host, TikTok's
+    upload server, or neither (the video was simply too large to move within the step)."""
+
+    uploading: bool = False
+    part: int = 0
+    parts: int = 0
+    last_activity: float = field(default_factory=time.monotonic)
+    awaiting_since: float | None = None  # a part's bytes are all out and its answer has not come
+    unanswered: int = 0  # PUTs that got no answer at all
+    # The highest part whose every byte was written to a socket at least once (also by a resend aiohttp makes by
+    # itself, which the integration never sees): TikTok may hold every part up to it.
+    written_through: int = -1
+    reading: bool = False  # waiting for the video's bytes from its source (the link host), not for TikTok
+    last_status: int | None = None  # TikTok's answer to the last PUT (None: no answer)
+
+    @property
+    def last_part_sent(self) -> bool:
+        """Once every byte of the last part went out, the post may exist, whatever the answer (or none) says."""
+        return self.parts > 0 and self.written_through >= self.parts - 1
+
+    def active(self) -> None:
+        self.last_activity = time.monotonic()
+
+    def stalled(self) -> bool:
+        if not self.uploading or self.reading:
+            return False
+        now = time.monotonic()
+        waiting = self.awaiting_since is not None and now - self.awaiting_since >= UPLOAD_SILENCE_S
+        return waiting or self.unanswered > 0 or now - self.last_activity >= UPLOAD_SILENCE_S
+
+
+# Set by the caller's deadline around upload_chunks (tiktok.within_transfer_deadline); None elsewhere.
+transfer_watch: contextvars.ContextVar[TransferWatch | None] = contextvars.ContextVar("transfer_watch", default=None)
+
+
+def _watched(chunk: "Chunk", watch: TransferWatch, index: int) -> "Chunk":
+    """The same chunk, telling the watch as each piece goes out and when the last one has been written. A chunk's
+    pieces come from memory or a file (an iterator) or straight from the link by Range (an async iterator)."""
+
+    def written() -> None:
+        watch.awaiting_since = time.monotonic()  # the consumer asked for more: every byte has been written
+        watch.written_through = max(watch.written_through, index)
+
+    def pieces():
+        watch.awaiting_since = None
+        inner = chunk.pieces()
+        return _watch_async(inner, watch, written) if hasattr(inner, "__aiter__") else _watch(inner, watch, written)
+
+    return Chunk(chunk.first, chunk.last, pieces)
+
+
+def _watch(inner, watch: TransferWatch, written):
+    for piece in inner:
+        watch.active()
+        yield piece
+    written()
+
+
+async def _watch_async(inner, watch: TransferWatch, written):
+    try:
+        while True:
+            # A stall from here on is the link host's, not TikTok's; left set when the deadline cancels the read.
+            watch.reading = True
+            try:
+                piece = await anext(inner)
+            except StopAsyncIteration:
+                break
+            watch.reading = False
+            watch.active()
+            yield piece
+        watch.reading = False
+        written()
+    finally:
+        await inner.aclose()  # a send cut short still releases the part's download
+
+
+class UploadUnconfirmed(TransferError):
+    """Every byte of the last part went out, but TikTok's answers did not settle whether it holds the whole video:
+    the post may exist, and the caller asks TikTok's status. `what` says what the upload server did; `refusal` is
+    the plain message of a refusal it answered (not a 5xx), which holds only if the status shows the video
+    incomplete (aiohttp may have resent the part by itself after TikTok had stored it, and a finished upload can
+    answer 403 or 404)."""
+
+    def __init__(self, what: str, refusal: str | None = None):
+        super().__init__(what)
+        self.what, self.refusal = what, refusal
+
+
+async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: str) -> None:
+    """PUT every chunk in order; chunk k+1 is read while chunk k is sent. Resends on 5xx/timeouts, resumes on a
+    416 whose range is consistent with what was sent. Once the last part went out, a failure is never "nothing
+    was posted": it raises UploadUnconfirmed."""
+    spans = plan.ranges()
+    watch = transfer_watch.get() or TransferWatch()
+    watch.uploading, watch.parts = True, len(spans)
+    watch.active()
+    started = time.monotonic()
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
+    # However TikTok answers, the number of PUTs stays bounded.
+    puts_left = len(spans) * CHUNK_ATTEMPTS
+    async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as session:
+        index, attempts = 0, 0
+        pending = asyncio.ensure_future(source.load(*spans[0]))
+        try:
+            while index < len(spans):
+                watch.reading = True  # (left set when the deadline cancels the read: the deadline reads it)
+                chunk = await pending
+                watch.reading = False
+                if index + 1 < len(spans):
+                    pending = asyncio.ensure_future(source.load(*spans[index + 1]))
+                try:
+                    while True:
+                        puts_left -= 1
+                        watch.part = index + 1
+                        send = _send_chunk(session, upload_url, chunk, plan, content_type, spans, index, attempts)
+                        next_index = await send
+                        if next_index != index:
+                            break
+                        attempts += 1  # TikTok wants this chunk again
+                        if attempts >= CHUNK_ATTEMPTS or puts_left <= 0:
+                            raise TransferError(
+                                f"TikTok kept failing to accept part {index + 1} of {len(spans)} of the video. "
+                                "Nothing was posted (TikTok discards incomplete uploads). Run the step again in a "
+                                "few minutes."
+                            )
+                        await asyncio.sleep(CHUNK_RETRY_DELAY_S * attempts)
+                finally:
+                    chunk.release()
+                if next_index != index + 1 and next_index < len(spans):
+                    # TikTok holds a different amount than expected (416): continue from where it stands.
+                    if puts_left <= 0:
+                        raise TransferError(_put_failure(416, index, len(spans)))
+                    _discard(pending)
+                    # A link source refuses a part it has already passed on; inline and spooled ones can seek.
+                    pending = asyncio.ensure_future(source.load(*spans[next_index]))
+                attempts = 0
+                sent = spans[min(next_index, len(spans)) - 1][1] + 1 if next_index else 0
+                elapsed = max(time.monotonic() - started, 1e-6)
+                logger.info(
+                    "chunk %d of %d sent (%s of %s, %.1f MB/s)",
+                    index + 1,
+                    len(spans),
+                    format_size(sent),
+                    format_size(plan.video_size),
+                    sent / elapsed / 1e6,
+                )
+                index = next_index
+        except TransferError as failure:
+            if watch.last_part_sent and not isinstance(failure, UploadUnconfirmed):
+                status = watch.last_status
+                what = "gave no answer" if status is None else f"answered HTTP {status}"
+                refusal = str(failure) if status is not None and status < 500 else None
+                raise UploadUnconfirmed(f"TikTok's upload server {what}", refusal) from None
+            raise
+        finally:
+            _discard(pending)
+            if index >= len(spans):
+                watch.uploading = False  # a deadline that hits after this is not the upload's
+
+
+def _discard(task: asyncio.Future) -> None:
+    """Stop a read-ahead that is no longer wanted, without leaving an unretrieved exception behind."""
+    if task.done():
+        if not task.cancelled() and task.exception() is None:
+            task.result().release()
+    else:
+        task.cancel()
+
+
+async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, spans, index, tries):
+    """Send one chunk; return the index of the chunk TikTok needs next (== index means resend, len(spans) means
+    TikTok holds the whole video). `tries`: how many times this chunk was sent before."""
+    headers = {
+        "Content-Type": content_type,
+        "Content-Length": str(chunk.length),
+        "Content-Range": f"bytes {chunk.first}-{chunk.last}/{plan.video_size}",
+    }
+    final = index == len(spans) - 1
+    watch = transfer_watch.get() or TransferWatch()
+    body = ChunkPayload(_watched(chunk, watch, index), content_type)
+    try:
+        # The upload URL is used exactly as issued, and a redirect away from it is never followed.
+        target = URL(upload_url, encoded=True)
+        async with session.put(target, data=body, headers=headers, allow_redirects=False) as response:
+            status = response.status
+            progress = _progress_end(response.headers.get("Content-Range"))
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        watch.unanswered += 1
+        watch.awaiting_since = None
+        watch.last_status = None
+        logger.warning("chunk %d of %d: no answer from TikTok, sending it again", index + 1, len(spans))
+        return index
+    watch.awaiting_since = None  # (left as it is when the deadline cancels the wait: the deadline reads it)
+    watch.active()
+    watch.last_status = status
+    if 200 <= status < 300:
+        if not final:
+            return index + 1
+        if status != 201 and not tries:
+            return index  # not TikTok's documented 201: settled by sending the last part again
+        # A 201, or a 2xx to a resend of the last part: TikTok holds it, unless its range names an earlier part.
+        resume = len(spans) if status == 201 or progress is None else resume_index(progress, spans, plan.video_size)
+        if resume is not None and (resume == len(spans) or resume <= index):
+            return resume
+    elif status >= 500:
+        logger.warning("chunk %d of %d: TikTok answered HTTP %d, sending it again", index + 1, len(spans), status)
+        return index
+    elif status == 416:
+        # TikTok's range says where it stands. It is followed only where it is consistent with what went out:
+        # TikTok can hold no more than the parts whose bytes were all written (aiohttp may have sent this one in a
+        # first attempt that it resent by itself). A range covering the whole file after the last part went out
+        # is completion.
+        resume = resume_index(progress, spans, plan.video_size)
+        if resume is not None and (resume <= index or resume <= watch.written_through + 1):
+            return resume
+    raise TransferError(_put_failure(status, index, len(spans)))
+
+
+def _put_failure(status: int, index: int, count: int) -> str:
+    part = f"part {index + 1} of {count}"
+    if status == 403:
+        return (
+            f"TikTok refused {part} of the video because the upload link expired (it lasts one hour). Run the step "
+            "again to start a fresh upload; nothing was posted."
+        )
+    if status == 404:
+        return f"TikTok no longer knows this upload ({part}). Run the step again; nothing was posted."
+    if status in (200, 206, 416):
+        return (
+            f"TikTok and the integration disagree on how much of the video arrived ({part}). Run the step again; "
+            "nothing was posted."
+        )
+    return (
+        f"TikTok rejected {part} of the video (HTTP {status}). Run the step again; if it keeps happening, "
+        "report it with this message. Nothing was posted."
+    )
