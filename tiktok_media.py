@@ -324,11 +324,6 @@ def _mvhd_duration(box: bytes) -> float | None:
     return duration / timescale
 
 
-def mp4_duration_seconds(read_at, size: int) -> float | None:
-    """Duration from the moov/mvhd header, or None when the header is not within reach."""
-    return inspect_video(read_at, size).duration_seconds
-
-
 # ---- WebM / Matroska (EBML) ----------------------------------------------------------------------------------
 
 EBML_ID = 0x1A45DFA3
@@ -552,12 +547,6 @@ def check_media(facts: VideoFacts, max_seconds: int | None = None) -> None:
     problems = media_problems(facts, max_seconds)
     if problems:
         raise MediaRefusal(" ".join(problems) + " Nothing was posted.")
-
-
-def check_duration(duration: float | None, max_seconds: int | None) -> None:
-    problem = duration_problem(duration, max_seconds)
-    if problem:
-        raise MediaRefusal(problem + " Nothing was posted.")
 
 
 # ---- Photos ------------------------------------------------------------------------------------------------------

@@ -33,6 +33,12 @@ from tiktok_media import (
     unchecked_rules,
 )
 from tiktok_transfer import (
+    SNIFF_BYTES,
+    require_video_type,
+    RangeSource,
+    StreamSource,
+    VideoSource,
+    open_link,
     TRANSFER_DEADLINE_S,
     SourceSpec,
     TransferError,
@@ -41,11 +47,8 @@ from tiktok_transfer import (
     alternative_plan,
     check_link,
     check_upload_url,
-    open_ranged,
     plan_chunks,
-    probe_link,
     probe_photos,
-    require_video_type,
     transfer_watch,
     upload_chunks,
 )
@@ -225,13 +228,12 @@ async def upload_instead_of_pull(context, init_url, spec, body, max_duration, re
 
 
 async def upload_video(context, init_url: str, spec, body: dict, max_duration, checked=None) -> dict:
-    """FILE_UPLOAD: check the facts (unless `checked` holds the probe that already did), init with a chunk plan,
-    then send the chunks."""
+    """FILE_UPLOAD: check the facts (unless `checked` is the link's source whose facts the pull preflight already
+    checked), init with a chunk plan, then send the chunks."""
     # Moving the bytes (download and upload) has its own deadline; the init request between them is bounded by
     # its own timeout, so a slow TikTok is reported as such and never as a video too large to move.
     moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
-    opening = open_ranged(spec.url, checked) if checked else open_checked_source(spec, max_duration)
-    source = await within_transfer_deadline(opening, moving_until)
+    source = checked or await within_transfer_deadline(open_checked_source(spec, max_duration), moving_until)
     try:
         content_type = source.content_type
         plan = plan_chunks(source.size)
@@ -282,8 +284,8 @@ async def init_with_another_plan(context, init_url, body, source, refused, refus
     """Init once more with another legal chunk plan; if TikTok refuses that too, say what the user can do."""
     plan = alternative_plan(refused)
     if plan is not None:
-        if hasattr(source, "reprime"):
-            await within_transfer_deadline(source.reprime(plan.ranges()[0][1] + 1), moving_until)
+        if isinstance(source, StreamSource):  # its first part, already read, grows to the new plan's
+            await within_transfer_deadline(source.prime(plan.ranges()[0][1] + 1), moving_until)
         try:
             data = await call_tiktok(context, init_url, body={**body, "source_info": plan.source_info()}, publish=True)
             return plan, data
@@ -307,42 +309,36 @@ async def init_with_another_plan(context, init_url, body, source, refused, refus
 PULL_PREFLIGHT_S = 8.0
 
 
-async def read_video(spec):
-    """The video's facts before any init: (facts, probe, source). A link's facts come from Range requests,
-    without the token, through the link guard (the probe); a host that ignores Range gives its stream, which then
-    is the upload's source. Inline content is its own source."""
-    if spec.kind == "inline":
-        return inspect_video(spec.inline.read_at, spec.inline.size), None, spec.inline
-    probe = await probe_link(spec.url, keep_stream=True)
-    if probe.source is None and probe.head:
-        require_video_type(probe.head)
-    return probe.facts, probe, probe.source
+async def open_video(spec) -> VideoSource:
+    """The video as a source with its facts at hand, before any init: inline content is its own source; a link
+    is read without the token through the link guard, by Range where its host answers Range (see open_link)."""
+    return spec.inline if spec.kind == "inline" else await open_link(spec.url)
 
 
-async def open_checked_source(spec, max_duration):
+async def open_checked_source(spec, max_duration) -> VideoSource:
     """The upload's source, once the video's facts pass TikTok's media rules (refused before any init)."""
-    facts, probe, source = await read_video(spec)
+    source = await open_video(spec)
     try:
-        check_media(facts, max_duration)
-        return source if source is not None else await open_ranged(spec.url, probe)
+        check_media(inspect_video(source.read_at, source.size), max_duration)
     except BaseException:
-        if source is not None:
-            await source.aclose()
+        await source.aclose()
         raise
+    return source
 
 
-async def check_pull_link(url: str, max_duration):
+async def check_pull_link(url: str, max_duration) -> VideoSource | None:
     """TikTok pulls the very same public link, so it is read the same way first. A link that cannot be read from
-    here is left to TikTok (a fact that could not be read is no reason to refuse). Returns the probe, if any."""
+    here is left to TikTok (a fact that could not be read is no reason to refuse). Returns the link's source when
+    its host answers Range (the fallback upload reads it from there), else None."""
     try:
         async with asyncio.timeout(max(0.0, min(PULL_PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))):
-            probe = await probe_link(url, keep_stream=False)
+            source = await open_link(url, whole=False)
     except (UserFacingError, TimeoutError):
         return None
-    if probe.head:
-        require_video_type(probe.head)
-    check_media(probe.facts, max_duration)
-    return probe
+    if source.read_at(0, SNIFF_BYTES) and source.content_type is None:
+        require_video_type(source.read_at(0, SNIFF_BYTES))
+    check_media(inspect_video(source.read_at, source.size), max_duration)
+    return source if isinstance(source, RangeSource) and source.content_type else None
 
 
 async def within_transfer_deadline(step, until: float):
@@ -598,31 +594,17 @@ async def duration_limit(context) -> tuple[int | None, str | None]:
 
 async def video_report(spec, max_seconds: int | None, why_no_limit: str | None) -> dict:
     """check_video's answer: the facts, the rules they break and the rules that could not be checked."""
-    report = {
-        "ok": False,
-        "problems": [],
-        "container": None,
-        "codec": None,
-        "duration_seconds": None,
-        "width": None,
-        "height": None,
-        "frame_rate": None,
-        "size_bytes": None,
-        "max_duration_seconds": max_seconds,
-        "unchecked": [],
-    }
+    report = dict.fromkeys(("container", "codec", "duration_seconds", "width", "height", "frame_rate", "size_bytes"))
+    report.update(ok=False, problems=[NOT_A_VIDEO], max_duration_seconds=max_seconds, unchecked=[])
     if spec is None:
-        report["problems"] = [NOT_A_VIDEO]
         return report
     try:
         moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
-        facts, probe, source = await within_transfer_deadline(read_video(spec), moving_until)
-        size = source.size if source is not None else probe.size
+        source = await within_transfer_deadline(open_video(spec), moving_until)
     except NotAVideo:
-        report["problems"] = [NOT_A_VIDEO]
         return report
-    if source is not None:
-        await source.aclose()
+    facts, size = inspect_video(source.read_at, source.size), source.size
+    await source.aclose()
     problems = media_problems(facts, max_seconds)
     report.update(
         ok=not problems,

@@ -13,7 +13,7 @@ import re
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -28,8 +28,6 @@ from tiktok_api import (
 )
 from tiktok_media import (
     NotAVideo,
-    VideoFacts,
-    inspect_video,
     sniff_video_type,
     wanted_span,
 )
@@ -106,29 +104,15 @@ def alternative_plan(refused: ChunkPlan) -> ChunkPlan | None:
     if refused.count < 2:
         return None
     upper = min(MAX_CHUNK, size // 2)
-    exact = [c for c in _divisors(size) if refused.chunk_size < c <= upper and c >= MIN_CHUNK]
+    # Chunk sizes that divide the file are size // k for the k that divide it (k is under 1,000 for 4 GB).
+    exact = [size // k for k in range(2, size // MIN_CHUNK + 1) if size % k == 0]
+    exact = [c for c in exact if refused.chunk_size < c <= upper]
     if exact:
         chunk = min(exact)
         return ChunkPlan(size, chunk, size // chunk)
     if upper > refused.chunk_size:
         return ChunkPlan(size, upper, size // upper)
     return None
-
-
-def _divisors(number: int) -> list[int]:
-    """All divisors of a video size (at most 4 GB: trial division up to 65,536 is instant)."""
-    primes, rest, factor = {}, number, 2
-    while factor * factor <= rest:
-        while rest % factor == 0:
-            primes[factor] = primes.get(factor, 0) + 1
-            rest //= factor
-        factor += 1
-    if rest > 1:
-        primes[rest] = primes.get(rest, 0) + 1
-    divisors = [1]
-    for prime, power in primes.items():
-        divisors = [d * prime**k for d in divisors for k in range(power + 1)]
-    return sorted(divisors)
 
 
 logger = logging.getLogger("tiktok.transfer")
@@ -310,32 +294,7 @@ class LinkGuard:
         return upload_url
 
     def download_connector(self) -> aiohttp.TCPConnector:
-        return PublicOnlyConnector(resolver=PublicOnlyResolver(), use_dns_cache=False)
-
-
-class PublicOnlyConnector(aiohttp.TCPConnector):
-    """Checks every address it is about to connect to, and the socket's peer once connected, whether or not the
-    resolver was asked (aiohttp skips it for anything that looks like an address). Every request of a download
-    session goes through here, however the URL was built."""
-
-    async def _wrap_create_connection(self, *args, **kwargs):
-        for info in kwargs.get("addr_infos") or ():
-            _refuse_address(info[4][0])
-        transport, protocol = await super()._wrap_create_connection(*args, **kwargs)
-        peer = transport.get_extra_info("peername")
-        try:
-            _refuse_address(peer[0] if isinstance(peer, (tuple, list)) and peer else None)
-        except BlockedAddressError:
-            transport.close()
-            raise
-        return transport, protocol
-
-
-def _refuse_address(address) -> None:
-    ip = literal_address(address) if isinstance(address, str) else None
-    problem = "an unreadable address" if ip is None else address_problem(ip)
-    if problem:
-        raise BlockedAddressError(f"the server's address is {problem}")
+        return aiohttp.TCPConnector(resolver=PublicOnlyResolver(), use_dns_cache=False)
 
 
 link_guard = LinkGuard()
@@ -349,12 +308,69 @@ def check_upload_url(upload_url) -> str:
     return link_guard.check_upload_url(upload_url)
 
 
-# ---- Where the bytes come from -----------------------------------------------------------------------------------
+# ---- Where the bytes come from: one source abstraction for the inspector and the upload ------------------------
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 
-class InlineSource:
+def _storage_failed() -> TransferError:
+    return TransferError(
+        "The video could not be kept in temporary storage while it was passed on (the disk may be full). Use "
+        "pull_from_url with a verified domain for a video this large; nothing was posted."
+    )
+
+
+def _broke_off(got: int, size: int | None) -> TransferError:
+    of = f" of {format_size(size)}" if size else ""
+    return TransferError(
+        f"The download of the video broke off after {format_size(got)}{of}. Nothing was posted (TikTok discards an "
+        "upload that never completes). Check that the link still works and run the step again."
+    )
+
+
+@dataclass
+class Chunk:
+    """One part of the plan; pieces() yields its bytes afresh each time, so a resent part starts over."""
+
+    first: int
+    last: int
+    pieces: Callable[[], AsyncIterator[bytes]]
+    release: Callable[[], None] = lambda: None
+
+    @property
+    def length(self) -> int:
+        return self.last + 1 - self.first
+
+
+class VideoSource:
+    """A video's bytes, whatever they come from (inline content, a spooled or streamed download, a link read by
+    Range): `size` (None: unknown), `content_type`, `read_at(offset, length)`, the bytes at hand, which the
+    inspector reads, and `load(first, last)`, a part for the upload whose pieces can be read again."""
+
+    size: int | None = None
+    content_type: str | None = None
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        return b""
+
+    async def load(self, first: int, last: int) -> Chunk:
+        return Chunk(first, last, lambda: self.pieces(first, last))
+
+    async def pieces(self, first: int, last: int) -> AsyncIterator[bytes]:
+        offset = first
+        while offset <= last:
+            piece = self.read_at(offset, min(PIECE_SIZE - offset % 3, last + 1 - offset))
+            if not piece:
+                raise TransferError("The stored video ended early. Run the step again; nothing was posted.")
+            yield piece
+            offset += len(piece)
+            await asyncio.sleep(0)  # let the read-ahead of the next part progress between pieces
+
+    async def aclose(self) -> None:
+        pass
+
+
+class InlineSource(VideoSource):
     """Base64 content from the workflow, decoded piece by piece as it is sent: no second full copy in memory."""
 
     def __init__(self, text: str, start: int):
@@ -362,7 +378,6 @@ class InlineSource:
         encoded = len(text) - start
         padding = 0 if encoded == 0 else (2 if text.endswith("==") else 1 if text.endswith("=") else 0)
         self.size = encoded // 4 * 3 - padding
-        self.content_type = None
 
     @classmethod
     def from_text(cls, content: str) -> "InlineSource":
@@ -394,89 +409,36 @@ class InlineSource:
         skip = offset - first_group * 3
         return raw[skip : skip + length]
 
-    async def load(self, first: int, last: int) -> "Chunk":
-        return Chunk(first, last, lambda: self._pieces(first, last))
 
-    def _pieces(self, first: int, last: int):
-        offset = first
-        while offset <= last:
-            length = min(PIECE_SIZE - offset % 3, last + 1 - offset)
-            yield self.read_at(offset, length)
-            offset += length
+class HeldBytes(VideoSource):
+    """Bytes kept while TikTok may want them again (a part of a streamed link, or a whole download of unknown
+    size): in memory up to IN_MEMORY_CHUNK_MAX, else in a temporary file, so memory stays flat at any size."""
 
-    async def aclose(self) -> None:
-        pass
-
-
-def _file_read_at(handle, offset: int, length: int, size: int) -> bytes:
-    handle.seek(offset)
-    return handle.read(max(0, min(length, size - offset)))
-
-
-def _file_pieces(handle, first: int, last: int):
-    """Bytes first..last of a temporary file, a piece at a time (seeking each time: reads may interleave)."""
-    offset = first
-    while offset <= last:
-        handle.seek(offset)
-        piece = handle.read(min(PIECE_SIZE, last + 1 - offset))
-        if not piece:
-            raise TransferError("The temporarily stored video ended early. Run the step again; nothing was posted.")
-        yield piece
-        offset += len(piece)
-
-
-def _storage_failed() -> TransferError:
-    return TransferError(
-        "The video could not be kept in temporary storage while it was passed on (the disk may be full). Use "
-        "pull_from_url with a verified domain for a video this large; nothing was posted."
-    )
-
-
-class FileSource:
-    """A download spooled to a temporary file because the server did not say how large it is."""
-
-    content_type = None
-
-    def __init__(self, handle, size: int):
-        self._handle, self.size = handle, size
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        return _file_read_at(self._handle, offset, length, self.size)
-
-    async def load(self, first: int, last: int) -> "Chunk":
-        return Chunk(first, last, lambda: _file_pieces(self._handle, first, last))
-
-    async def aclose(self) -> None:
-        self._handle.close()
-
-
-class _HeldChunk:
-    """One chunk read from a link, kept until TikTok has it so that it can be resent. Chunks up to
-    IN_MEMORY_CHUNK_MAX stay in memory; a larger one (a whole video of up to 64 MB sent as a single chunk) goes
-    to a temporary file, which keeps memory flat whatever the video size."""
-
-    def __init__(self, length: int):
-        self.length, self.filled = length, 0
-        self._memory = bytearray(length) if length <= IN_MEMORY_CHUNK_MAX else None
-        self._file = None if self._memory is not None else tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+    def __init__(self, length: int | None = None):
+        self.size = self.filled = 0
+        self._memory = bytearray() if length is not None and length <= IN_MEMORY_CHUNK_MAX else None
+        self._file = None if self._memory is not None else tempfile.TemporaryFile()  # noqa: SIM115 - see close()
 
     def append(self, piece: bytes) -> None:
-        if self._memory is not None:
-            self._memory[self.filled : self.filled + len(piece)] = piece
-        else:
-            self._file.write(piece)
+        try:
+            if self._memory is not None:
+                self._memory += piece
+            else:
+                self._file.write(piece)
+        except OSError:
+            raise _storage_failed() from None
         self.filled += len(piece)
+        self.size = self.filled
 
     def read_at(self, offset: int, length: int) -> bytes:
+        length = max(0, min(length, self.filled - offset))
         if self._memory is not None:
             return bytes(self._memory[offset : offset + length])
-        return _file_read_at(self._file, offset, length, self.filled)
+        self._file.seek(offset)
+        return self._file.read(length)
 
-    def pieces(self):
-        if self._memory is None:
-            return _file_pieces(self._file, 0, self.length - 1)
-        view = memoryview(self._memory)
-        return (view[i : i + PIECE_SIZE] for i in range(0, self.length, PIECE_SIZE))
+    async def aclose(self) -> None:
+        self.close()
 
     def close(self) -> None:
         self._memory = None
@@ -484,87 +446,60 @@ class _HeldChunk:
             self._file.close()
 
 
-class StreamSource:
-    """A download with a known size, read one chunk at a time, each held until TikTok has it."""
-
-    content_type = None
+class StreamSource(VideoSource):
+    """A download whose host ignores Range, with a known size: read one part at a time, each held until TikTok
+    has it. The first part is read at once (primed): its head gives the video's facts before TikTok is asked."""
 
     def __init__(self, session: aiohttp.ClientSession, response: aiohttp.ClientResponse, size: int):
         self._session, self._response, self.size = session, response, size
         self._position = 0
-        self._primed: _HeldChunk | None = None
-
-    async def prime(self, length: int) -> None:
-        """Read the first chunk now: its head tells the video type and duration before TikTok is asked."""
-        self._primed = await self._read(length)
+        self._primed: HeldBytes | None = None
 
     def read_at(self, offset: int, length: int) -> bytes:
         return b"" if self._primed is None else self._primed.read_at(offset, length)
 
-    async def reprime(self, length: int) -> None:
-        """Grow the first chunk read ahead to `length`: TikTok refused the first chunk plan before anything was
-        sent, and the next plan's first chunk is larger (see tiktok_helpers.alternative_plan)."""
-        primed = self._primed
-        if primed is None or primed.length == length:
-            return
-        if primed.length > length:
-            raise TransferError("The upload plan cannot shrink a part already read. Run the step again.")
-        try:
-            held = _HeldChunk(length)
-            for piece in primed.pieces():
-                held.append(bytes(piece))
-        except OSError:
-            raise _storage_failed() from None
-        finally:
-            primed.close()
-            self._primed = None
-        try:
-            rest = await self._read(length - held.filled)
-            try:
-                for piece in rest.pieces():
-                    held.append(bytes(piece))
-            finally:
-                rest.close()
-        except BaseException:
-            held.close()
-            raise
+    async def prime(self, length: int) -> None:
+        """Read the first part now, or grow it to `length` (TikTok refused the first chunk plan before anything
+        was sent, and the next plan's first part is larger: see alternative_plan)."""
+        held = HeldBytes(length)
+        if self._primed is not None:
+            if self._primed.filled > length:
+                raise ValueError("a part already read cannot shrink")
+            held.append(self._primed.read_at(0, self._primed.filled))
+            self._primed.close()
         self._primed = held
+        await self._read(held, length - held.filled)
 
-    async def load(self, first: int, last: int) -> "Chunk":
+    async def load(self, first: int, last: int) -> Chunk:
         if self._primed is not None and first == 0:
             held, self._primed = self._primed, None
+        elif first != self._position:
+            raise TransferError(
+                "TikTok asked for a part of the video that was already passed on and cannot be read again from "
+                "the link. Run the step again; nothing was posted."
+            )
         else:
-            if first != self._position:
-                raise TransferError(
-                    "TikTok asked for a part of the video that was already passed on and cannot be read again "
-                    "from the link. Run the step again; nothing was posted."
-                )
-            held = await self._read(last + 1 - first)
-        return Chunk(first, last, held.pieces, held.close)
+            held = HeldBytes(last + 1 - first)
+            await self._read(held, last + 1 - first)
+        return Chunk(first, last, lambda: held.pieces(0, held.filled - 1), held.close)
 
-    async def _read(self, length: int) -> _HeldChunk:
+    async def _read(self, held: HeldBytes, length: int) -> None:
+        wanted = held.filled + length
         try:
-            held = _HeldChunk(length)
-            while held.filled < length:
-                piece = await self._response.content.read(min(length - held.filled, 2**20))
+            while held.filled < wanted:
+                piece = await self._response.content.read(min(wanted - held.filled, 2**20))
                 if not piece:
                     break
                 held.append(piece)
         except (aiohttp.ClientError, asyncio.TimeoutError):
             pass  # reported below with how far the download got
-        except OSError:
+        except BaseException:
             held.close()
-            raise _storage_failed() from None
-        if held.filled < length:
-            got = self._position + held.filled
+            raise
+        if held.filled < wanted:
             held.close()
-            raise TransferError(
-                f"The download of the video broke off after {format_size(got)} of {format_size(self.size)}. "
-                "Nothing was posted (TikTok discards an upload that never completes). Check that the link still "
-                "works and run the step again."
-            )
+            raise _broke_off(self._position + held.filled - (wanted - length), self.size)
         self._position += length
-        return held
 
     async def aclose(self) -> None:
         if self._primed is not None:
@@ -573,23 +508,20 @@ class StreamSource:
         await self._session.close()
 
 
-class RangeSource:
-    """A link whose host answers Range requests: each part is read from the link while it is sent (memory stays
-    at a piece, nothing goes to disk), and a part TikTok wants again is read again by Range."""
+class RangeSource(VideoSource):
+    """A link whose host answers Range requests: the inspector reads the windows the preflight fetched, and each
+    part is read from the link while it is sent (memory stays at a piece), again by Range when TikTok wants it."""
 
-    def __init__(self, url: str, size: int, content_type: str):
-        self.url, self.size, self.content_type = url, size, content_type
+    def __init__(self, url: str, size: int, windows: "ByteWindows"):
+        self.url, self.size, self.windows = url, size, windows
         self._session: aiohttp.ClientSession | None = None
         # Why reading the link failed, if it did: the upload then reports this, not a refusal by TikTok.
         self.failure: UserFacingError | None = None
 
     def read_at(self, offset: int, length: int) -> bytes:
-        return b""  # the facts were read before; nothing is held
+        return self.windows.read_at(offset, length)
 
-    async def load(self, first: int, last: int) -> "Chunk":
-        return Chunk(first, last, lambda: self._pieces(first, last))
-
-    async def _pieces(self, first: int, last: int):
+    async def pieces(self, first: int, last: int) -> AsyncIterator[bytes]:
         if self._session is None:
             self._session = new_download_session()
         try:
@@ -611,12 +543,7 @@ class RangeSource:
                 except (aiohttp.ClientError, asyncio.TimeoutError):
                     piece = b""
                 if not piece:
-                    got = last + 1 - first - left
-                    self.failure = TransferError(
-                        f"The download of the video broke off after {format_size(first + got)} of "
-                        f"{format_size(self.size)}. Nothing was posted (TikTok discards an upload that never "
-                        "completes). Check that the link still works and run the step again."
-                    )
+                    self.failure = _broke_off(last + 1 - left, self.size)
                     raise self.failure
                 left -= len(piece)
                 yield piece
@@ -626,55 +553,6 @@ class RangeSource:
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
-
-
-def _release_nothing() -> None:
-    pass
-
-
-@dataclass
-class Chunk:
-    """One chunk of the plan; pieces() yields its bytes afresh each time, so a resent chunk starts over."""
-
-    first: int
-    last: int
-    pieces: Callable[[], Iterable[bytes | memoryview]]
-    release: Callable[[], None] = _release_nothing
-
-    @property
-    def length(self) -> int:
-        return self.last + 1 - self.first
-
-
-class ChunkPayload(aiohttp.payload.Payload):
-    """A chunk as a request body that can be written again from its first byte: aiohttp itself resends an
-    idempotent PUT on a fresh connection when a kept-alive one turns out closed, and a one-shot generator would
-    then send half a chunk and stall until TikTok gave up waiting."""
-
-    _autoclose = True
-
-    def __init__(self, chunk: Chunk, content_type: str):
-        super().__init__(chunk, content_type=content_type)
-        self._size = chunk.length
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        raise TypeError("a video chunk is binary")
-
-    async def write(self, writer) -> None:
-        await self.write_with_length(writer, None)
-
-    async def write_with_length(self, writer, content_length: int | None) -> None:
-        pieces = self._value.pieces()
-        if hasattr(pieces, "__aiter__"):  # a RangeSource part, read from the link as it is sent
-            try:
-                async for piece in pieces:
-                    await writer.write(piece)
-            finally:
-                await pieces.aclose()  # a send cut short still releases the part's download
-            return
-        for piece in pieces:
-            await writer.write(piece)
-            await asyncio.sleep(0)  # let the read-ahead of the next chunk progress between pieces
 
 
 @dataclass(frozen=True)
@@ -739,39 +617,6 @@ def new_download_session() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False, auto_decompress=True)
 
 
-async def open_video_source(spec: SourceSpec) -> InlineSource | StreamSource | FileSource:
-    """The bytes of an inline or linked video, with size and content type known, ready for the upload."""
-    return spec.inline if spec.kind == "inline" else await open_link(spec.url)
-
-
-async def open_link(url: str) -> StreamSource | FileSource:
-    """GET the link (redirects followed by hand, each hop checked) and return a source with a known size.
-
-    The first chunk of the upload plan is read at once: its head tells the type and duration before init.
-    """
-    session = new_download_session()
-    try:
-        response = await _follow(session, url)
-        size = response.content_length
-        encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
-        if size is None or encoded:
-            source = await _spool(response)
-            response.release()
-            await session.close()
-        else:
-            if size > MAX_VIDEO_BYTES:
-                raise InputError(
-                    f"The linked video is {format_size(size)}; TikTok accepts at most 4 GB. Nothing was posted."
-                )
-            source = StreamSource(session, response, size)
-            await source.prime(plan_chunks(size).chunk_size)
-        source.content_type = require_video_type(source.read_at(0, SNIFF_BYTES))
-        return source
-    except BaseException:
-        await session.close()
-        raise
-
-
 def _request_url(url: str, what: str = "video link") -> URL:
     """The URL to request, exactly as given (pre-signed links must keep their exact encoding), except that an
     international host name is sent in its IDNA form; a link that cannot be encoded is refused in words."""
@@ -792,22 +637,21 @@ async def _follow(session: aiohttp.ClientSession, url: str, headers=None) -> aio
             response = await session.get(
                 current, allow_redirects=False, headers={"Accept-Encoding": "identity", **(headers or {})}
             )
-        except BlockedAddressError as error:
-            raise InputError(
-                f"The video link is not allowed: {error}. Use a public link; nothing was posted."
-            ) from None
-        except aiohttp.ClientConnectorError as error:
-            if isinstance(error.os_error, BlockedAddressError):
+        except (aiohttp.ClientError, asyncio.TimeoutError, BlockedAddressError) as error:
+            # The resolver's refusal arrives as the connector error's os_error (or its cause).
+            blocked = [
+                e
+                for e in (error, getattr(error, "os_error", None), error.__cause__)
+                if isinstance(e, BlockedAddressError)
+            ]
+            if blocked:
                 raise InputError(
-                    f"The video link is not allowed: {error.os_error}. Use a public link; nothing was posted."
+                    f"The video link is not allowed: {blocked[0]}. Use a public link; nothing was posted."
                 ) from None
-            raise InputError(
-                f"Could not connect to {current.raw_host} to download the video. Check the link; nothing was posted."
-            ) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            if isinstance(error.__cause__, BlockedAddressError):  # refused by PublicOnlyConnector
+            if isinstance(error, aiohttp.ClientConnectorError):
                 raise InputError(
-                    f"The video link is not allowed: {error.__cause__}. Use a public link; nothing was posted."
+                    f"Could not connect to {current.raw_host} to download the video. Check the link; nothing was "
+                    "posted."
                 ) from None
             raise InputError(
                 f"Could not download the video from {current.raw_host}. Check the link works; nothing was posted."
@@ -835,36 +679,26 @@ async def _follow(session: aiohttp.ClientSession, url: str, headers=None) -> aio
     )
 
 
-async def _spool(response: aiohttp.ClientResponse) -> FileSource:
-    """Store a download of unknown size; its first bytes are checked before the rest is fetched."""
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the FileSource, closed in aclose()
-    size, head = 0, b""
+async def _spool(response: aiohttp.ClientResponse) -> HeldBytes:
+    """Store a download of unknown size (or compressed); its first bytes are checked before the rest is fetched."""
+    held = HeldBytes()
     try:
         async for piece in response.content.iter_chunked(2**20):
-            if len(head) < SNIFF_BYTES:
-                head += piece[: SNIFF_BYTES - len(head)]
-                if len(head) == SNIFF_BYTES:
-                    require_video_type(head)
-            size += len(piece)
-            if size > MAX_VIDEO_BYTES:
+            if held.filled < SNIFF_BYTES <= held.filled + len(piece):
+                require_video_type(held.read_at(0, SNIFF_BYTES) + piece[: SNIFF_BYTES - held.filled])
+            if held.filled + len(piece) > MAX_VIDEO_BYTES:
                 raise InputError("The linked video is larger than TikTok's 4 GB limit. Nothing was posted.")
-            handle.write(piece)
+            held.append(piece)
     except (aiohttp.ClientError, asyncio.TimeoutError):
-        handle.close()
-        raise TransferError(
-            f"The download of the video broke off after {format_size(size)}. Check that the link still works and "
-            "run the step again; nothing was posted."
-        ) from None
-    except OSError:
-        handle.close()
-        raise _storage_failed() from None
+        held.close()
+        raise _broke_off(held.filled, None) from None
     except BaseException:
-        handle.close()
+        held.close()
         raise
-    if size == 0:
-        handle.close()
+    if held.filled == 0:
+        held.close()
         raise InputError("The linked file is empty. Nothing was posted.")
-    return FileSource(handle, size)
+    return held
 
 
 # ---- Reading a link's facts before the init (by HTTP Range) ------------------------------------------------------
@@ -883,7 +717,7 @@ class ByteWindows:
 
     def __init__(self) -> None:
         self._spans: list[tuple[int, bytes]] = []
-        self.bytes_read = 0
+        self.bytes_read, self.requests = 0, 1
 
     def add(self, offset: int, data: bytes) -> None:
         self.bytes_read += len(data)
@@ -902,20 +736,6 @@ class ByteWindows:
             if start <= offset < start + len(chunk):
                 return chunk[offset - start : offset - start + length]
         return b""
-
-
-@dataclass
-class LinkFacts:
-    """What the preflight learned about a link. `source` is the download itself, ready for the upload, when the
-    host ignored Range (its stream is what the upload must use; nothing else is read to find out)."""
-
-    facts: VideoFacts
-    head: bytes
-    size: int | None
-    requests: int
-    bytes_read: int
-    source: "StreamSource | FileSource | None" = None
-    ranged: bool = False  # the host answered Range with the file's size: parts can be read again by Range
 
 
 def _range_total(content_range: str | None) -> int | None:
@@ -946,88 +766,73 @@ def _encoded(response: aiohttp.ClientResponse) -> bool:
     return response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
 
 
-async def probe_link(url: str, *, keep_stream: bool) -> LinkFacts:
-    """The facts of a linked video, read with Range requests without the token through the link guard.
-
-    With keep_stream, a host that ignores Range answers with the whole file: that download becomes the upload's
-    source (its first chunk, or the spooled file, is inspected). Without it, only the head of such a stream is
-    read. Raises InputError or TransferError when the link cannot be read at all."""
+async def open_link(url: str, *, whole: bool = True) -> VideoSource:
+    """A linked video as a source, read without the token through the link guard, its facts at hand for the
+    inspector. A host that answers Range with the file's size gives a RangeSource: its head and the windows the
+    box headers point to (at most PROBE_MAX_REQUESTS requests). Otherwise the link is read whole: with `whole`,
+    the download becomes the source (its first part read, or the file spooled when its size is unknown), else
+    only its head is read. Raises InputError or TransferError when the link cannot be read at all."""
     session = new_download_session()
     try:
         response = await _follow(session, url, headers={"Range": f"bytes=0-{PROBE_HEAD_BYTES - 1}"})
-        if (
-            response.status == 206
-            and not _encoded(response)
-            and _range_first(response.headers.get("Content-Range")) == 0
-        ):
-            size = _range_total(response.headers.get("Content-Range"))
-            windows = ByteWindows()
-            windows.add(0, await _read_some(response, PROBE_HEAD_BYTES))
-            response.release()
-            requests = 1
-            while requests < PROBE_MAX_REQUESTS:
-                span = wanted_span(windows.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
-                if span is None:
-                    break
-                first, length = span
-                response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
-                requests += 1
-                got_first = _range_first(response.headers.get("Content-Range"))
-                if response.status != 206 or got_first != first or _encoded(response):
-                    response.release()
-                    break
-                windows.add(first, await _read_some(response, length))
+        if response.status == 206:
+            content_range = response.headers.get("Content-Range")
+            usable = not _encoded(response) and _range_first(content_range) == 0
+            size = _range_total(content_range) if usable else None
+            if size:
+                windows = ByteWindows()
+                windows.add(0, await _read_some(response, PROBE_HEAD_BYTES))
                 response.release()
-            facts = inspect_video(windows.read_at, size)
-            head = windows.read_at(0, SNIFF_BYTES)
-            return LinkFacts(facts, head, size, requests, windows.bytes_read, ranged=size is not None)
-        if response.status == 206:  # a range the preflight cannot use: no facts, the upload reads the link anew
-            response.release()
-            return LinkFacts(VideoFacts(), b"", None, 1, 0)
-        if keep_stream:
-            source = await _source_from(session, response)
-            session = None  # the source owns the session now
-            facts = inspect_video(source.read_at, source.size)
-            return LinkFacts(facts, source.read_at(0, SNIFF_BYTES), source.size, 1, 0, source)
-        head = await _read_some(response, PROBE_HEAD_BYTES)
+                while windows.requests < PROBE_MAX_REQUESTS:
+                    span = wanted_span(windows.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
+                    if span is None:
+                        break
+                    first, length = span
+                    response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
+                    windows.requests += 1
+                    usable = response.status == 206 and not _encoded(response)
+                    if usable and _range_first(response.headers.get("Content-Range")) == first:
+                        windows.add(first, await _read_some(response, length))
+                    response.release()
+                    if not usable:
+                        break
+                return _typed(RangeSource(url, size, windows), whole)
+            response.release()  # a range the preflight cannot use: the link is read whole, without Range
+            if not whole:
+                return VideoSource()
+            response = await _follow(session, url)
         size = None if _encoded(response) else response.content_length
-        response.release()
-        facts = inspect_video(lambda offset, length: head[offset : offset + length], size)
-        return LinkFacts(facts, head[:SNIFF_BYTES], size, 1, len(head))
-    finally:
-        if session is not None:
-            await session.close()
-
-
-async def open_ranged(url: str, probe: LinkFacts) -> "RangeSource | StreamSource | FileSource":
-    """The upload's source after a preflight: parts read by Range where the host answers Range with the file's
-    size (a video over 4 GB is refused by the chunk planner before any init), else the link downloaded anew."""
-    if probe.ranged and probe.size:
-        return RangeSource(url, probe.size, require_video_type(probe.head))
-    return await open_link(url)
-
-
-async def _source_from(session: aiohttp.ClientSession, response: aiohttp.ClientResponse) -> "StreamSource | FileSource":
-    """The upload's source from a whole-file response (as open_link builds it); the session is closed on failure."""
-    try:
-        size = response.content_length
-        if size is None or _encoded(response):
+        if not whole:
+            source = HeldBytes(PROBE_HEAD_BYTES)
+            source.append(await _read_some(response, PROBE_HEAD_BYTES))
+            source.size = size
+            response.release()
+        elif size is None:
             source = await _spool(response)
             response.release()
-            await session.close()
         else:
             if size > MAX_VIDEO_BYTES:
                 raise InputError(
                     f"The linked video is {format_size(size)}; TikTok accepts at most 4 GB. Nothing was posted."
                 )
-            source = StreamSource(session, response, size)
-            await source.prime(plan_chunks(size).chunk_size)
-        source.content_type = require_video_type(source.read_at(0, SNIFF_BYTES))
-        return source
-    except BaseException:
-        response.release()
-        await session.close()
-        raise
+            source, session = StreamSource(session, response, size), None  # the source owns the session now
+            try:
+                await source.prime(plan_chunks(size).chunk_size)
+            except BaseException:
+                await source.aclose()
+                raise
+        return _typed(source, whole)
+    finally:
+        if session is not None:
+            await session.close()
+
+
+def _typed(source: VideoSource, required: bool = True) -> VideoSource:
+    """The source with its content type, from the signature of its first bytes; `required`: refused unless it is
+    a video TikTok takes (else None, for the caller to decide)."""
+    head = source.read_at(0, SNIFF_BYTES)
+    source.content_type = require_video_type(head) if required else sniff_video_type(head)
+    return source
 
 
 # ---- Reading a photo link's head before the init -------------------------------------------------------------
@@ -1139,45 +944,38 @@ class TransferWatch:
 transfer_watch: contextvars.ContextVar[TransferWatch | None] = contextvars.ContextVar("transfer_watch", default=None)
 
 
-def _watched(chunk: "Chunk", watch: TransferWatch, index: int) -> "Chunk":
-    """The same chunk, telling the watch as each piece goes out and when the last one has been written. A chunk's
-    pieces come from memory or a file (an iterator) or straight from the link by Range (an async iterator)."""
+class _PartBody:
+    """A part as a request body whose every iteration starts again from the part's first byte: aiohttp builds the
+    request anew from it when it resends an idempotent PUT by itself (after a kept-alive connection turned out
+    closed), so a resend carries the whole part. The watch hears of each piece, of waits on the video's source,
+    and of the last byte written."""
 
-    def written() -> None:
-        watch.awaiting_since = time.monotonic()  # the consumer asked for more: every byte has been written
-        watch.written_through = max(watch.written_through, index)
+    def __init__(self, chunk: Chunk, watch: TransferWatch, index: int):
+        self._chunk, self._watch, self._index = chunk, watch, index
 
-    def pieces():
+    def __aiter__(self):
+        return self._pieces()
+
+    async def _pieces(self):
+        watch, inner = self._watch, self._chunk.pieces()
         watch.awaiting_since = None
-        inner = chunk.pieces()
-        return _watch_async(inner, watch, written) if hasattr(inner, "__aiter__") else _watch(inner, watch, written)
-
-    return Chunk(chunk.first, chunk.last, pieces)
-
-
-def _watch(inner, watch: TransferWatch, written):
-    for piece in inner:
-        watch.active()
-        yield piece
-    written()
-
-
-async def _watch_async(inner, watch: TransferWatch, written):
-    try:
-        while True:
-            # A stall from here on is the link host's, not TikTok's; left set when the deadline cancels the read.
-            watch.reading = True
-            try:
-                piece = await anext(inner)
-            except StopAsyncIteration:
-                break
+        try:
+            while True:
+                # A stall from here on is the source's (a link host), not TikTok's; left set when the deadline
+                # cancels the read, which is when the deadline reads it.
+                watch.reading = True
+                try:
+                    piece = await anext(inner)
+                except StopAsyncIteration:
+                    break
+                watch.reading = False
+                watch.active()
+                yield piece
             watch.reading = False
-            watch.active()
-            yield piece
-        watch.reading = False
-        written()
-    finally:
-        await inner.aclose()  # a send cut short still releases the part's download
+            watch.awaiting_since = time.monotonic()  # the consumer asked for more: every byte has been written
+            watch.written_through = max(watch.written_through, self._index)
+        finally:
+            await inner.aclose()  # a send cut short still releases the part's download
 
 
 class UploadUnconfirmed(TransferError):
@@ -1283,7 +1081,7 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
     }
     final = index == len(spans) - 1
     watch = transfer_watch.get() or TransferWatch()
-    body = ChunkPayload(_watched(chunk, watch, index), content_type)
+    body = _PartBody(chunk, watch, index)
     try:
         # The upload URL is used exactly as issued, and a redirect away from it is never followed.
         target = URL(upload_url, encoded=True)

@@ -253,35 +253,6 @@ class TestLinkSafety:
     def test_plain_public_hosts_still_pass(self, url):
         assert str(tiktok_transfer.LinkGuard().check_link(url)) == url
 
-    async def test_the_guards_connector_checks_the_address_even_when_no_resolver_is_asked(self, loopback):
-        url = loopback.host("/v.mp4", mp4(1000))
-        connector = tiktok_transfer.LinkGuard().download_connector()  # the production one, not the test seam's
-
-        async with aiohttp.ClientSession(connector=connector) as session:
-            with pytest.raises(OSError, match="loopback address"):
-                await session.get(url)
-
-        assert loopback.requests == []
-
-    async def test_a_download_that_reaches_a_private_peer_is_refused(
-        self, integration, mock_context, loopback, monkeypatch
-    ):
-        class ProductionConnector(LoopbackGuard):
-            """Admits the loopback URL at the link check, as a resolver-skipping host would pass it."""
-
-            def download_connector(self):
-                return tiktok_transfer.LinkGuard.download_connector(self)
-
-        monkeypatch.setattr(tiktok_transfer, "link_guard", ProductionConnector(port_of(loopback)))
-        url = loopback.host("/v.mp4", mp4(1000))
-
-        inputs = {"file": {"name": "v.mp4", "url": url}}
-        message = message_of(await integration.execute_action("upload_video_draft", inputs, mock_context))
-
-        assert "not allowed" in message and "loopback address" in message
-        assert loopback.requests == []
-        mock_context.fetch.assert_not_awaited()
-
 
 # ---- 3. A publish answer that cannot be read -------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from tiktok_api import (
     normalize_video,
     post_id_string,
 )
-from tiktok_media import check_duration, mp4_duration_seconds, sniff_video_type
+from tiktok_media import VideoFacts, check_media, inspect_video, sniff_video_type
 from tiktok_posting import (
     check_branded_privacy,
     check_privacy_offered,
@@ -34,7 +34,6 @@ from tiktok_transfer import (
     PIECE_SIZE,
     BlockedAddressError,
     Chunk,
-    ChunkPayload,
     ChunkPlan,
     InlineSource,
     PublicOnlyResolver,
@@ -211,14 +210,14 @@ def test_sniff_reads_the_signature(head, expected):
 @pytest.mark.parametrize("version", [0, 1])
 def test_duration_comes_from_mvhd(version):
     data = _box(b"ftyp", b"isom" + bytes(4)) + _box(b"moov", _mvhd(version, 600, 600 * 95)) + _box(b"mdat", bytes(50))
-    assert mp4_duration_seconds(lambda o, n: data[o : o + n], len(data)) == pytest.approx(95.0)
+    assert inspect_video(lambda o, n: data[o : o + n], len(data)).duration_seconds == pytest.approx(95.0)
 
 
 def test_duration_after_mdat_is_found_when_the_bytes_are_at_hand_and_unknown_otherwise():
     data = _box(b"ftyp", b"isom" + bytes(4)) + _box(b"mdat", bytes(5000)) + _box(b"moov", _mvhd(0, 1000, 12_000))
-    assert mp4_duration_seconds(lambda o, n: data[o : o + n], len(data)) == pytest.approx(12.0)
+    assert inspect_video(lambda o, n: data[o : o + n], len(data)).duration_seconds == pytest.approx(12.0)
     first_part = data[:1000]
-    assert mp4_duration_seconds(lambda o, n: first_part[o : o + n], len(data)) is None
+    assert inspect_video(lambda o, n: first_part[o : o + n], len(data)).duration_seconds is None
 
 
 _FTYP = _box(b"ftyp", b"isom" + bytes(4))
@@ -248,7 +247,7 @@ _FTYP = _box(b"ftyp", b"isom" + bytes(4))
     ],
 )
 def test_duration_survives_every_box_layout(data, expected):
-    duration = mp4_duration_seconds(lambda o, n: data[o : o + n], len(data))
+    duration = inspect_video(lambda o, n: data[o : o + n], len(data)).duration_seconds
     assert duration == (pytest.approx(expected) if expected is not None else None)
 
 
@@ -260,11 +259,11 @@ def test_a_chunk_size_outside_tiktoks_range_is_a_programming_error():
 
 
 def test_duration_check_only_refuses_a_known_overlong_video():
-    check_duration(None, 60)
-    check_duration(60.0, 60)
-    check_duration(600.0, None)
+    check_media(VideoFacts(duration_seconds=None), 60)
+    check_media(VideoFacts(duration_seconds=60.0), 60)
+    check_media(VideoFacts(duration_seconds=600.0), None)
     with pytest.raises(InputError, match="61.0 seconds.*at most 60"):
-        check_duration(61.0, 60)
+        check_media(VideoFacts(duration_seconds=61.0), 60)
 
 
 # ---- Normalising ---------------------------------------------------------------------------------------------------
@@ -469,11 +468,11 @@ async def test_inline_pieces_rebuild_the_exact_bytes_for_any_chunk_boundary(size
     assert source.size == size
     for first, last in [(0, size - 1), (size // 3, size - 1), (1 if size > 1 else 0, max(0, size // 2))]:
         chunk = await source.load(first, last)
-        pieces = [bytes(p) for p in chunk.pieces()]
+        pieces = [bytes(p) async for p in chunk.pieces()]
         assert b"".join(pieces) == data[first : last + 1]
         assert all(len(p) <= PIECE_SIZE for p in pieces)
         # A resent chunk starts again from its first byte.
-        assert b"".join(bytes(p) for p in chunk.pieces()) == data[first : last + 1]
+        assert b"".join([bytes(p) async for p in chunk.pieces()]) == data[first : last + 1]
 
 
 def test_inline_accepts_a_data_url_prefix():
@@ -571,27 +570,6 @@ SPANS = [(0, 9_999_999), (10_000_000, 19_999_999), (20_000_000, 30_000_122)]
 )
 def test_resume_index_accepts_both_readings_of_tiktoks_progress(progress, expected):
     assert resume_index(progress, SPANS, 30_000_123) == expected
-
-
-class _Writer:
-    def __init__(self):
-        self.data = bytearray()
-
-    async def write(self, piece):
-        self.data += piece
-
-
-async def test_a_chunk_payload_writes_the_whole_chunk_every_time_it_is_sent():
-    # aiohttp may write the same body twice (a resend on a fresh connection): each write starts at byte one.
-    data = bytes(range(256)) * 4000
-    source = InlineSource.from_text(base64.b64encode(data).decode())
-    chunk = await source.load(100, 900_099)
-    payload = ChunkPayload(chunk, "video/mp4")
-    assert payload.size == 900_000 and payload.content_type == "video/mp4"
-    for _attempt in range(2):
-        writer = _Writer()
-        await payload.write(writer)
-        assert bytes(writer.data) == data[100:900_100]
 
 
 def test_a_chunk_knows_its_length():

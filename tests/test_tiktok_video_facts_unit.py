@@ -9,7 +9,6 @@ from tests.conftest import box, mp4, mvhd, webm
 from tiktok_api import InputError
 from tiktok_media import (
     VideoFacts,
-    check_duration,
     check_media,
     inspect_video,
     media_problems,
@@ -204,11 +203,11 @@ def test_a_refusal_joins_the_sentences_and_says_nothing_was_posted():
 
 
 def test_duration_check_only_refuses_a_known_overlong_video():
-    check_duration(None, 60)
-    check_duration(60.0, 60)
-    check_duration(600.0, None)
+    check_media(VideoFacts(duration_seconds=None), 60)
+    check_media(VideoFacts(duration_seconds=60.0), 60)
+    check_media(VideoFacts(duration_seconds=600.0), None)
     with pytest.raises(InputError, match="61.0 seconds.*at most 60"):
-        check_duration(61.0, 60)
+        check_media(VideoFacts(duration_seconds=61.0), 60)
 
 
 @pytest.mark.parametrize(
