@@ -5,6 +5,10 @@ tokens, publishes and uploads, and the rate-limit windows, so a post made by one
 next. `make sandbox-reset` deletes the file. From a fresh state every run does the same thing, so publish ids
 are the same for everyone (the README shows them).
 
+A state that cannot be used (not a file, not JSON, nested too deeply, any field of the wrong type or out of range;
+see ``state_check.py``) is refused before anything runs, with the `make sandbox-reset` hint, and left as it is. A
+state that cannot be saved leaves the previous one in place.
+
 Each run is ``STEP_S`` seconds later in the sandbox than the one before. A post finishes on the second status
 check after TikTok has all of its media (``processing_polls=1``), in one run with ``wait_seconds`` or across runs.
 Media checks are on: the sandbox fails a post whose video is too long or not 23-60 fps, or whose photo is not
@@ -19,6 +23,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import shutil
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +31,7 @@ from typing import Any
 
 from .samples import SAMPLES, sample_bytes
 from .state import Account, ChunkRecord, Publish, Token, Upload
+from .state_check import UNKNOWN_DIGEST, Damaged, check_state, load_json
 from .tiktok_sandbox import TikTokSandbox
 
 STATE_ENV = "SANDBOX_STATE_DIR"
@@ -34,10 +40,15 @@ STATE_FILE = "state.json"
 FORMAT = 1
 STEP_S = 30.0
 SETTINGS = {"check_media": True, "processing_polls": 1, "display_name": "Rivera Studio", "username": "rivera.studio"}
+RESET_HINT = "run `make sandbox-reset` to start over"
 
 
 class StateError(Exception):
     """The saved state cannot be used (written by another version of the sandbox, or damaged)."""
+
+
+class SaveError(Exception):
+    """The state could not be written; the one saved before (if any) is still in place."""
 
 
 def state_dir() -> Path:
@@ -58,36 +69,82 @@ def open_playground(folder: Path | None = None) -> TikTokSandbox:
     """The sandbox as the last run left it (or fresh), one step later, with every sample link hosted."""
     path = (folder or state_dir()) / STATE_FILE
     sandbox = TikTokSandbox(**SETTINGS)
-    if path.is_file():
+    state = read_state(path, sandbox.token)
+    if state is not None:
         try:
-            restore(sandbox, json.loads(path.read_text()))
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise StateError(
-                f"the sandbox state in {path} cannot be read ({type(error).__name__}: {error}); "
-                "run `make sandbox-reset` to start over"
-            ) from None
+            restore(sandbox, state)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:  # check_state should leave nothing here
+            raise StateError(_refusal(path, f"it cannot be restored ({type(error).__name__}: {error})")) from None
     sandbox.advance(STEP_S)
     for sample in SAMPLES:
         sandbox.host_file(sample.url, sample_bytes(sample.name), content_type=sample.content_type)
     return sandbox
 
 
+def read_state(path: Path, token: str) -> dict[str, Any] | None:
+    """The saved state at ``path``, checked field by field; None if there is none. Nothing is ever written here."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        if path.is_dir():
+            raise Damaged("it is a directory, not a file")
+        if not path.is_file():
+            raise Damaged("it is not a regular file")
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise Damaged("it is not UTF-8 text") from None
+        state = load_json(text, "it")
+        check_state(state, FORMAT, token)
+    except OSError as error:
+        raise StateError(_refusal(path, f"it cannot be read ({error.strerror or error})")) from None
+    except Damaged as error:
+        raise StateError(_refusal(path, str(error))) from None
+    return state
+
+
+def _refusal(path: Path, reason: str) -> str:
+    return f"the sandbox state in {path} cannot be used: {reason}; {RESET_HINT}"
+
+
 def save_playground(sandbox: TikTokSandbox, folder: Path | None = None) -> Path:
-    """Write the state atomically (a run that is interrupted leaves the previous state)."""
+    """Write the state atomically (a run that is interrupted leaves the previous state). ``SaveError`` if it
+    cannot be written: the previous state is then left as it was."""
     folder = folder or state_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / STATE_FILE
     partial = path.with_suffix(".tmp")
-    partial.write_text(json.dumps(snapshot(sandbox), indent=1))
-    os.replace(partial, path)
+    try:
+        text = json.dumps(snapshot(sandbox), indent=1)
+        folder.mkdir(parents=True, exist_ok=True)
+        partial.write_text(text)
+        os.replace(partial, path)
+    except Exception as error:  # whatever it is, the caller still has a result to give
+        with contextlib.suppress(OSError):
+            if partial.is_file():
+                partial.unlink()
+        raise SaveError(
+            f"the sandbox state could not be saved in {path} ({_why(error)}); "
+            f"this run's changes to the sandbox are lost; {RESET_HINT}"
+        ) from error
     return path
 
 
+def _why(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    return f"{type(error).__name__}: {error}"
+
+
 def reset_playground(folder: Path | None = None) -> bool:
-    """Forget everything; True if there was a state to forget."""
+    """Forget everything, whatever is in the state's place (a directory too) and any half-written state;
+    True if there was a state to forget."""
     path = (folder or state_dir()) / STATE_FILE
-    existed = path.is_file()
-    path.unlink(missing_ok=True)
+    existed = os.path.lexists(path)
+    for leftover in (path, path.with_suffix(".tmp")):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover)
+        elif os.path.lexists(leftover):
+            leftover.unlink()
     return existed
 
 
@@ -117,8 +174,7 @@ def snapshot(sb: TikTokSandbox) -> dict[str, Any]:
 
 
 def restore(sb: TikTokSandbox, state: dict[str, Any]) -> None:
-    if state.get("format") != FORMAT:
-        raise ValueError("the sandbox state was written by another version; run `make sandbox-reset`")
+    """Put a state that ``check_state`` accepted back into ``sb``."""
     sb.clock.now = float(state["now"])
     sb._seq, sb._log_seq, sb._fail_next = state["seq"], state["log_seq"], state["fail_next"]
     sb.accounts = [Account(**fields) for fields in state["accounts"]]
@@ -172,7 +228,7 @@ class _KeptDigest:
         return self._hex
 
     def update(self, _data: bytes) -> None:
-        self._hex = "unknown: bytes were added after the sandbox was restored"
+        self._hex = UNKNOWN_DIGEST
 
 
 def main() -> int:

@@ -9,8 +9,9 @@
 Output: stdout carries exactly one JSON document: the action's data, or ``{"error": "...", "type": "..."}``.
 Everything else (the SDK's prints, logs, which TikTok is used) goes to stderr. Exit status: 0 for a result,
 1 when the action (or the SDK's input check) refused or failed, 2 for bad usage (no or unknown ACTION, INPUT
-that is not a JSON object or a readable file, a `file` path that does not exist, a sandbox state that cannot
-be read).
+that is not a JSON object or a readable file or is nested too deeply, a `file` path that does not exist, a
+sandbox state that cannot be used). A sandbox state that cannot be saved after the action ran does not change
+the document or the status: a warning on stderr says so.
 
 INPUT travels in the environment, never through shell quoting inside make, so any caption works (apostrophes,
 ``$``, newlines). A ``file`` input given as a string is read as a local path and sent as the platform's base64
@@ -36,6 +37,7 @@ import sys
 from pathlib import Path
 
 from sandbox.platform import load_integration, make_context
+from sandbox.state_check import Damaged, load_json
 
 CONNECTED_ACCOUNT = "connected_account"
 OK, FAILED, USAGE = 0, 1, 2
@@ -54,13 +56,19 @@ def read_inputs(text: str | None) -> dict:
         raw, origin = text, "INPUT"
     else:
         path = Path(text.strip())
-        if not path.is_file():
-            raise UsageError(f"INPUT must be a JSON object or the path of a JSON file; there is no file {str(path)!r}")
-        raw, origin = path.read_text(), str(path)
+        if not is_file(path):
+            raise UsageError(
+                f"INPUT must be a JSON object or the path of a JSON file; there is no file {shown(path)!r}"
+            )
+        try:
+            raw, origin = path.read_text(encoding="utf-8"), str(path)
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or error
+            raise UsageError(f"INPUT file {shown(path)!r} cannot be read: {reason}") from None
     try:
-        inputs = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{origin} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}")
+        inputs = load_json(raw, origin)
+    except Damaged as error:
+        raise UsageError(str(error)) from None
     if not isinstance(inputs, dict):
         raise UsageError(f'{origin} must be a JSON object, like {{"publish_id": "..."}}')
     if isinstance(inputs.get("file"), str):
@@ -69,11 +77,29 @@ def read_inputs(text: str | None) -> dict:
 
 
 def file_object(path: Path) -> dict:
-    if not path.is_file():
+    if not is_file(path):
         hint = " (run `make samples` to create the sample files)" if path.parent.name == "samples" else ""
-        raise UsageError(f"file not found: {path}{hint}")
+        raise UsageError(f"file not found: {shown(path)}{hint}")
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return {"name": path.name, "contentType": content_type, "content": base64.b64encode(path.read_bytes()).decode()}
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"file {shown(path)} cannot be read: {error.strerror or error}") from None
+    return {"name": path.name, "contentType": content_type, "content": base64.b64encode(content).decode()}
+
+
+def is_file(path: Path) -> bool:
+    """Path.is_file, which raises for a name the system refuses (too long, say) instead of answering False."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def shown(path: Path, limit: int = 100) -> str:
+    """A path as typed, cut short if it is long (a whole mistyped document would drown the message)."""
+    name = str(path)
+    return name if len(name) <= limit else name[:limit] + "…"
 
 
 def known_actions() -> list[str]:
@@ -135,7 +161,9 @@ def run(action: str | None, input_text: str | None) -> tuple[dict, int]:
 
 
 def run_in_sandbox(action: str, inputs: dict) -> tuple[dict, int]:
-    from sandbox.playground import StateError, exclusive, open_playground, save_playground, state_dir
+    """A state that cannot be used is refused before the action runs (and is not saved back); one that cannot be
+    saved after it ran only adds a warning on stderr: the action's result (or crash) is still what is reported."""
+    from sandbox.playground import SaveError, StateError, exclusive, open_playground, save_playground, state_dir
 
     print(f"running against the built-in TikTok sandbox, state in {state_dir()} (TIKTOK_ACCESS_TOKEN for real TikTok)")
     with exclusive():
@@ -147,7 +175,10 @@ def run_in_sandbox(action: str, inputs: dict) -> tuple[dict, int]:
             with sandbox:
                 return outcome(asyncio.run(execute(action, inputs, sandbox.token)))
         finally:
-            save_playground(sandbox)
+            try:
+                save_playground(sandbox)
+            except SaveError as error:
+                print(f"warning: {error}", file=sys.stderr)
 
 
 def main(argv=None) -> int:
