@@ -16,18 +16,6 @@ from autohive_integrations_sdk import (
 )
 
 from tiktok_api import (
-    CONTENT_INIT_URL,
-    CREATOR_CAP_CODES,
-    INBOX_INIT_URL,
-    SCOPE_REFUSALS,
-    USER_FIELDS_BY_SCOPE,
-    VIDEO_FIELDS,
-    VIDEO_INIT_URL,
-    VIDEO_QUERY_URL,
-    ConnectedAccountError,
-    InputError,
-    TikTokError,
-    UserFacingError,
     account_insights,
     call_tiktok,
     cannot_post_reason,
@@ -35,42 +23,29 @@ from tiktok_api import (
     check_length,
     check_pattern,
     check_unique,
+    ConnectedAccountError,
+    CREATOR_CAP_CODES,
     fetch_user,
+    INBOX_INIT_URL,
+    InputError,
     insights_explanation,
     list_videos,
+    normalize_creator,
     normalize_user,
     normalize_videos,
     query_creator,
+    SCOPE_REFUSALS,
     step_budget,
+    TikTokError,
     user_errors,
+    USER_FIELDS_BY_SCOPE,
+    UserFacingError,
+    VIDEO_FIELDS,
+    VIDEO_QUERY_URL,
     whole_number,
 )
-from tiktok_media import (
-    NotAVideo,
-)
-from tiktok_posting import (
-    VIDEO_TITLE_MAX,
-    _publish_id,
-    check_branded_privacy,
-    check_photo_inputs,
-    check_photo_media,
-    check_privacy_offered,
-    check_text_limit,
-    confirm_post,
-    direct_photo_settings,
-    duration_limit,
-    follow_post,
-    forced_interactions,
-    photo_init_body,
-    posting_allowed,
-    publish_video,
-    refuse_direct_only,
-    video_post_info,
-    video_report,
-)
-from tiktok_transfer import (
-    resolve_video_source,
-)
+from tiktok_transfer import resolve_video_source
+from tiktok_posting import check_video, follow_post, post_photos, post_video, posting_allowed, publish_video
 
 tiktok = Integration.load()
 
@@ -99,16 +74,7 @@ class GetCreatorInfo(ActionHandler):
             if error.code not in CREATOR_CAP_CODES:
                 raise
             # A posting cap or ban is an answer a workflow can branch on; TikTok sends no creator details with it.
-            unknown = {
-                "creator_nickname": None,
-                "creator_username": None,
-                "creator_avatar_url": None,
-                "privacy_level_options": [],
-                "comment_disabled": None,
-                "duet_disabled": None,
-                "stitch_disabled": None,
-                "max_video_post_duration_sec": None,
-            }
+            unknown = dict.fromkeys(normalize_creator({})) | {"privacy_level_options": []}
             reason = cannot_post_reason(error.code, error.log_id)
             return ActionResult(data={**unknown, "can_post": False, "cannot_post_reason": reason})
         return ActionResult(data={**creator, **posting_allowed(creator)})
@@ -118,42 +84,7 @@ class GetCreatorInfo(ActionHandler):
 class CreateVideoPost(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
-        spec = resolve_video_source(
-            inputs.get("file"), inputs.get("files"), inputs.get("video_url"), inputs.get("pull_from_url", False)
-        )
-        privacy_level = inputs["privacy_level"]
-        title = inputs.get("title")
-        brand_content = inputs.get("brand_content_toggle", False)
-        wait_seconds = whole_number(inputs.get("wait_seconds", 0))
-        check_text_limit(title, VIDEO_TITLE_MAX, "title")
-        check_branded_privacy(privacy_level, brand_content)
-        requested = {
-            "disable_comment": inputs.get("disable_comment", True),
-            "disable_duet": inputs.get("disable_duet", True),
-            "disable_stitch": inputs.get("disable_stitch", True),
-        }
-        creator = await query_creator(context)
-        check_privacy_offered(privacy_level, creator["privacy_level_options"])
-        interactions, forced = forced_interactions(requested, creator)
-        post_info = video_post_info(
-            privacy_level,
-            interactions,
-            title,
-            whole_number(inputs.get("video_cover_timestamp_ms")),
-            brand_content,
-            inputs.get("brand_organic_toggle", False),
-            inputs.get("is_aigc", False),
-        )
-        result = await publish_video(context, VIDEO_INIT_URL, spec, post_info, creator["max_video_post_duration_sec"])
-        return ActionResult(
-            data={
-                **result,
-                "creator_nickname": creator["creator_nickname"],
-                "privacy_level": privacy_level,
-                "forced_settings": forced,
-                **await confirm_post(context, result["publish_id"], wait_seconds, privacy_level),
-            }
-        )
+        return ActionResult(data=await post_video(context, inputs))
 
 
 @tiktok.action("upload_video_draft")
@@ -170,12 +101,7 @@ class UploadVideoDraft(ActionHandler):
 class CheckVideo(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
-        try:
-            spec = resolve_video_source(inputs.get("file"), inputs.get("files"), inputs.get("video_url"), False)
-        except NotAVideo:
-            spec = None
-        max_seconds, why_no_limit = await duration_limit(context)
-        return ActionResult(data=await video_report(spec, max_seconds, why_no_limit))
+        return ActionResult(data=await check_video(context, inputs))
 
 
 @tiktok.action("get_post_status")
@@ -223,40 +149,7 @@ class GetVideo(ActionHandler):
 class CreatePhotoPost(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
-        photo_urls = inputs["photo_urls"]
-        check_count(photo_urls, "photo_urls", 35, "links", "TikTok takes at most 35 photos in one post.")
-        cover_index = whole_number(inputs.get("photo_cover_index", 0))
-        post_mode = inputs.get("post_mode", "DIRECT_POST")
-        title, description = inputs.get("title"), inputs.get("description")
-        direct_only = {
-            "privacy_level": inputs.get("privacy_level"),
-            "disable_comment": inputs.get("disable_comment"),
-            "auto_add_music": inputs.get("auto_add_music"),
-            "brand_content_toggle": inputs.get("brand_content_toggle"),
-            "brand_organic_toggle": inputs.get("brand_organic_toggle"),
-        }
-        check_photo_inputs(photo_urls, cover_index, title, description)
-        await check_photo_media(photo_urls)
-        post_info = {key: value for key, value in (("title", title), ("description", description)) if value}
-        creator, forced = {}, []
-        if post_mode == "MEDIA_UPLOAD":
-            refuse_direct_only(direct_only)
-        else:
-            settings, creator, forced = await direct_photo_settings(context, direct_only)
-            post_info.update(settings)
-        body = photo_init_body(post_mode, post_info, photo_urls, cover_index)
-        data = await call_tiktok(context, CONTENT_INIT_URL, body=body, publish=True)
-        return ActionResult(
-            data={
-                "publish_id": _publish_id(data),
-                "status": "PROCESSING_DOWNLOAD",
-                "post_mode": post_mode,
-                "photo_count": len(photo_urls),
-                "creator_nickname": creator.get("creator_nickname"),
-                "privacy_level": post_info.get("privacy_level"),
-                "forced_settings": forced,
-            }
-        )
+        return ActionResult(data=await post_photos(context, inputs))
 
 
 @tiktok.action("get_account_insights")

@@ -9,6 +9,10 @@ import logging
 import time
 
 from tiktok_api import (
+    whole_number,
+    check_count,
+    VIDEO_INIT_URL,
+    CONTENT_INIT_URL,
     MIN_REQUEST_S,
     SCOPE_REFUSALS,
     STATUS_URL,
@@ -33,6 +37,7 @@ from tiktok_media import (
     unchecked_rules,
 )
 from tiktok_transfer import (
+    resolve_video_source,
     SNIFF_BYTES,
     require_video_type,
     RangeSource,
@@ -619,3 +624,83 @@ async def video_report(spec, max_seconds: int | None, why_no_limit: str | None) 
         unchecked=unchecked_rules(facts, max_seconds, why_no_limit),
     )
     return report
+
+
+async def post_video(context, inputs: dict) -> dict:
+    """create_video_post: the inputs and the creator's current options checked, the video's facts checked and its
+    bytes moved (or pulled), then the post followed for wait_seconds."""
+    spec = resolve_video_source(
+        inputs.get("file"), inputs.get("files"), inputs.get("video_url"), inputs.get("pull_from_url", False)
+    )
+    privacy_level, title = inputs["privacy_level"], inputs.get("title")
+    brand_content = inputs.get("brand_content_toggle", False)
+    check_text_limit(title, VIDEO_TITLE_MAX, "title")
+    check_branded_privacy(privacy_level, brand_content)
+    # Interactions stay off unless the user turned them on (TikTok's posting guidelines).
+    requested = {name: inputs.get(name, True) for name in ("disable_comment", "disable_duet", "disable_stitch")}
+    creator = await query_creator(context)
+    check_privacy_offered(privacy_level, creator["privacy_level_options"])
+    interactions, forced = forced_interactions(requested, creator)
+    cover_ms = whole_number(inputs.get("video_cover_timestamp_ms"))
+    organic, aigc = inputs.get("brand_organic_toggle", False), inputs.get("is_aigc", False)
+    post_info = video_post_info(privacy_level, interactions, title, cover_ms, brand_content, organic, aigc)
+    result = await publish_video(context, VIDEO_INIT_URL, spec, post_info, creator["max_video_post_duration_sec"])
+    wait_seconds = whole_number(inputs.get("wait_seconds", 0))
+    return {
+        **result,
+        "creator_nickname": creator["creator_nickname"],
+        "privacy_level": privacy_level,
+        "forced_settings": forced,
+        **await confirm_post(context, result["publish_id"], wait_seconds, privacy_level),
+    }
+
+
+# Settings a DIRECT_POST takes; with MEDIA_UPLOAD the creator chooses them in the TikTok app.
+PHOTO_DIRECT_ONLY = (
+    "privacy_level",
+    "disable_comment",
+    "auto_add_music",
+    "brand_content_toggle",
+    "brand_organic_toggle",
+)
+
+
+async def post_photos(context, inputs: dict) -> dict:
+    """create_photo_post: up to 35 photo links checked (each one's head read), then handed to TikTok to pull, as a
+    direct post or to the creator's inbox."""
+    photo_urls = inputs["photo_urls"]
+    check_count(photo_urls, "photo_urls", 35, "links", "TikTok takes at most 35 photos in one post.")
+    cover_index = whole_number(inputs.get("photo_cover_index", 0))
+    post_mode = inputs.get("post_mode", "DIRECT_POST")
+    title, description = inputs.get("title"), inputs.get("description")
+    direct_only = {name: inputs.get(name) for name in PHOTO_DIRECT_ONLY}
+    check_photo_inputs(photo_urls, cover_index, title, description)
+    await check_photo_media(photo_urls)
+    post_info = {key: value for key, value in (("title", title), ("description", description)) if value}
+    creator, forced = {}, []
+    if post_mode == "MEDIA_UPLOAD":
+        refuse_direct_only(direct_only)
+    else:
+        settings, creator, forced = await direct_photo_settings(context, direct_only)
+        post_info.update(settings)
+    body = photo_init_body(post_mode, post_info, photo_urls, cover_index)
+    data = await call_tiktok(context, CONTENT_INIT_URL, body=body, publish=True)
+    return {
+        "publish_id": _publish_id(data),
+        "status": "PROCESSING_DOWNLOAD",
+        "post_mode": post_mode,
+        "photo_count": len(photo_urls),
+        "creator_nickname": creator.get("creator_nickname"),
+        "privacy_level": post_info.get("privacy_level"),
+        "forced_settings": forced,
+    }
+
+
+async def check_video(context, inputs: dict) -> dict:
+    """check_video: the video's facts and the rules they break, against the account's duration limit."""
+    try:
+        spec = resolve_video_source(inputs.get("file"), inputs.get("files"), inputs.get("video_url"), False)
+    except NotAVideo:
+        spec = None
+    max_seconds, why_no_limit = await duration_limit(context)
+    return await video_report(spec, max_seconds, why_no_limit)

@@ -258,12 +258,12 @@ class TestAnswersTooDeepToRead:
         assert data["status"] == ("PROCESSING_DOWNLOAD" if lookup == "status" else "PUBLISH_COMPLETE")
 
     async def test_an_sdk_fault_after_the_publish_request_never_says_run_it_again(
-        self, integration, mock_context, tiktok_module, monkeypatch
+        self, integration, mock_context, monkeypatch
     ):
         async def broken(*args):
             raise RuntimeError("an SDK fault")
 
-        monkeypatch.setattr(tiktok_module, "confirm_post", broken)
+        monkeypatch.setattr(tiktok_posting, "confirm_post", broken)
         mock_context.fetch.side_effect = answers_by_url(
             (CREATOR_INFO, ok(creator())), (VIDEO_INIT, ok({"publish_id": "v_pub_url~1"}))
         )
