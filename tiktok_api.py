@@ -631,7 +631,8 @@ async def call_tiktok(
     while True:
         left = time_left()
         if left < MIN_REQUEST_S:
-            raise _out_of_time(publish)
+            when = "before the post could be sent to TikTok; nothing was sent. Run it again" if publish else ""
+            raise UserFacingError(f"The step ran out of time {when or 'waiting for TikTok. Run it again in a minute'}.")
         if publish:
             _publish_sent.set(True)
         try:
@@ -644,30 +645,12 @@ async def call_tiktok(
                 timeout=min(API_TIMEOUT_S, left),
                 retry_count=sdk_retry_count(context),
             )
-        except RateLimitError as error:
-            if not publish and retry_429 and await _pause_before_retry(attempt):
-                attempt += 1
-                continue
-            raise _error_from_body(error.response_data, 429, publish, secrets) from None
-        except HTTPError as error:
-            raise _error_from_body(error.response_data, error.status, publish, secrets) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            if not publish and await _pause_before_retry(attempt):
-                attempt += 1
-                continue
-            raise _network_error(publish, error) from None
         except Exception as error:
-            failure = _sdk_failure(error)
-            if failure == "network":
-                if not publish and await _pause_before_retry(attempt):
-                    attempt += 1
-                    continue
-                raise _network_error(publish, error.__context__) from None
-            if failure == "rate_limited" and not publish and retry_429 and await _pause_before_retry(attempt):
+            retry = _rate_limited(error) and retry_429 or _network(error) is not None
+            if retry and not publish and await _pause_before_retry(attempt):
                 attempt += 1
                 continue
-            logger.warning("TikTok's answer could not be read (%s)", type(error).__name__)
-            raise _unreadable(publish, 429 if failure == "rate_limited" else None, error) from None
+            raise _fetch_failure(error, publish, secrets) from None
         status = getattr(reply, "status", None)
         payload = read_envelope(getattr(reply, "data", None))
         code, _detail, _log_id = envelope_error(payload)
@@ -677,16 +660,36 @@ async def call_tiktok(
         return data if isinstance(data, dict) else {}
 
 
-def _sdk_failure(error: Exception) -> str:
-    """What an unexpected exception out of context.fetch stands for, by its type.
+def _network(error: Exception) -> BaseException | None:
+    """The network error behind a failed fetch: raised as is, or while the SDK handled it (a config without
+    max_retries makes its own retry fail with a KeyError)."""
+    for cause in (error, error.__context__):
+        if isinstance(cause, (aiohttp.ClientError, asyncio.TimeoutError)):
+            return cause
+    return None
 
-    A network error can surface as another exception raised while the SDK handles it (a config without
-    max_retries: "network"). The SDK parses a 429's Retry-After with int(), so a date or a decimal raises a plain
-    ValueError ("rate_limited"). Anything else (a body it cannot decode, nesting too deep to parse, an SDK fault)
-    is an answer that could not be read: for a publish request that means the post may have been created."""
-    if isinstance(error.__context__, (aiohttp.ClientError, asyncio.TimeoutError)):
-        return "network"
-    return "rate_limited" if type(error) is ValueError else "unreadable"
+
+def _rate_limited(error: Exception) -> bool:
+    # The SDK parses a 429's Retry-After with int(): a date or a decimal raises a plain ValueError instead.
+    return isinstance(error, RateLimitError) or type(error) is ValueError
+
+
+def _fetch_failure(error: Exception, publish: bool, secrets) -> UserFacingError:
+    """A failed fetch, by the type of what was raised, in plain words; after a publish request that got no
+    definite answer, the post may exist."""
+    if isinstance(error, HTTPError):
+        return _error_from_body(error.response_data, 429 if _rate_limited(error) else error.status, publish, secrets)
+    if network := _network(error):
+        what = "did not answer in time" if isinstance(network, asyncio.TimeoutError) else "could not be reached"
+        what, todo = f"TikTok {what}", "Check the connection and run the step again in a minute."
+    elif _rate_limited(error):
+        what, todo = "TikTok answered that too many requests were made (HTTP 429)", TRY_LATER
+    else:  # a body the SDK cannot decode, nesting too deep to parse, a fault of the SDK's own
+        logger.warning("TikTok's answer could not be read (%s)", type(error).__name__)
+        what, todo = f"TikTok's answer could not be read ({type(error).__name__})", TRY_LATER
+    if publish:
+        return UserFacingError(f"{what} while the post was being created. {PUBLISH_UNCERTAIN}")
+    return UserFacingError(f"{what}. {todo}")
 
 
 async def _pause_before_retry(attempt: int) -> bool:
@@ -705,34 +708,8 @@ def _error_from_body(body, http_status: int | None, publish: bool, secrets=()) -
     return TikTokError(code, detail, log_id, http_status, advice=advice, secrets=secrets)
 
 
-def _unreadable(publish: bool, http_status: int | None, error: Exception) -> UserFacingError:
-    """The SDK failed on TikTok's answer (an undecodable body, a Retry-After it cannot parse, a fault of its own)."""
-    if http_status == 429:
-        what = "TikTok answered that too many requests were made (HTTP 429)"
-    else:
-        what = f"TikTok's answer could not be read ({type(error).__name__})"
-    if publish:
-        return UserFacingError(f"{what} while the post was being created. {PUBLISH_UNCERTAIN}")
-    return UserFacingError(f"{what}. Wait a minute and run the step again.")
-
-
 class ConnectedAccountError(UserFacingError):
     """The connected account could not be read; the message is written for the person connecting it."""
-
-
-def _out_of_time(publish: bool) -> UserFacingError:
-    if publish:
-        return UserFacingError(
-            "The step ran out of time before the post could be sent to TikTok; nothing was sent. Run it again."
-        )
-    return UserFacingError("The step ran out of time waiting for TikTok. Run it again in a minute.")
-
-
-def _network_error(publish: bool, error: BaseException) -> UserFacingError:
-    kind = "did not answer in time" if isinstance(error, asyncio.TimeoutError) else "could not be reached"
-    if publish:
-        return UserFacingError(f"TikTok {kind} while the post was being created. {PUBLISH_UNCERTAIN}")
-    return UserFacingError(f"TikTok {kind}. Check the connection and run the step again in a minute.")
 
 
 def user_errors(execute):
