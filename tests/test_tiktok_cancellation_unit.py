@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from autohive_integrations_sdk import ResultType
 
-from tests.conftest import ok
+from tiktok_testkit import ok
 
 pytestmark = pytest.mark.unit
 

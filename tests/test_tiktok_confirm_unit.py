@@ -16,7 +16,7 @@ from unittest.mock import call
 import pytest
 from autohive_integrations_sdk import FetchResponse, HTTPError, RateLimitError, ResultType
 
-from tests.conftest import LOG_ID, TOKEN, ok
+from tiktok_testkit import LOG_ID, TOKEN, ok
 
 pytestmark = pytest.mark.unit
 

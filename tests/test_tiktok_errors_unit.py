@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from autohive_integrations_sdk import FetchResponse, HTTPError, RateLimitError, ResultType
 
-from tests.conftest import (
+from tiktok_testkit import (
     BASIC_USER,
     BIG_ID_TEXT,
     CONTENT_INIT,

@@ -11,7 +11,7 @@ import pytest
 from autohive_integrations_sdk import ResultType
 
 import tiktok_helpers
-from tests.conftest import ok
+from tiktok_testkit import ok
 
 pytestmark = pytest.mark.unit
 

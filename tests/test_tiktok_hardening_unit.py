@@ -18,7 +18,7 @@ from aiohttp.abc import AbstractResolver
 from autohive_integrations_sdk import ExecutionContext, FetchResponse, HTTPError, RateLimitError, ResultType
 
 import tiktok_media
-from tests.conftest import LOG_ID, TOKEN, LoopbackGuard, ok
+from tiktok_testkit import LOG_ID, TOKEN, LoopbackGuard, ok
 from tiktok_helpers import ChunkPlan, InputError, clean_detail, read_envelope, secrets_of
 
 pytestmark = pytest.mark.unit

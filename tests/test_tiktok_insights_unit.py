@@ -10,7 +10,7 @@ from unittest.mock import call
 import pytest
 from autohive_integrations_sdk import HTTPError, ResultType
 
-from tests.conftest import LOG_ID, ok
+from tiktok_testkit import LOG_ID, ok
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,7 @@ import base64
 import pytest
 from autohive_integrations_sdk import FetchResponse, ResultType
 
-from tests.conftest import mp4, ok, webm
+from tiktok_testkit import mp4, ok, webm
 from tiktok_helpers import ChunkPlan, alternative_plan, plan_chunks
 
 pytestmark = pytest.mark.unit

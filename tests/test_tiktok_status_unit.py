@@ -5,7 +5,7 @@ import time
 import pytest
 from autohive_integrations_sdk import ResultType
 
-from tests.conftest import (
+from tiktok_testkit import (
     BIG_ID,
     BIG_ID_TEXT,
     PUBLISH_ID,

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 import tiktok_media
-from tests.conftest import (
+from tiktok_testkit import (
     CREATOR_INFO,
     INBOX_INIT,
     VIDEO_INIT,

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.conftest import box, mp4, mvhd, webm
+from tiktok_testkit import box, mp4, mvhd, webm
 from tiktok_helpers import InputError
 from tiktok_video import (
     VideoFacts,
