@@ -77,7 +77,7 @@ export: $(STAMP)
 	$(PY) -m tools.check_integration --exported
 
 export-ci: export $(CI_VENV)/.installed $(OLDEST_VENV)/.installed
-	$(PY) -m tools.export_ci --python $(CI_VENV)/bin/python --monorepo-root
+	$(PY) -m tools.export_ci --python $(CI_VENV)/bin/python --monorepo-root --beside-other
 	$(PY) -m tools.export_ci --python $(OLDEST_VENV)/bin/python
 
 test: lint unit export-ci

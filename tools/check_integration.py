@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SKIP_DIRS = {
     ".venv", ".venv-ci", ".venv-ci-oldest", "venv", "dependencies", "dist", "__pycache__", ".git", ".pytest_cache",
-    ".ruff_cache",
+    ".ruff_cache", "monorepo_stand_in",
 }  # fmt: skip
 # This folder replaces the monorepo's tiktok/ at this version, with breaking changes (README "Changes from 1.x"):
 # the CI's version step then asks for a major bump.
