@@ -76,6 +76,16 @@ def offline(monkeypatch):
 
 
 @pytest.fixture
+def clock(monkeypatch, tiktok_module):
+    """A FakeClock as the entry module's time.monotonic() and asyncio.sleep(): the step budget, read retries and
+    status polling run on it, and a fetch double that stands for a slow answer calls clock.advance(seconds)."""
+    fake = tiktok_testkit.FakeClock()
+    monkeypatch.setattr(tiktok_module, "time", fake.time_module())
+    monkeypatch.setattr(tiktok_module, "asyncio", fake.asyncio_module())
+    return fake
+
+
+@pytest.fixture
 def mock_context():
     ctx = MagicMock(name="ExecutionContext")
     ctx.fetch = AsyncMock(name="fetch")

@@ -781,7 +781,9 @@ class TestStalledUpload:
             servers.append((server, runner))
             return server, f"http://127.0.0.1:{port}/upload"
 
-        monkeypatch.setattr(tiktok_module, "TRANSFER_DEADLINE_S", 1.0)
+        # The deadline ends the wait for an answer that never comes; by then the server has been silent longer
+        # than UPLOAD_SILENCE_S, so the message blames the upload server, not the video's size.
+        monkeypatch.setattr(tiktok_module, "TRANSFER_DEADLINE_S", 0.5)
         monkeypatch.setattr(tiktok_media, "UPLOAD_SILENCE_S", 0.2)
         yield start
         for server, runner in servers:

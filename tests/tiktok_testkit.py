@@ -17,6 +17,8 @@ import json
 import re
 import struct
 import sys
+import time
+import types
 from pathlib import Path
 from unittest.mock import call
 
@@ -63,6 +65,39 @@ def ok(data=None, status=200, log_id=LOG_ID):
     """A successful TikTok v2 envelope, as context.fetch hands it back."""
     body = {"data": data if data is not None else {}, "error": {"code": "ok", "message": "", "log_id": log_id}}
     return FetchResponse(status=status, headers={"Content-Type": "application/json"}, data=body)
+
+
+# ---- A fake clock -------------------------------------------------------------------------------------------------
+
+_real_sleep = asyncio.sleep
+
+
+class FakeClock:
+    """Time for the step budget without waiting: stands in for time.monotonic() and asyncio.sleep() in the entry
+    module (the `clock` fixture puts it there). Time moves only when the code sleeps, or when a test says how long
+    a request took (`advance`), so a test about the budget takes no time and always sees the same times."""
+
+    def __init__(self, now: float = 1000.0):
+        self.now = now
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    async def sleep(self, seconds, result=None):
+        self.slept.append(seconds)
+        self.now += max(0.0, seconds)
+        await _real_sleep(0)  # still a suspension point, as a real sleep is
+        return result
+
+    def time_module(self):
+        return types.SimpleNamespace(**{**vars(time), "monotonic": self.monotonic})
+
+    def asyncio_module(self):
+        return types.SimpleNamespace(**{**vars(asyncio), "sleep": self.sleep})
 
 
 # ---- Requests and answers ------------------------------------------------------------------------------------------
