@@ -7,9 +7,7 @@ https://developers.tiktok.com/doc/tiktok-api-v2-video-query,
 https://developers.tiktok.com/doc/content-posting-api-reference-query-creator-info).
 """
 
-import asyncio
 import json
-import types
 from unittest.mock import call
 
 import pytest
@@ -403,29 +401,6 @@ class TestCreateVideoPost:
             "(TikTok error rate_limit_exceeded). Do not run this step again, or the video may be posted twice. "
             f"{POSTED_LATER}"
         )
-
-    async def test_status_is_polled_every_two_seconds(self, integration, mock_context, tiktok_module, monkeypatch):
-        monkeypatch.undo()  # the real pause, not the one the autouse fixture shortened
-        pauses = []
-
-        async def record(seconds):
-            pauses.append(seconds)
-
-        monkeypatch.setattr(tiktok_module, "asyncio", types.SimpleNamespace(**{**vars(asyncio), "sleep": record}))
-        mock_context.fetch.side_effect = [
-            ok(creator()),
-            ok({"publish_id": PUBLISH_ID}),
-            status_data("PROCESSING_DOWNLOAD"),
-            status_data("PROCESSING_DOWNLOAD"),
-            completed([]),
-        ]
-
-        data = data_of(
-            await integration.execute_action("create_video_post", {**POST_INPUTS, "wait_seconds": 20}, mock_context)
-        )
-
-        assert data["status"] == "PUBLISH_COMPLETE"
-        assert pauses == [2.0, 2.0]
 
     async def test_a_creator_who_cannot_post_is_still_refused_before_init(self, integration, mock_context):
         mock_context.fetch.side_effect = [tiktok_error(200, "spam_risk_too_many_posts")]

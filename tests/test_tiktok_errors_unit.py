@@ -1,13 +1,13 @@
 """Error translation for every documented TikTok code, publish requests sent once, the step budget and pacing."""
 
 import asyncio
-import types
 
 import aiohttp
 import pytest
 from autohive_integrations_sdk import FetchResponse, HTTPError, RateLimitError, ResultType
 
 from tiktok_testkit import (
+    FakeClock,
     BASIC_USER,
     BIG_ID_TEXT,
     CONTENT_INIT,
@@ -583,18 +583,16 @@ class TestStepBudget:
 
 
 class TestPacing:
-    """The real pauses, not the zeroed ones the other tests run with: TikTok's per-minute limits depend on them."""
+    """The real pauses, not the zeroed ones the other tests run with: TikTok's per-minute limits depend on them.
+    Status polling is one function (follow_post) for get_post_status and create_video_post's wait_seconds."""
 
     @pytest.fixture
     def slept(self, tiktok_module, monkeypatch):
         monkeypatch.undo()  # restore the real constants the autouse fixture zeroed
-        pauses = []
-
-        async def record(seconds):
-            pauses.append(seconds)
-
-        monkeypatch.setattr(tiktok_module, "asyncio", types.SimpleNamespace(**{**vars(asyncio), "sleep": record}))
-        return pauses
+        clock = FakeClock()
+        monkeypatch.setattr(tiktok_module, "time", clock.time_module())
+        monkeypatch.setattr(tiktok_module, "asyncio", clock.asyncio_module())
+        return clock.slept
 
     async def test_status_is_polled_every_two_seconds(self, integration, mock_context, slept):
         mock_context.fetch.side_effect = [
