@@ -708,37 +708,6 @@ class TestUploadCompletion:
         assert "nothing was posted" in message_of(result)
         assert len(upload.puts) == 1
 
-    async def test_a_416_for_the_whole_file_on_a_resend_of_the_last_part_completes(
-        self, integration, mock_context, upload
-    ):
-        upload.put_answers = [502, (416, {"Content-Range": "bytes 0-6999/7000"})]  # the first 201 was lost
-
-        data = data_of(
-            await integration.execute_action("upload_video_draft", {"file": inline(mp4(7000))}, mock_context)
-        )
-
-        assert data["publish_id"] == "v_pub_1" and len(upload.puts) == 2
-
-    async def test_a_416_after_a_lost_206_resumes_with_the_next_part(
-        self, integration, mock_context, upload, tiktok_module, monkeypatch
-    ):
-        monkeypatch.setattr(tiktok_module, "plan_chunks", seven_parts)
-        upload.put_answers = [206, 503, (416, {"Content-Range": "bytes 0-1999/7000"})]  # part 2 arrived, 206 lost
-        upload.put_answers += [206] * 4 + [201]
-
-        data = data_of(
-            await integration.execute_action("upload_video_draft", {"file": inline(mp4(7000))}, mock_context)
-        )
-
-        assert data["chunk_count"] == 7
-        ranges = [p["headers"]["Content-Range"] for p in upload.puts]
-        assert ranges[:4] == [
-            "bytes 0-999/7000",
-            "bytes 1000-1999/7000",
-            "bytes 1000-1999/7000",
-            "bytes 2000-2999/7000",
-        ]
-
 
 # ---- 10. A stalled upload endpoint ----------------------------------------------------------------------------------
 
