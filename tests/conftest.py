@@ -10,6 +10,7 @@ Plain helpers and constants live in tiktok_testkit.py beside this file, imported
 integration's tests folder is a package named `tests`, so nothing here is ever imported as `tests.*`.
 """
 
+import asyncio
 import socket
 import sys
 from pathlib import Path
@@ -95,9 +96,17 @@ def mock_context():
 
 
 @pytest.fixture
-async def loopback(monkeypatch):
-    """A LoopbackServer on 127.0.0.1, admitted by the link guard for this test only."""
+async def loopback(monkeypatch, tiktok_module):
+    """A LoopbackServer on 127.0.0.1, admitted by the link guard for this test only. The test's event loop and the
+    integration's time.monotonic() run on a FastForward clock, which the server moves on while it leaves a request
+    unanswered: a stall costs no real time."""
+    loop = asyncio.get_running_loop()
+    fast_forward = tiktok_testkit.FastForward(loop)
+    monkeypatch.setattr(loop, "time", fast_forward.loop_time)
+    for module in (tiktok_module, tiktok_media):
+        monkeypatch.setattr(module, "time", fast_forward.time_module())
     server = tiktok_testkit.LoopbackServer()
+    server.fast_forward = fast_forward
     app = web.Application(client_max_size=2**30)
     app.router.add_route("*", "/{tail:.*}", server.handle)
     runner = web.AppRunner(app, access_log=None)

@@ -141,7 +141,7 @@ class SharedContext:
         retry_count=0,
     ):
         self.sent.append(url)
-        await asyncio.sleep(0.01)  # in flight while the other runs start and end
+        await asyncio.sleep(0)  # in flight (suspended) while the other runs start
         try:
             raise aiohttp.ServerDisconnectedError()
         except aiohttp.ClientError:
@@ -713,18 +713,20 @@ class TestUploadCompletion:
 
 
 class StallingUploadServer:
-    """TikTok's upload endpoint answering scripted statuses, then reading a part and never answering."""
+    """TikTok's upload endpoint answering scripted statuses, then reading a part and never answering: time
+    fast-forwards (the loopback fixture's FastForward clock) until the integration's deadline ends the wait."""
 
-    def __init__(self, answers):
+    def __init__(self, answers, fast_forward):
         self.answers, self.puts = list(answers), 0
         self.release = asyncio.Event()
+        self.fast_forward = fast_forward
 
     async def handle(self, request):
         await request.read()
         self.puts += 1
         if self.answers:
             return web.Response(status=self.answers.pop(0))
-        await self.release.wait()
+        await self.fast_forward.while_unanswered(request, self.release)
         return web.Response(status=500)
 
 
@@ -734,7 +736,7 @@ class TestStalledUpload:
         servers = []
 
         async def start(answers):
-            server = StallingUploadServer(answers)
+            server = StallingUploadServer(answers, loopback.fast_forward)
             app = web.Application()
             app.router.add_route("PUT", "/upload", server.handle)
             runner = web.AppRunner(app, access_log=None)
@@ -752,7 +754,7 @@ class TestStalledUpload:
 
         # The deadline ends the wait for an answer that never comes; by then the server has been silent longer
         # than UPLOAD_SILENCE_S, so the message blames the upload server, not the video's size.
-        monkeypatch.setattr(tiktok_module, "TRANSFER_DEADLINE_S", 0.5)
+        monkeypatch.setattr(tiktok_module, "TRANSFER_DEADLINE_S", 1.0)
         monkeypatch.setattr(tiktok_media, "UPLOAD_SILENCE_S", 0.2)
         yield start
         for server, runner in servers:

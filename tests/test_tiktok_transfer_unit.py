@@ -74,7 +74,8 @@ def spooled(monkeypatch):
 
 @pytest.fixture
 def quick_stall(monkeypatch):
-    """An upload answer that never comes is given up after 0.3 s instead of 20 s."""
+    """An upload answer that never comes is given up after 0.3 s instead of 20 s (of the loopback fixture's
+    fast-forwarded time: the three tries fit in the 24 s transfer deadline)."""
     monkeypatch.setattr(tiktok_media, "READ_STALL_TIMEOUT_S", 0.3)
 
 

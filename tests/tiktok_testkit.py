@@ -100,6 +100,44 @@ class FakeClock:
         return types.SimpleNamespace(**{**vars(asyncio), "sleep": self.sleep})
 
 
+class FastForward:
+    """Virtual time for a test's event loop and for time.monotonic() in the integration's modules: real time plus
+    what `forward()` added. While the loopback server leaves a request unanswered, it moves time on in small steps
+    until the client gives up, so the read timeout or deadline the integration waits for fires at once, and its
+    timers still fire in their real order (the `loopback` fixture installs it)."""
+
+    STEP_S = 0.05
+    LIMIT_S = 120.0  # a client still waiting after this much virtual time is a bug: the server then waits for real
+
+    def __init__(self, loop):
+        self.offset = 0.0
+        self._real_loop_time = loop.time
+
+    def loop_time(self) -> float:
+        return self._real_loop_time() + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+    def forward(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def time_module(self):
+        return types.SimpleNamespace(**{**vars(time), "monotonic": self.monotonic})
+
+    async def while_unanswered(self, request: web.Request, released: asyncio.Event) -> None:
+        """Move time on while `request`'s client still waits for an answer and the test has not ended."""
+        moved = 0.0
+        while not released.is_set() and moved < self.LIMIT_S:
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                return  # the client gave up and closed the connection
+            self.forward(self.STEP_S)
+            moved += self.STEP_S
+            await _real_sleep(0)
+        await released.wait()
+
+
 # ---- Requests and answers ------------------------------------------------------------------------------------------
 # TikTok's contract is spelled out literally here, never imported from the code under test. `request` is the one
 # place that knows the shape of a context.fetch call: a change to it is a one-line edit.
@@ -339,7 +377,7 @@ class LoopbackServer:
     a part does not continue what arrived) unless `put_answers` holds scripted answers, used in order, each one of:
       - None: answered as TikTok does;
       - a status, or a (status, headers) pair: answered at once, the part discarded;
-      - "stall": no answer at all (until the test ends);
+      - "stall": no answer at all: time fast-forwards (FastForward) until the client gives up;
       - "lost": the part is kept, but the answer never comes (TikTok stored it, the reply was lost).
     `progress_as_count` writes N in the progress header as a byte count instead of the last byte held (the
     guide's wording allows both readings)."""
@@ -352,6 +390,7 @@ class LoopbackServer:
         self.progress_as_count = False
         self.base = ""
         self.released = asyncio.Event()
+        self.fast_forward: FastForward | None = None
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -402,6 +441,8 @@ class LoopbackServer:
         if request.method == "PUT":
             record["status"] = None  # until answered: a stalled or lost answer stays None
             response = await self._answer_put(request, body)
+            if response is None:  # no answer: the client gave up (or the test ended), the status stays None
+                return web.Response(status=504)
             record["status"] = response.status
             return response
         hosted = self.files.get(request.path)
@@ -425,8 +466,7 @@ class LoopbackServer:
                 response.enable_chunked_encoding()
             await response.prepare(request)
             await response.write(body[: hosted["cut_after"]])
-            await asyncio.sleep(0.05)  # let the bytes leave before the connection drops
-            request.transport.close()
+            request.transport.close()  # what was written still goes out, then the connection drops
             return response
         if not hosted["length"]:
             response = web.StreamResponse(status=status, headers=headers)
@@ -437,17 +477,14 @@ class LoopbackServer:
             return response
         return web.Response(status=status, body=body, headers=headers)
 
-    async def _answer_put(self, request: web.Request, body: bytes) -> web.Response:
+    async def _answer_put(self, request: web.Request, body: bytes) -> web.Response | None:
         answer = self.put_answers.pop(0) if self.put_answers else None
         if answer == "lost":
             self._store(request, body)
             answer = "stall"
         if answer == "stall":
-            try:
-                await asyncio.wait_for(self.released.wait(), 30)
-            except TimeoutError:
-                pass
-            return web.Response(status=504)
+            await self.fast_forward.while_unanswered(request, self.released)
+            return None
         if answer is not None:
             status, headers = answer if isinstance(answer, tuple) else (answer, {})
             return web.Response(status=status, headers=headers)
