@@ -30,7 +30,7 @@ from tiktok_helpers import (
     utf16_length,
     video_post_info,
 )
-from tiktok_video import check_duration, mp4_duration_seconds, sniff_video_type
+from tiktok_video import mp4_duration_seconds, sniff_video_type
 from tiktok_media import (
     PIECE_SIZE,
     BlockedAddressError,
@@ -256,14 +256,6 @@ def test_a_chunk_size_outside_tiktoks_range_is_a_programming_error():
         plan_chunks(100_000_000, chunk_size=MIN_CHUNK - 1)
     with pytest.raises(ValueError, match="outside TikTok's 5-64 MB range"):
         plan_chunks(100_000_000, chunk_size=MAX_CHUNK + 1)
-
-
-def test_duration_check_only_refuses_a_known_overlong_video():
-    check_duration(None, 60)
-    check_duration(60.0, 60)
-    check_duration(600.0, None)
-    with pytest.raises(InputError, match="61.0 seconds.*at most 60"):
-        check_duration(61.0, 60)
 
 
 # ---- Normalising ---------------------------------------------------------------------------------------------------
