@@ -22,7 +22,7 @@ from aiohttp import web
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))  # tiktok_testkit.py, by a name no other integration's tests use
+    sys.path.append(str(HERE))  # tiktok_testkit.py, by a name no other integration's tests use
 
 import tiktok_testkit  # noqa: E402
 
