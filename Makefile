@@ -20,17 +20,19 @@ FIND_PYTHON = for c in "$$PYTHON" python3.14 python3.13 \
 	    PYENV_VERSION=3.13.0 "$$c" -c 'import sys; print(sys.executable)'; exit 0; fi; \
 	done; exit 1
 
-.PHONY: help venv test lint unit export export-ci demo run samples sandbox-reset bench clean
+.PHONY: help venv test lint unit export export-ci demo run samples sandbox-reset bench bench-small clean
 
 help:
 	@echo "make demo   - run every action end to end against the built-in TikTok sandbox (no credentials)"
-	@echo "make test   - lint, format check, security scan, the whole offline test suite, and the exported folder's"
-	@echo "              tests run as Autohive's CI runs them, on the newest and the oldest aiohttp allowed"
+	@echo "make test   - lint, format check, security scan, the whole offline test suite, the small benchmark, and"
+	@echo "              the exported folder's tests run as Autohive's CI runs them (newest and oldest aiohttp allowed)"
+	@echo "              and as CONTRIBUTING runs folders, beside another integration's tests in both orders"
 	@echo "make export - write dist/tiktok (the folder for Autohive's monorepo) and dist/ROOT_ENV_EXAMPLE.txt"
 	@echo "make run ACTION=get_user_info [INPUT='{...}' or INPUT=file.json] - run one action, print its JSON (sandbox unless TIKTOK_ACCESS_TOKEN is set)"
 	@echo "make samples - write the sample videos and photos to samples/ (for file inputs)"
 	@echo "make sandbox-reset - forget what earlier make run calls did in the sandbox (.sandbox/)"
-	@echo "make bench  - streaming benchmark (64 MB and 256 MB links, inline base64); not part of make test"
+	@echo "make bench  - streaming benchmark (64 MB and 256 MB links, inline base64; figures in docs/benchmarks.md)"
+	@echo "make bench-small - the same on small sizes, once each (part of make test)"
 
 # make_venv DIR: a virtualenv at DIR with a Python 3.13+ (recreated when it holds an older one).
 define make_venv
@@ -77,10 +79,10 @@ export: $(STAMP)
 	$(PY) -m tools.check_integration --exported
 
 export-ci: export $(CI_VENV)/.installed $(OLDEST_VENV)/.installed
-	$(PY) -m tools.export_ci --python $(CI_VENV)/bin/python --monorepo-root
+	$(PY) -m tools.export_ci --python $(CI_VENV)/bin/python --monorepo-root --beside-other
 	$(PY) -m tools.export_ci --python $(OLDEST_VENV)/bin/python
 
-test: lint unit export-ci
+test: lint unit bench-small export-ci
 
 demo: $(STAMP)
 	$(PY) -m sandbox.demo
@@ -103,6 +105,10 @@ sandbox-reset: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.stream_bench
+
+# The benchmark on small sizes, once each (seconds): part of `make test` so that it cannot break unseen.
+bench-small: $(STAMP)
+	$(PY) -m bench.stream_bench --small
 
 clean:
 	rm -rf $(VENV) $(CI_VENV) $(OLDEST_VENV) dist .pytest_cache .ruff_cache

@@ -11,16 +11,23 @@ and the inspector's time on a 50 MB box flood (an `ftyp`, then 8-byte boxes; mus
 
 The video host and the upload endpoint run in a separate process on 127.0.0.1 (bench/server.py), so their
 work is not counted here, and nothing keeps a record of the bytes (aioresponses would). TikTok's API calls
-(creator info, init) are answered in memory by a stand-in context. Because the host is on loopback over
-http, the benchmark switches off the link guard and the upload-host check for its own run; the guard has its
-own tests.
+(creator info, init) are answered in memory by a stand-in context. The host is on loopback over http, which the
+link guard refuses: the benchmark admits its own server through the one seam the tests use too, a LoopbackGuard
+(tests/tiktok_testkit.py) as tiktok_transfer.link_guard. Everything else about the guard stays as shipped.
+
+`--small` (or BENCH_SMALL=1) runs every case once on small sizes (3 MB and 65 MB links, a 3 MiB inline video,
+a 5 MB flood) in seconds: `make test` runs it so that the benchmark cannot break unseen. It fails on an error
+and on a missed preflight bound (requests and bytes are counted, not timed); the time and memory figures and
+their checks only mean something in the full run (`make bench`).
 """
 
+import argparse
 import asyncio
 import base64
 import gc
 import itertools
 import json
+import os
 import struct
 import socket
 import statistics
@@ -34,7 +41,7 @@ from autohive_integrations_sdk import FetchResponse
 from yarl import URL
 
 from sandbox.media import make_mp4
-from sandbox.platform import load_integration
+from sandbox.platform import load_integration, tiktok_testkit
 
 MiB = 2**20
 # 64,000,000 bytes is the largest single-chunk upload (held on disk until TikTok has it); 64 MiB and 256 MiB
@@ -42,6 +49,9 @@ MiB = 2**20
 LINK_SIZES = (64_000_000, 64 * MiB, 256 * MiB)
 INLINE_SIZE = 64 * MiB
 REPEATS = 3
+# --small: one link in one chunk, one just over the single-chunk limit (several chunks), once each.
+SMALL_LINK_SIZES = (3_000_000, 65_000_000)
+SMALL_INLINE_SIZE = 3 * MiB
 UPLOAD_IDS = itertools.count(1)  # every upload, the action's or the loop's, gets a fresh id on the server
 
 tiktok = load_integration()
@@ -73,9 +83,10 @@ class StandInContext:
         return FetchResponse(200, {}, {"data": data, "error": {"code": "ok", "message": "", "log_id": "bench"}})
 
 
-def relax_guards_for_loopback() -> None:
-    tiktok_transfer.check_link = lambda url, what="video link": URL(url)
-    tiktok.check_upload_url = lambda url: url
+def admit_loopback(port: int) -> None:
+    """The benchmark's server on 127.0.0.1:port over http passes the link and upload-host checks and is reached
+    with a plain connector: the tests' seam (a LinkGuard subclass as tiktok_transfer.link_guard), nothing else."""
+    tiktok_transfer.link_guard = tiktok_testkit.LoopbackGuard(port)
 
 
 async def run_action(base: str, inputs: dict, context: StandInContext | None = None) -> None:
@@ -108,10 +119,10 @@ async def _put(session, url, data, first, last, size) -> None:
             raise SystemExit(f"upload endpoint answered {answer.status}")
 
 
-def measure(make_coroutine) -> dict:
-    """Median wall and CPU time over REPEATS runs, then one run under tracemalloc for the peak."""
+def measure(make_coroutine, repeats: int = REPEATS) -> dict:
+    """Median wall and CPU time over `repeats` runs, then one run under tracemalloc for the peak."""
     walls, cpus = [], []
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         gc.collect()
         wall, cpu = time.perf_counter(), time.process_time()
         asyncio.run(make_coroutine())
@@ -142,7 +153,9 @@ def wait_for(base: str) -> None:
 
 
 PREFLIGHT_CASES = ((64_000_000, ""), (64 * MiB, "-last"), (256 * MiB, "-last"))
+SMALL_PREFLIGHT_CASES = ((3_000_000, ""), (65_000_000, "-last"))
 FLOOD_SIZE = 50_000_000
+SMALL_FLOOD_SIZE = 5_000_000
 
 
 async def server_log(base: str) -> list:
@@ -155,12 +168,12 @@ async def warm_up(url: str) -> None:
         await answer.read()
 
 
-def preflight_costs(base: str) -> list[tuple]:
+def preflight_costs(base: str, cases=PREFLIGHT_CASES) -> list[tuple]:
     """For each case: the ranged requests and bytes the action read before the upload, and the moov's size."""
     from bench.server import MOOV_LAST_SIZE
 
     rows = []
-    for size, layout in PREFLIGHT_CASES:
+    for size, layout in cases:
         url = f"{base}/video/{size}{layout}.mp4"
         asyncio.run(warm_up(url))  # the server builds the video on its first request
         asyncio.run(server_log(base))  # clear
@@ -182,13 +195,13 @@ def first_moov_size() -> int:
     return struct.unpack(">I", small[ftyp_size : ftyp_size + 4])[0]
 
 
-def flood_times() -> list[tuple[str, float]]:
+def flood_times(flood_size: int = FLOOD_SIZE) -> list[tuple[str, float]]:
     ftyp = struct.pack(">I4s", 16, b"ftyp") + b"isom" + bytes(4)
     empty = struct.pack(">I4s", 8, b"free")
-    flat = ftyp + empty * ((FLOOD_SIZE - len(ftyp)) // 8)
-    nested = ftyp + struct.pack(">I4s", FLOOD_SIZE - len(ftyp), b"moov") + empty * ((FLOOD_SIZE - len(ftyp) - 8) // 8)
+    flat = ftyp + empty * ((flood_size - len(ftyp)) // 8)
+    nested = ftyp + struct.pack(">I4s", flood_size - len(ftyp), b"moov") + empty * ((flood_size - len(ftyp) - 8) // 8)
     ebml = b"\x1a\x45\xdf\xa3\x87\x42\x82\x84webm" + b"\x18\x53\x80\x67\x01\xff\xff\xff\xff\xff\xff\xff"
-    voids = ebml + b"\xec\x80" * ((FLOOD_SIZE - len(ebml)) // 2)
+    voids = ebml + b"\xec\x80" * ((flood_size - len(ebml)) // 2)
     results = []
     for name, data in (("top-level boxes", flat), ("boxes inside moov", nested), ("WebM Void elements", voids)):
         times = []
@@ -201,36 +214,47 @@ def flood_times() -> list[tuple[str, float]]:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", action="store_true", help="small sizes, once each (also BENCH_SMALL=1)")
+    small = parser.parse_args().small or os.environ.get("BENCH_SMALL", "") not in ("", "0")
+    link_sizes, inline_size = (SMALL_LINK_SIZES, SMALL_INLINE_SIZE) if small else (LINK_SIZES, INLINE_SIZE)
+    repeats = 1 if small else REPEATS
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     # Only ever our own server module, with the interpreter running this benchmark.
     server = subprocess.Popen([sys.executable, "-m", "bench.server", str(port)])  # nosec
     try:
         wait_for(base)
-        relax_guards_for_loopback()
+        admit_loopback(port)
         rows = []
-        for size in LINK_SIZES:
+        for size in link_sizes:
             asyncio.run(plain_link_copy(base, size))  # the server builds the video on first request
             url = f"{base}/video/{size}.mp4"
             linked = {"name": "linked.mp4", "url": url}  # the platform's file object with a download link
-            action = measure(lambda linked=linked: run_action(base, {"file": linked, "privacy_level": "SELF_ONLY"}))
-            loop = measure(lambda size=size: plain_link_copy(base, size))
+            action = measure(
+                lambda linked=linked: run_action(base, {"file": linked, "privacy_level": "SELF_ONLY"}), repeats
+            )
+            loop = measure(lambda size=size: plain_link_copy(base, size), repeats)
             rows.append((f"link, {size:,} B", size, action, loop))
-        content = base64.b64encode(make_mp4(INLINE_SIZE)).decode()
+        content = base64.b64encode(make_mp4(inline_size)).decode()
         file_obj = {"name": "inline.mp4", "contentType": "video/mp4", "content": content}
-        action = measure(lambda: run_action(base, {"file": file_obj, "privacy_level": "SELF_ONLY"}))
-        loop = measure(lambda: plain_inline_copy(base, content))
-        rows.append((f"inline base64, {INLINE_SIZE:,} B", INLINE_SIZE, action, loop))
-        costs = preflight_costs(base)
+        action = measure(lambda: run_action(base, {"file": file_obj, "privacy_level": "SELF_ONLY"}), repeats)
+        loop = measure(lambda: plain_inline_copy(base, content), repeats)
+        rows.append((f"inline base64, {inline_size:,} B", inline_size, action, loop))
+        costs = preflight_costs(base, SMALL_PREFLIGHT_CASES if small else PREFLIGHT_CASES)
     finally:
         server.terminate()
         server.wait(timeout=10)
-    report(rows)
-    report_preflight(costs, flood_times())
-    return 0
+    if small:
+        print("small run (--small): sizes below, each measured once; `make bench` gives the figures that count")
+    report(rows, repeats, checked=not small)
+    flood_size = SMALL_FLOOD_SIZE if small else FLOOD_SIZE
+    missed = report_preflight(costs, flood_times(flood_size), flood_size, timed=not small)
+    return 1 if small and missed else 0
 
 
-def report_preflight(costs, floods) -> None:
+def report_preflight(costs, floods, flood_size: int = FLOOD_SIZE, timed: bool = True) -> list[str]:
+    """Prints the preflight table and its checks; returns the counted checks (requests, bytes) that were missed."""
     print("\npreflight per link (before the init; the upload's own reads counted apart)")
     print("| case | preflight requests | bytes read | moov bytes | limit (2 MiB + moov) | upload GETs | action s |")
     print("|---|---|---|---|---|---|---|")
@@ -238,23 +262,24 @@ def report_preflight(costs, floods) -> None:
         limit = 2 * MiB + moov
         cells = (f"{size:,} B, moov {layout[1:]}", requests, f"{read:,}", f"{moov:,}", f"{limit:,}", len(upload))
         print("| " + " | ".join(str(cell) for cell in cells) + f" | {wall:.2f} |")
-    print("\ninspector on a 50 MB flood (median of 5)")
+    print(f"\ninspector on a {flood_size // 1_000_000} MB flood (median of 5)")
     for name, ms in floods:
         print(f"| {name} | {ms:.2f} ms |")
     print()
-    checks = [
+    counted = [
         ("preflight: at most 3 ranged requests per link", all(c[2] <= 3 for c in costs)),
         ("preflight: at most 2 MiB + moov read per link", all(c[3] <= 2 * MiB + c[4] for c in costs)),
         ("the upload reads each byte once (one ranged GET per part)", all(c[6] == c[0] for c in costs)),
-        ("inspector under 50 ms on a 50 MB flood", all(ms < 50 for _name, ms in floods)),
     ]
-    for label, passed in checks:
+    timed_checks = [("inspector under 50 ms on a 50 MB flood", all(ms < 50 for _name, ms in floods))] if timed else []
+    for label, passed in counted + timed_checks:
         print(f"{'met ' if passed else 'MISSED'}  {label}")
+    return [label for label, passed in counted if not passed]
 
 
-def report(rows) -> None:
-    size = tiktok_transfer.MULTI_CHUNK_SIZE
-    print(f"\nchunk size {size:,} bytes; medians of {REPEATS} runs; peak = tracemalloc peak")
+def report(rows, repeats: int = REPEATS, checked: bool = True) -> None:
+    runs = f"medians of {repeats} runs" if repeats > 1 else "one run each"
+    print(f"\nchunk size {tiktok_transfer.MULTI_CHUNK_SIZE:,} bytes; {runs}; peak = tracemalloc peak")
     header = ("case", "action s", "loop s", "MB/s", "action CPU s", "loop CPU s", "CPU ratio", "action MB", "loop MB")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
@@ -271,6 +296,8 @@ def report(rows) -> None:
             f"{loop['peak']:.1f}",
         )
         print("| " + " | ".join(cells) + " |")
+    if not checked:
+        return  # time and memory bounds are for the full sizes
     links, inline = [row[2] for row in rows[:-1]], rows[-1][2]
     chunk_mb = tiktok_transfer.MULTI_CHUNK_SIZE / 1e6
     single, mib64, mib256 = links

@@ -1,12 +1,21 @@
 """Running the integration the way the Autohive platform does, outside the platform.
 
-The entry module is loaded exactly as the shipped tests load it (tests/conftest.py), so the sandbox suites, the
-runner, the demo and the bench all drive the same module instance.
+The entry module is loaded exactly as the shipped tests load it (tests/tiktok_testkit.py, by that unique name and
+never as `tests.*`), so the sandbox suites, the runner, the demo and the bench all drive the same module instance.
 """
+
+import sys
+from pathlib import Path
 
 from autohive_integrations_sdk import ExecutionContext
 
-from tests.conftest import load_entry_module
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+if str(TESTS) not in sys.path:
+    sys.path.append(str(TESTS))
+
+import tiktok_testkit  # noqa: E402
+
+load_entry_module = tiktok_testkit.load_entry_module
 
 
 def load_integration():

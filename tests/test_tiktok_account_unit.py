@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 from autohive_integrations_sdk import ConnectedAccountInfo, HTTPError, RateLimitError, ResultType
 
-from tests.conftest import (
+from tiktok_testkit import (
     ALL_USER_FIELDS,
     BASIC_FIELDS,
     BASIC_USER,

@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from autohive_integrations_sdk import ResultType
 
-from tests.conftest import ok
+from tiktok_testkit import ok
 
 pytestmark = pytest.mark.unit
 
@@ -75,35 +75,31 @@ class TestCreateVideoPost:
         assert message_of(result) == NOTHING_CHANGED
         assert [c.args[0] for c in mock_context.fetch.await_args_list] == [CREATOR_INFO]
 
-    async def test_stopped_during_the_init_says_the_post_may_exist(self, integration, mock_context):
-        mock_context.fetch.side_effect = stopped_at(VIDEO_INIT)
-        inputs = {"video_url": PULL_URL, "pull_from_url": True, "privacy_level": "SELF_ONLY"}
 
-        result = await integration.execute_action("create_video_post", inputs, mock_context)
+class TestStoppedDuringAnInit:
+    @pytest.mark.parametrize(
+        ("action", "inputs", "init_url"),
+        [
+            (
+                "create_video_post",
+                {"video_url": PULL_URL, "pull_from_url": True, "privacy_level": "SELF_ONLY"},
+                VIDEO_INIT,
+            ),
+            ("upload_video_draft", {"video_url": PULL_URL, "pull_from_url": True}, INBOX_INIT),
+            ("create_photo_post", {"photo_urls": [PHOTO_URL], "post_mode": "MEDIA_UPLOAD"}, CONTENT_INIT),
+        ],
+        ids=["create_video_post", "upload_video_draft", "create_photo_post"],
+    )
+    async def test_it_says_the_post_may_exist(self, integration, mock_context, action, inputs, init_url):
+        mock_context.fetch.side_effect = stopped_at(init_url)
+
+        result = await integration.execute_action(action, inputs, mock_context)
 
         assert message_of(result) == MAY_EXIST
-
-
-class TestUploadVideoDraft:
-    async def test_stopped_during_the_init_says_the_post_may_exist(self, integration, mock_context):
-        mock_context.fetch.side_effect = stopped_at(INBOX_INIT)
-
-        result = await integration.execute_action(
-            "upload_video_draft", {"video_url": PULL_URL, "pull_from_url": True}, mock_context
-        )
-
-        assert message_of(result) == MAY_EXIST
+        assert [c.args[0] for c in mock_context.fetch.await_args_list][-1] == init_url
 
 
 class TestCreatePhotoPost:
-    async def test_stopped_during_the_init_says_the_post_may_exist(self, integration, mock_context):
-        mock_context.fetch.side_effect = stopped_at(CONTENT_INIT)
-        inputs = {"photo_urls": [PHOTO_URL], "post_mode": "MEDIA_UPLOAD"}
-
-        result = await integration.execute_action("create_photo_post", inputs, mock_context)
-
-        assert message_of(result) == MAY_EXIST
-
     async def test_a_later_run_on_the_same_context_starts_clean(self, integration, mock_context):
         """Whether a post was sent belongs to one run: the next run that is stopped early says nothing was posted."""
         mock_context.fetch.side_effect = stopped_at(CONTENT_INIT)

@@ -1,16 +1,15 @@
 """Error translation for every documented TikTok code, publish requests sent once, the step budget and pacing."""
 
 import asyncio
-import time
-import types
 
 import aiohttp
 import pytest
+import tiktok_posting
+import tiktok_api
 from autohive_integrations_sdk import FetchResponse, HTTPError, RateLimitError, ResultType
 
-import tiktok_api
-import tiktok_posting
-from tests.conftest import (
+from tiktok_testkit import (
+    FakeClock,
     BASIC_USER,
     BIG_ID_TEXT,
     CONTENT_INIT,
@@ -438,26 +437,26 @@ class TestErrorTranslation:
 
 
 class TestStepBudget:
-    """The platform gives a step about 30 s: request timeouts, read retries and polling all stay inside it."""
+    """The platform gives a step about 30 s: request timeouts, read retries and polling all stay inside it. These
+    tests run on the fake clock: a slow answer is the fetch double moving the clock on, never a real wait."""
 
     async def test_request_timeout_is_capped_by_what_is_left_of_the_step(
-        self, integration, mock_context, tiktok_module, monkeypatch
+        self, integration, mock_context, tiktok_module, monkeypatch, clock
     ):
         monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 4.0)
         always(mock_context, ok({"user": BASIC_USER}))
 
         await integration.execute_action("get_user_info", {}, mock_context)
 
-        timeout = fetched(mock_context)[0].kwargs["timeout"]
-        assert 3.0 < timeout <= 4.0
+        assert fetched(mock_context)[0].kwargs["timeout"] == 4.0
 
     async def test_a_read_is_not_retried_when_the_step_has_no_room_left(
-        self, integration, mock_context, tiktok_module, monkeypatch
+        self, integration, mock_context, tiktok_module, monkeypatch, clock
     ):
         monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 3.0)
 
         async def slow_timeout(url, **kwargs):
-            await asyncio.sleep(1.2)  # leaves 1.8 s: less than a request needs (MIN_REQUEST_S = 2)
+            clock.advance(1.2)  # leaves 1.8 s: less than a request needs (MIN_REQUEST_S = 2)
             raise asyncio.TimeoutError()
 
         mock_context.fetch.side_effect = slow_timeout
@@ -466,6 +465,7 @@ class TestStepBudget:
 
         assert message == "TikTok did not answer in time. Check the connection and run the step again in a minute."
         assert len(fetched(mock_context)) == 1
+        assert clock.slept == []
 
     async def test_no_request_is_started_without_time_for_an_answer(
         self, integration, mock_context, tiktok_module, monkeypatch
@@ -478,12 +478,12 @@ class TestStepBudget:
         assert fetched(mock_context) == []
 
     async def test_a_post_is_not_started_without_time_for_its_init(
-        self, integration, mock_context, tiktok_module, monkeypatch
+        self, integration, mock_context, tiktok_module, monkeypatch, clock
     ):
         monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 2.2)
 
         async def slow_creator_info(url, **kwargs):
-            await asyncio.sleep(0.3)  # leaves 1.9 s: less than a request needs (MIN_REQUEST_S = 2)
+            clock.advance(0.3)  # leaves 1.9 s: less than a request needs (MIN_REQUEST_S = 2)
             return ok(creator())
 
         mock_context.fetch.side_effect = slow_creator_info
@@ -497,7 +497,7 @@ class TestStepBudget:
         assert urls(mock_context) == [CREATOR_INFO]
 
     async def test_hung_requests_and_retries_together_stay_inside_the_budget(
-        self, integration, mock_context, tiktok_module, monkeypatch
+        self, integration, mock_context, tiktok_module, monkeypatch, clock
     ):
         # The worst case: every try hangs until its timeout. Scaled down: 1 s timeouts, a 3.5 s step.
         monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 3.5)
@@ -505,35 +505,37 @@ class TestStepBudget:
         monkeypatch.setattr(tiktok_api, "MIN_REQUEST_S", 0.5)
 
         async def hang(url, **kwargs):
-            await asyncio.sleep(kwargs["timeout"])
+            clock.advance(kwargs["timeout"])
             raise asyncio.TimeoutError()
 
         mock_context.fetch.side_effect = hang
-        started = time.monotonic()
+        started = clock.now
 
         message = message_of(await integration.execute_action("get_videos", {}, mock_context))
 
-        assert time.monotonic() - started < 3.5
+        assert clock.now - started < 3.5
         assert "did not answer in time" in message
-        assert len(fetched(mock_context)) == 3
+        assert [c.kwargs["timeout"] for c in fetched(mock_context)] == [1.0, 1.0, 1.0]
 
     async def test_status_waiting_ends_before_the_step_budget(
-        self, integration, mock_context, tiktok_module, monkeypatch
+        self, integration, mock_context, tiktok_module, monkeypatch, clock
     ):
-        monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 3.2)
-        monkeypatch.setattr(tiktok_posting, "STATUS_POLL_INTERVAL_S", 0.05)
+        monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 5.0)
+        monkeypatch.setattr(tiktok_posting, "STATUS_POLL_INTERVAL_S", 0.25)
         always(mock_context, ok(status_data("PROCESSING_UPLOAD")))
-        started = time.monotonic()
+        started = clock.now
 
         data = data_of(
             await integration.execute_action("get_post_status", {"publish_id": "p", "wait_seconds": 25}, mock_context)
         )
 
         assert data["status"] == "PROCESSING_UPLOAD"
-        assert time.monotonic() - started < 1.5  # 3.2 s budget minus the 2 s a last request needs (MIN_REQUEST_S)
+        # 5 s budget minus the 2 x 2 s (MIN_REQUEST_S) kept for a last request: polling stops after 1 s.
+        assert clock.now - started == 1.0
+        assert len(fetched(mock_context)) == 5
 
     async def test_a_slow_publish_request_is_reported_as_such_not_as_a_large_video(
-        self, integration, mock_context, tiktok_module, monkeypatch
+        self, integration, mock_context, tiktok_module, monkeypatch, clock
     ):
         monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 2.6)
         monkeypatch.setattr(tiktok_api, "MIN_REQUEST_S", 0.5)
@@ -541,7 +543,7 @@ class TestStepBudget:
         async def answer(url, **kwargs):
             if url == CREATOR_INFO:
                 return ok(creator())
-            await asyncio.sleep(kwargs["timeout"])  # init hangs past the transfer deadline (2.6 - 0.5 s)
+            clock.advance(kwargs["timeout"])  # init hangs past the transfer deadline (2.6 - 0.5 s)
             raise asyncio.TimeoutError()
 
         mock_context.fetch.side_effect = answer
@@ -554,12 +556,12 @@ class TestStepBudget:
         assert urls(mock_context).count(VIDEO_INIT) == 1
 
     async def test_paging_stops_in_time_and_returns_what_it_has_with_a_cursor(
-        self, integration, mock_context, tiktok_module, monkeypatch
+        self, integration, mock_context, tiktok_module, monkeypatch, clock
     ):
         monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 6.0)  # MIN_PAGE_S is 5: one slow page uses the room
 
         async def slow_page(url, **kwargs):
-            await asyncio.sleep(1.1)
+            clock.advance(1.1)
             return ok({"videos": videos(20), "cursor": 1700000000000, "has_more": True})
 
         mock_context.fetch.side_effect = slow_page
@@ -571,30 +573,28 @@ class TestStepBudget:
         assert len(fetched(mock_context)) == 1
 
     async def test_connected_account_lookup_has_a_budget_too(
-        self, integration, mock_context, tiktok_module, monkeypatch
+        self, integration, mock_context, tiktok_module, monkeypatch, clock
     ):
         monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 4.0)
         always(mock_context, ok({"user": {**BASIC_USER, **PROFILE_USER}}))
 
         await integration.get_connected_account(mock_context)
 
-        assert fetched(mock_context)[0].kwargs["timeout"] <= 4.0
+        assert fetched(mock_context)[0].kwargs["timeout"] == 4.0
 
 
 class TestPacing:
-    """The real pauses, not the zeroed ones the other tests run with: TikTok's per-minute limits depend on them."""
+    """The real pauses, not the zeroed ones the other tests run with: TikTok's per-minute limits depend on them.
+    Status polling is one function (follow_post) for get_post_status and create_video_post's wait_seconds."""
 
     @pytest.fixture
     def slept(self, tiktok_module, monkeypatch):
         monkeypatch.undo()  # restore the real constants the autouse fixture zeroed
-        pauses = []
-
-        async def record(seconds):
-            pauses.append(seconds)
-
+        clock = FakeClock()
         for module in (tiktok_api, tiktok_posting):  # read retries, status polling
-            monkeypatch.setattr(module, "asyncio", types.SimpleNamespace(**{**vars(asyncio), "sleep": record}))
-        return pauses
+            monkeypatch.setattr(module, "time", clock.time_module())
+            monkeypatch.setattr(module, "asyncio", clock.asyncio_module())
+        return clock.slept
 
     async def test_status_is_polled_every_two_seconds(self, integration, mock_context, slept):
         mock_context.fetch.side_effect = [

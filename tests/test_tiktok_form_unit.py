@@ -8,10 +8,10 @@ from pathlib import Path
 from unittest.mock import call
 
 import pytest
+import tiktok_api
 from autohive_integrations_sdk import ResultType
 
-import tiktok_api
-from tests.conftest import ok
+from tiktok_testkit import ok
 
 pytestmark = pytest.mark.unit
 

@@ -4,14 +4,13 @@ TikTok's contract is spelled out literally (https://developers.tiktok.com/doc/ti
 https://developers.tiktok.com/doc/tiktok-api-v2-video-list); requests and results are asserted exactly.
 """
 
-import asyncio
 from unittest.mock import call
 
 import pytest
+import tiktok_api
 from autohive_integrations_sdk import HTTPError, ResultType
 
-import tiktok_api
-from tests.conftest import LOG_ID, ok
+from tiktok_testkit import LOG_ID, ok
 
 pytestmark = pytest.mark.unit
 
@@ -177,14 +176,14 @@ class TestGetAccountInsights:
         assert data["explanation"] == "The account has 4 public videos; all of them were analysed."
 
     async def test_fewer_videos_when_the_step_runs_short_and_it_says_so(
-        self, integration, mock_context, tiktok_module, monkeypatch
+        self, integration, mock_context, tiktok_module, monkeypatch, clock
     ):
         monkeypatch.setattr(tiktok_api, "STEP_BUDGET_S", 6.0)  # MIN_PAGE_S is 5: one slow page uses the room
 
         async def answer(url, **kwargs):
             if url == USER_INFO:
                 return ok({"user": STATS})
-            await asyncio.sleep(1.1)
+            clock.advance(1.1)
             return page([video(n, 10) for n in range(20)])
 
         mock_context.fetch.side_effect = answer

@@ -14,7 +14,7 @@ from autohive_integrations_sdk import FetchResponse
 
 import tiktok_posting
 import tiktok_transfer
-from tests.conftest import (
+from tiktok_testkit import (
     CREATOR_INFO,
     INBOX_INIT,
     PULL_URL,

@@ -4,7 +4,7 @@
 import pytest
 from autohive_integrations_sdk import ResultType
 
-from tests.conftest import (
+from tiktok_testkit import (
     CONTENT_INIT,
     CREATOR_INFO,
     INBOX_INIT,

@@ -6,11 +6,12 @@ Rules: https://developers.tiktok.com/doc/content-posting-api-media-transfer-guid
 """
 
 import base64
+import functools
 
 import pytest
 from autohive_integrations_sdk import FetchResponse, ResultType
 
-from tests.conftest import mp4, ok, webm
+from tiktok_testkit import mp4, ok, webm
 from tiktok_transfer import ChunkPlan, alternative_plan, plan_chunks
 
 pytestmark = pytest.mark.unit
@@ -511,6 +512,7 @@ class TestPullRefusedForAnUnverifiedDomain:
         assert len(init_bodies(mock_context, VIDEO_INIT)) == 2
 
 
+@functools.cache
 def sized_mp4(size: int) -> bytes:
     data = mp4(mdat_size=size - len(mp4(mdat_size=0)))
     assert len(data) == size

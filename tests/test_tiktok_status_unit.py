@@ -1,12 +1,10 @@
 """get_post_status: one request or polling until the post settles, exact ids, plain explanations."""
 
-import time
-
 import pytest
+import tiktok_posting
 from autohive_integrations_sdk import ResultType
 
-import tiktok_posting
-from tests.conftest import (
+from tiktok_testkit import (
     BIG_ID,
     BIG_ID_TEXT,
     PUBLISH_ID,
@@ -82,17 +80,19 @@ class TestGetPostStatus:
         data = data_of(result)
         assert (data["status"], data["is_final"], data["waiting_on_user"]) == (final, is_final, waiting_on_user)
 
-    async def test_waiting_is_bounded_by_wait_seconds(self, integration, mock_context, tiktok_module, monkeypatch):
-        monkeypatch.setattr(tiktok_posting, "STATUS_POLL_INTERVAL_S", 0.2)
+    async def test_waiting_is_bounded_by_wait_seconds(
+        self, integration, mock_context, tiktok_module, monkeypatch, clock
+    ):
+        monkeypatch.setattr(tiktok_posting, "STATUS_POLL_INTERVAL_S", 0.25)
         mock_context.fetch.side_effect = lambda *args, **kwargs: ok(status_data("PROCESSING_UPLOAD"))
 
-        started = time.monotonic()
+        started = clock.now
         result = await integration.execute_action(
             "get_post_status", {"publish_id": PUBLISH_ID, "wait_seconds": 1}, mock_context
         )
 
-        assert time.monotonic() - started < 1.5
-        assert 2 <= len(fetched(mock_context)) <= 6
+        assert clock.now - started == 1.0  # polled at 0, 0.25, 0.5, 0.75 and 1 s, then the wait was over
+        assert fetched(mock_context) == [request(STATUS, body={"publish_id": PUBLISH_ID})] * 5
         assert data_of(result)["status"] == "PROCESSING_UPLOAD"
         assert data_of(result)["is_final"] is False
 

@@ -3,7 +3,7 @@
 import pytest
 from autohive_integrations_sdk import ResultType
 
-from tests.conftest import (
+from tiktok_testkit import (
     BIG_ID,
     BIG_ID_TEXT,
     VIDEO_FIELDS,

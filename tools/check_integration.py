@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SKIP_DIRS = {
     ".venv", ".venv-ci", ".venv-ci-oldest", "venv", "dependencies", "dist", "__pycache__", ".git", ".pytest_cache",
-    ".ruff_cache",
+    ".ruff_cache", "monorepo_stand_in",
 }  # fmt: skip
 # This folder replaces the monorepo's tiktok/ at this version, with breaking changes (README "Changes from 1.x"):
 # the CI's version step then asks for a major bump.
@@ -101,7 +101,7 @@ def check_exported() -> list[str]:
         for target in relative_links((FOLDER / "README.md").read_text()):
             if not (FOLDER / target).exists():
                 problems.append(f"dist/tiktok/README.md links to {target}, which is not shipped (repo-only part?)")
-    siblings = {p.stem for p in FOLDER.glob("*.py")} | {"tests"}
+    siblings = {p.stem for p in FOLDER.glob("*.py")} | {p.stem for p in FOLDER.glob("tests/tiktok_*.py")}
     for path in sorted(FOLDER.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
@@ -199,6 +199,26 @@ def check_doc_links() -> list[str]:
     return problems
 
 
+def check_shared_names() -> list[str]:
+    """Nothing imports `tests` or `tests.*`: every integration's tests folder in the monorepo is a package named
+    `tests`, so in one pytest run over several folders that name means whichever folder came first. A helper module
+    beside the tests carries the integration's prefix (tests/tiktok_testkit.py) and is imported by that name."""
+    problems = []
+    for path in python_files():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                if name.split(".")[0] in ("tests", "conftest"):
+                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                    problems.append(f"{where}: imports {name}; another integration's tests can hold that name")
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        if path.name not in ("__init__.py", "conftest.py") and not path.name.startswith(("test_", "tiktok_")):
+            problems.append(f"tests/{path.name}: a helper module needs the integration's prefix (tiktok_*.py)")
+    return problems
+
+
 def check_fetch_pattern() -> list[str]:
     problems = []
     for path in python_files():
@@ -248,7 +268,8 @@ def main() -> int:
             print("check_integration: dist/tiktok holds exactly the shipped files and imports only what CI installs")
         return 1 if problems else 0
     config = json.loads((ROOT / "config.json").read_text())
-    problems = check_structure(config) + check_sync(config) + check_fetch_pattern() + check_doc_links()
+    problems = check_structure(config) + check_sync(config) + check_fetch_pattern()
+    problems += check_doc_links() + check_shared_names()
     for problem in problems:
         print(f"check_integration: {problem}", file=sys.stderr)
     if not problems:

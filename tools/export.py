@@ -22,6 +22,7 @@ ENTRY_AND_SIBLINGS = "tiktok*.py"
 TEST_FILES = (
     "tests/__init__.py",
     "tests/conftest.py",
+    "tests/tiktok_testkit.py",
     "tests/test_tiktok_*_unit.py",
     "tests/test_tiktok_integration.py",
 )

@@ -7,11 +7,18 @@ installs (pytest, pytest-asyncio, pytest-cov, the SDK, then requirements.txt), a
 --monorepo-root places stand-ins for the monorepo's root conftest.py and pyproject.toml above the folder
 (tools/monorepo_stand_in/); without it the folder stands alone. Fails when a test fails, when no test ran, or
 when line coverage of the integration's modules is under 90% in total or under 80% for any one module.
+
+--beside-other (with --monorepo-root) then also runs the tests the way the monorepo's CONTRIBUTING runs several
+folders at once, `pytest hackernews/ tiktok/` from the root, beside a stand-in for another integration
+(tools/monorepo_stand_in/hackernews: its own `tests` package, a conftest that puts its folder on sys.path), in
+both orders. Every integration's tests folder is a package named `tests`, so a test that imported `tests.x`
+would find the other folder's; each order must pass every test of both folders.
 """
 
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess  # nosec B404 - runs this repository's own test command
 import sys
@@ -43,11 +50,51 @@ def module_coverage(python: str, where: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+OTHER = "hackernews"
+
+
+def outcome(output: str) -> dict[str, int]:
+    """{'passed': N, 'skipped': M, ...} from pytest's last summary line."""
+    summary = [line for line in output.splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
+    return {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", summary[-1])} if summary else {}
+
+
+def run_pytest(python: str, where: Path, folders: list[str]) -> tuple[subprocess.CompletedProcess, dict[str, int]]:
+    """The venv's `pytest` script (as CONTRIBUTING types it, so the root is not put on sys.path) from the root."""
+    command = [str(Path(python).parent / "pytest"), "-q", "-p", "no:cacheprovider", *folders]
+    run = subprocess.run(command, cwd=where, capture_output=True, text=True)  # nosec B603
+    return run, outcome(run.stdout)
+
+
+def beside_other(python: str, where: Path, alone: dict[str, int]) -> bool:
+    """CONTRIBUTING's `pytest <folder>/ <folder>/` from the monorepo root, with the stand-in integration first,
+    then last: both times every test of both folders runs and passes (as many as each folder alone)."""
+    shutil.copytree(STAND_IN / OTHER, where / OTHER)
+    _run, other = run_pytest(python, where, [f"{OTHER}/"])
+    expected = {key: alone.get(key, 0) + other.get(key, 0) for key in ("passed", "skipped")}
+    ok = True
+    for order in ([f"{OTHER}/", "tiktok/"], ["tiktok/", f"{OTHER}/"]):
+        run, got = run_pytest(python, where, order)
+        shown = f"pytest {' '.join(order)}"
+        if run.returncode == 0 and {key: got.get(key, 0) for key in expected} == expected:
+            print(
+                f"export_ci: `{shown}` from the monorepo root: {got['passed']} passed, {got.get('skipped', 0)} skipped"
+            )
+            continue
+        print(run.stdout[-4000:], run.stderr[-2000:], sep="\n", file=sys.stderr)
+        print(f"export_ci: `{shown}` from the monorepo root gave {got}, expected {expected}", file=sys.stderr)
+        ok = False
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--python", required=True)
     parser.add_argument("--monorepo-root", action="store_true")
+    parser.add_argument("--beside-other", action="store_true")
     args = parser.parse_args()
+    if args.beside_other and not args.monorepo_root:
+        parser.error("--beside-other needs --monorepo-root (the runs use the root pyproject.toml's pytest settings)")
     args.python = os.path.abspath(args.python)  # not resolved: a venv's python is a link that must stay inside it
     if not EXPORTED.is_dir():
         print("export_ci: dist/tiktok is missing; run `make export` first", file=sys.stderr)
@@ -77,6 +124,8 @@ def main() -> int:
             print(f"export_ci: the exported tests failed (exit {run.returncode})", file=sys.stderr)
             return 1
         modules = module_coverage(args.python, where)
+        if args.beside_other and not beside_other(args.python, where, outcome(run.stdout)):
+            return 1
     covered = sum(c for c, _ in modules.values())
     statements = sum(s for _, s in modules.values())
     total = 100.0 * covered / max(statements, 1)
