@@ -1,8 +1,9 @@
 """TikTok for Autohive: post videos and photos, send drafts to the inbox, read the account and its videos.
 
-Reads top to bottom: constants, calling TikTok (one place for errors), the upload pipeline, then one small
-handler per action. TikTok's contract as pure functions lives in tiktok_helpers.py; moving video bytes lives
-in tiktok_media.py. Section numbers (§) point into shared/docs/tiktok-api.md.
+One small handler per action. Calling TikTok and reading its answers live in tiktok_api.py; posting (init,
+upload or pull, their fallbacks, following a post) in tiktok_posting.py; moving bytes (sources, link safety,
+the chunked upload) in tiktok_transfer.py; a video's and a photo's facts and TikTok's media rules in
+tiktok_media.py.
 """
 
 import logging

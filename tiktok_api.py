@@ -59,7 +59,8 @@ JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8"}
 LIST_PAGE_MAX = 20
 
 
-# §4.1: which scope unlocks which user field. The order is the order of the output.
+# Which scope unlocks which user field; the order is the order of the output.
+# https://developers.tiktok.com/doc/tiktok-api-v2-get-user-info
 USER_FIELDS_BY_SCOPE = {
     "user.info.basic": ("open_id", "union_id", "avatar_url", "avatar_url_100", "avatar_large_url", "display_name"),
     "user.info.profile": ("username", "bio_description", "profile_deep_link", "profile_web_link", "is_verified"),
@@ -67,7 +68,8 @@ USER_FIELDS_BY_SCOPE = {
 }
 
 
-# §5.3 minus embed_html (a large HTML snippet nobody maps in a workflow) and never the doc's bogus "fps".
+# The Video Object minus embed_html (a large HTML snippet nobody maps in a workflow) and never the doc's bogus
+# "fps": https://developers.tiktok.com/doc/tiktok-api-v2-video-object
 VIDEO_FIELDS = (
     "id",
     "title",
@@ -451,7 +453,7 @@ def envelope_error(body) -> tuple[str | None, str, str | None]:
     return code, message if isinstance(message, str) else "", log_id if isinstance(log_id, str) else None
 
 
-# creator_info answers these with HTTP 200 (§6): the account cannot post now, which Get Creator Info reports as data.
+# creator_info answers these with HTTP 200: the account cannot post now, which Get Creator Info reports as data.
 CREATOR_CAP_CODES = ("spam_risk_too_many_posts", "spam_risk_user_banned_from_posting", "reached_active_user_cap")
 
 
@@ -619,7 +621,8 @@ def sdk_retry_count(context) -> int:
 async def call_tiktok(
     context, url: str, *, method: str = "POST", params=None, body=None, publish=False, retry_429=True
 ) -> dict:
-    """One TikTok v2 request; returns `data`. Success means error.code == "ok", whatever the HTTP status (§0.1).
+    """One TikTok v2 request; returns `data`. Success means error.code == "ok", whatever the HTTP status
+    (https://developers.tiktok.com/doc/tiktok-api-v2-error-handling).
 
     Reads are tried again after a network error, and after a 429 where retry_429 (not for creator info and
     status, whose limits are so low that a retry within the minute would only be refused again), while the step
@@ -753,7 +756,7 @@ def _stopped_message(publish_sent: bool) -> str:
 
 
 async def query_creator(context) -> dict:
-    """creator_info answers posting caps with HTTP 200 and an error code (§6); call_tiktok turns them into errors."""
+    """creator_info answers posting caps with HTTP 200 and an error code; call_tiktok turns them into errors."""
     return normalize_creator(await call_tiktok(context, CREATOR_INFO_URL, retry_429=False))
 
 

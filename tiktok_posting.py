@@ -91,7 +91,7 @@ def check_text_limit(value: str | None, limit: int, name: str) -> None:
 
 
 def check_branded_privacy(privacy_level: str, brand_content: bool) -> None:
-    """§12.4: branded content cannot be private (TikTok documents no error for it, so the client must refuse)."""
+    """Branded content cannot be private (TikTok documents no error for it, so the client must refuse)."""
     if brand_content and privacy_level == "SELF_ONLY":
         raise InputError(
             "Branded content (brand_content_toggle) cannot be posted with privacy level SELF_ONLY: TikTok requires "
@@ -101,7 +101,7 @@ def check_branded_privacy(privacy_level: str, brand_content: bool) -> None:
 
 
 def check_privacy_offered(privacy_level: str, options: list[str]) -> None:
-    """§6: the privacy level must be one of the creator's current privacy_level_options."""
+    """The privacy level must be one of the creator's current privacy_level_options."""
     if privacy_level not in options:
         offered = ", ".join(options) if options else "none"
         raise InputError(
@@ -134,7 +134,8 @@ def video_post_info(
     brand_organic: bool,
     is_aigc: bool,
 ) -> dict:
-    """post_info for a direct video post (§7.1): both brand toggles are always sent explicitly."""
+    """post_info for a direct video post: both brand toggles are always sent explicitly.
+    https://developers.tiktok.com/doc/content-posting-api-reference-direct-post"""
     info = {
         "privacy_level": privacy_level,
         **interactions,
@@ -151,7 +152,7 @@ def video_post_info(
 
 
 def photo_init_body(post_mode: str, post_info: dict, photo_urls: list[str], cover_index: int) -> dict:
-    """§10: photos are always pulled by TikTok from the given links."""
+    """Photos are always pulled by TikTok from the given links."""
     return {
         "media_type": "PHOTO",
         "post_mode": post_mode,
@@ -164,7 +165,7 @@ def pull_source_info(url: str) -> dict:
     return {"source": "PULL_FROM_URL", "video_url": url}
 
 
-# The fields the post-link lookup asks /v2/video/query/ for (§5.2, §5.3).
+# The fields the post-link lookup asks /v2/video/query/ for (https://developers.tiktok.com/doc/tiktok-api-v2-video-query).
 POST_LINK_FIELDS = ("id", "share_url", "embed_link", "cover_image_url")
 
 
@@ -190,7 +191,8 @@ def post_links(post_id: str | None, videos) -> dict:
     return links
 
 
-# get_post_status polls at most every 2 s: TikTok allows 30 status requests a minute (§11).
+# get_post_status polls at most every 2 s: TikTok allows 30 status requests a minute
+# (https://developers.tiktok.com/doc/tiktok-api-v2-rate-limit).
 STATUS_POLL_INTERVAL_S = 2.0
 
 
@@ -466,7 +468,8 @@ def refuse_direct_only(settings: dict) -> None:
 
 
 async def direct_photo_settings(context, chosen: dict) -> tuple[dict, dict, list[str]]:
-    """post_info settings of a DIRECT_POST photo post, checked against the creator's current options (§10.2)."""
+    """post_info settings of a DIRECT_POST photo post, checked against the creator's current options
+    (https://developers.tiktok.com/doc/content-posting-api-reference-photo-post)."""
     privacy_level = chosen["privacy_level"]
     if privacy_level is None:
         raise InputError(

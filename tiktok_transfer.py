@@ -1,7 +1,7 @@
 """Moving a video to TikTok: where the bytes come from, how links are fetched safely, and the chunked upload.
 
 Nothing here sees the user's TikTok token: downloads and uploads use their own aiohttp sessions, and TikTok's
-upload_url carries its own upload token (§9.1 of shared/docs/tiktok-api.md).
+upload_url carries its own upload token (https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide).
 """
 
 import asyncio
@@ -42,8 +42,8 @@ MIN_CHUNK = 5 * 1024 * 1024
 MAX_CHUNK = 64_000_000
 
 
-# One chunk up to 64,000,000 bytes is the most compatible upload (multi-chunk inits have been rejected, §15);
-# larger files go in 10,000,000-byte chunks, TikTok's own example size, which also bounds memory per chunk.
+# One chunk up to 64,000,000 bytes is the most compatible upload (multi-chunk inits have been refused since about
+# August 2026); larger files go in 10,000,000-byte chunks, TikTok's own example size, which also bounds memory.
 MULTI_CHUNK_SIZE = 10_000_000
 
 
@@ -880,7 +880,7 @@ async def probe_photos(urls: list[str], timeout: float) -> list[tuple[bytes, int
         await session.close()
 
 
-# ---- The upload (§9) ------------------------------------------------------------------------------------------------
+# ---- The chunked upload: https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide ----
 
 
 def _progress_end(content_range: str | None) -> int | None:
