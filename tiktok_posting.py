@@ -640,7 +640,11 @@ async def post_video(context, inputs: dict) -> dict:
     check_text_limit(title, VIDEO_TITLE_MAX, "title")
     check_branded_privacy(privacy_level, brand_content)
     # Interactions stay off unless the user turned them on (TikTok's posting guidelines).
-    requested = {name: inputs.get(name, True) for name in ("disable_comment", "disable_duet", "disable_stitch")}
+    requested = {
+        "disable_comment": inputs.get("disable_comment", True),
+        "disable_duet": inputs.get("disable_duet", True),
+        "disable_stitch": inputs.get("disable_stitch", True),
+    }
     creator = await query_creator(context)
     check_privacy_offered(privacy_level, creator["privacy_level_options"])
     interactions, forced = forced_interactions(requested, creator)
@@ -658,16 +662,6 @@ async def post_video(context, inputs: dict) -> dict:
     }
 
 
-# Settings a DIRECT_POST takes; with MEDIA_UPLOAD the creator chooses them in the TikTok app.
-PHOTO_DIRECT_ONLY = (
-    "privacy_level",
-    "disable_comment",
-    "auto_add_music",
-    "brand_content_toggle",
-    "brand_organic_toggle",
-)
-
-
 async def post_photos(context, inputs: dict) -> dict:
     """create_photo_post: up to 35 photo links checked (each one's head read), then handed to TikTok to pull, as a
     direct post or to the creator's inbox."""
@@ -676,7 +670,14 @@ async def post_photos(context, inputs: dict) -> dict:
     cover_index = whole_number(inputs.get("photo_cover_index", 0))
     post_mode = inputs.get("post_mode", "DIRECT_POST")
     title, description = inputs.get("title"), inputs.get("description")
-    direct_only = {name: inputs.get(name) for name in PHOTO_DIRECT_ONLY}
+    # Settings only a DIRECT_POST takes; with MEDIA_UPLOAD the creator chooses them in the TikTok app.
+    direct_only = {
+        "privacy_level": inputs.get("privacy_level"),
+        "disable_comment": inputs.get("disable_comment"),
+        "auto_add_music": inputs.get("auto_add_music"),
+        "brand_content_toggle": inputs.get("brand_content_toggle"),
+        "brand_organic_toggle": inputs.get("brand_organic_toggle"),
+    }
     check_photo_inputs(photo_urls, cover_index, title, description)
     await check_photo_media(photo_urls)
     post_info = {key: value for key, value in (("title", title), ("description", description)) if value}
