@@ -79,7 +79,7 @@ def parts_before_last(kind) -> int:
 
 class TestTheLastPartStoredItsAnswerLost:
     @pytest.mark.parametrize("kind", SOURCES)
-    async def test_aiohttps_resend_gets_a_whole_file_416_and_the_upload_completes(
+    async def test_the_resend_gets_a_whole_file_416_and_the_upload_completes(
         self, integration, mock_context, loopback, big, kind
     ):
         clip = video_for(kind, big)
@@ -91,7 +91,7 @@ class TestTheLastPartStoredItsAnswerLost:
         )
 
         assert (data["publish_id"], data["status"], data["video_size"]) == (PUBLISH_ID, "PROCESSING_UPLOAD", len(clip))
-        assert statuses(loopback)[-2:] == [599, 416]  # the resend aiohttp made by itself
+        assert statuses(loopback)[-2:] == [599, 416]  # the resend, by aiohttp itself or by the integration
         assert loopback.received == clip
         assert urls(mock_context) == [INBOX_INIT]  # one init, no status needed
 
@@ -109,7 +109,9 @@ class TestTheLastPartStoredItsAnswerLost:
         )
 
         assert (data["publish_id"], data["status"]) == (PUBLISH_ID, "PROCESSING_UPLOAD")
-        assert statuses(loopback)[parts_before_last(kind) :] == [599] * 6  # three tries, each resent by aiohttp
+        # Three tries of the integration's own, each perhaps resent once by aiohttp (not on every version).
+        dropped = statuses(loopback)[parts_before_last(kind) :]
+        assert set(dropped) == {599} and 3 <= len(dropped) <= 6
         assert urls(mock_context) == [INBOX_INIT, STATUS]
         assert mock_context.fetch.await_args_list[1] == request(STATUS, body={"publish_id": PUBLISH_ID})
 
@@ -139,7 +141,7 @@ class TestTheLastPartStoredItsAnswerLost:
         )
         assert NOTHING_POSTED not in message.lower()
 
-    @pytest.mark.parametrize("resent", [True, False], ids=["aiohttp-resends", "only-our-resend"])
+    @pytest.mark.parametrize("resent", [True, False], ids=["its-resend-answered", "its-resend-dropped-too"])
     async def test_a_reset_on_a_middle_part_resumes_from_what_tiktok_holds(
         self, integration, mock_context, loopback, big, resent
     ):
