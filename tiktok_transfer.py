@@ -717,10 +717,9 @@ class ByteWindows:
 
     def __init__(self) -> None:
         self._spans: list[tuple[int, bytes]] = []
-        self.bytes_read, self.requests = 0, 1
+        self.requests = 1  # ranged GETs made for these windows
 
     def add(self, offset: int, data: bytes) -> None:
-        self.bytes_read += len(data)
         spans = sorted([*self._spans, (offset, data)])
         merged: list[tuple[int, bytes]] = []
         for start, chunk in spans:
