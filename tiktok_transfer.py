@@ -530,7 +530,7 @@ class RangeSource(VideoSource):
             self.failure = TransferError(f"Reading the video from the link failed while it was passed on: {error}")
             raise
         try:
-            if response.status != 206 or _range_first(response.headers.get("Content-Range")) != first:
+            if response.status != 206 or content_range(response)[0] != first:
                 self.failure = TransferError(
                     "The video's host stopped answering requests for a part of the file, so it could not be passed "
                     "on to TikTok. Run the step again; nothing was posted."
@@ -737,14 +737,13 @@ class ByteWindows:
         return b""
 
 
-def _range_total(content_range: str | None) -> int | None:
-    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
-    return int(match.group(3)) if match and match.group(3) != "*" else None
-
-
-def _range_first(content_range: str | None) -> int | None:
-    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
-    return int(match.group(1)) if match else None
+def content_range(response: aiohttp.ClientResponse) -> tuple[int | None, int | None, int | None]:
+    """(first, last, total) of a `Content-Range: bytes first-last/total` header (TikTok's progress header too);
+    None for what it does not say (total `*`, or no such header)."""
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", response.headers.get("Content-Range") or "")
+    if match is None:
+        return None, None, None
+    return int(match.group(1)), int(match.group(2)), None if match.group(3) == "*" else int(match.group(3))
 
 
 async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
@@ -775,9 +774,8 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
     try:
         response = await _follow(session, url, headers={"Range": f"bytes=0-{PROBE_HEAD_BYTES - 1}"})
         if response.status == 206:
-            content_range = response.headers.get("Content-Range")
-            usable = not _encoded(response) and _range_first(content_range) == 0
-            size = _range_total(content_range) if usable else None
+            got_first, _last, size = content_range(response)
+            size = size if got_first == 0 and not _encoded(response) else None
             if size:
                 windows = ByteWindows()
                 windows.add(0, await _read_some(response, PROBE_HEAD_BYTES))
@@ -790,7 +788,7 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
                     response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
                     windows.requests += 1
                     usable = response.status == 206 and not _encoded(response)
-                    if usable and _range_first(response.headers.get("Content-Range")) == first:
+                    if usable and content_range(response)[0] == first:
                         windows.add(first, await _read_some(response, length))
                     response.release()
                     if not usable:
@@ -845,7 +843,7 @@ async def _probe_photo(session: aiohttp.ClientSession, url: str) -> tuple[bytes,
     response = await _follow(session, url, headers={"Range": f"bytes=0-{PHOTO_HEAD_BYTES - 1}"})
     try:
         if response.status == 206:
-            size = _range_total(response.headers.get("Content-Range"))
+            size = content_range(response)[2]
         else:
             size = None if _encoded(response) else response.content_length
         head = await _read_some(response, PHOTO_HEAD_BYTES)
@@ -880,12 +878,6 @@ async def probe_photos(urls: list[str], timeout: float) -> list[tuple[bytes, int
 
 
 # ---- The chunked upload: https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide ----
-
-
-def _progress_end(content_range: str | None) -> int | None:
-    """N from TikTok's progress header `bytes 0-N/T`, or None when there is none."""
-    match = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", content_range or "")
-    return int(match.group(2)) if match else None
 
 
 def resume_index(progress_end: int | None, spans: list[tuple[int, int]], size: int) -> int | None:
@@ -997,7 +989,6 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
     watch = transfer_watch.get() or TransferWatch()
     watch.uploading, watch.parts = True, len(spans)
     watch.active()
-    started = time.monotonic()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
     # However TikTok answers, the number of PUTs stays bounded.
     puts_left = len(spans) * CHUNK_ATTEMPTS
@@ -1037,16 +1028,7 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                     # A link source refuses a part it has already passed on; inline and spooled ones can seek.
                     pending = asyncio.ensure_future(source.load(*spans[next_index]))
                 attempts = 0
-                sent = spans[min(next_index, len(spans)) - 1][1] + 1 if next_index else 0
-                elapsed = max(time.monotonic() - started, 1e-6)
-                logger.info(
-                    "chunk %d of %d sent (%s of %s, %.1f MB/s)",
-                    index + 1,
-                    len(spans),
-                    format_size(sent),
-                    format_size(plan.video_size),
-                    sent / elapsed / 1e6,
-                )
+                logger.info("chunk %d of %d sent; TikTok wants chunk %d next", index + 1, len(spans), next_index + 1)
                 index = next_index
         except TransferError as failure:
             if watch.last_part_sent and not isinstance(failure, UploadUnconfirmed):
@@ -1086,7 +1068,7 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         target = URL(upload_url, encoded=True)
         async with session.put(target, data=body, headers=headers, allow_redirects=False) as response:
             status = response.status
-            progress = _progress_end(response.headers.get("Content-Range"))
+            progress = content_range(response)[1]
     except (aiohttp.ClientError, asyncio.TimeoutError):
         watch.unanswered += 1
         watch.awaiting_since = None
