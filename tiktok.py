@@ -17,6 +17,16 @@ from autohive_integrations_sdk import (
 )
 
 from tiktok_api import (
+    CREATOR_CAP_CODES,
+    INBOX_INIT_URL,
+    SCOPE_REFUSALS,
+    USER_FIELDS_BY_SCOPE,
+    VIDEO_FIELDS,
+    VIDEO_QUERY_URL,
+    ConnectedAccountError,
+    InputError,
+    TikTokError,
+    UserFacingError,
     account_insights,
     call_tiktok,
     cannot_post_reason,
@@ -24,29 +34,19 @@ from tiktok_api import (
     check_length,
     check_pattern,
     check_unique,
-    ConnectedAccountError,
-    CREATOR_CAP_CODES,
     fetch_user,
-    INBOX_INIT_URL,
-    InputError,
     insights_explanation,
     list_videos,
     normalize_creator,
     normalize_user,
     normalize_videos,
     query_creator,
-    SCOPE_REFUSALS,
     step_budget,
-    TikTokError,
     user_errors,
-    USER_FIELDS_BY_SCOPE,
-    UserFacingError,
-    VIDEO_FIELDS,
-    VIDEO_QUERY_URL,
     whole_number,
 )
-from tiktok_transfer import resolve_video_source
 from tiktok_posting import check_video, follow_post, post_photos, post_video, posting_allowed, publish_video
+from tiktok_transfer import resolve_video_source
 
 tiktok = Integration.load()
 

@@ -5,27 +5,26 @@ https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide.
 """
 
 import asyncio
-import logging
 import time
 
 from tiktok_api import (
-    whole_number,
-    check_count,
-    VIDEO_INIT_URL,
     CONTENT_INIT_URL,
     MIN_REQUEST_S,
     SCOPE_REFUSALS,
     STATUS_URL,
+    VIDEO_INIT_URL,
     VIDEO_QUERY_URL,
     InputError,
     TikTokError,
     UserFacingError,
     call_tiktok,
+    check_count,
     format_size,
     normalize_status,
     post_id_string,
     query_creator,
     time_left,
+    whole_number,
 )
 from tiktok_media import (
     NOT_A_VIDEO,
@@ -37,28 +36,27 @@ from tiktok_media import (
     unchecked_rules,
 )
 from tiktok_transfer import (
-    resolve_video_source,
     SNIFF_BYTES,
-    require_video_type,
-    RangeSource,
-    StreamSource,
-    VideoSource,
-    open_link,
     TRANSFER_DEADLINE_S,
+    RangeSource,
     SourceSpec,
+    StreamSource,
     TransferError,
     TransferWatch,
     UploadUnconfirmed,
+    VideoSource,
     alternative_plan,
     check_link,
     check_upload_url,
+    open_link,
     plan_chunks,
     probe_photos,
+    require_video_type,
+    resolve_video_source,
     transfer_watch,
     upload_chunks,
 )
 
-logger = logging.getLogger("tiktok.posting")
 
 VIDEO_TITLE_MAX = 2200
 
@@ -530,16 +528,15 @@ async def live_links(context, status: dict, privacy_level: str | None) -> dict:
     body = {"filters": {"video_ids": [post_id]}}
     try:
         data = await call_tiktok(context, VIDEO_QUERY_URL, params={"fields": ",".join(POST_LINK_FIELDS)}, body=body)
-    except TikTokError as error:
-        if error.code in SCOPE_REFUSALS:
+    except UserFacingError as error:
+        if getattr(error, "code", None) in SCOPE_REFUSALS:
             why = (
                 f"Published (post id {post_id}). Its share link needs the video.list permission, which the TikTok "
                 "account did not grant (see missing_scopes); reconnect it with that permission to get links."
             )
             return {**links, "video_id": post_id, "missing_scopes": ["video.list"], "explanation": why}
-        return {**links, "video_id": post_id, "explanation": f"Published (post id {post_id}); {_lookup_failed(error)}"}
-    except UserFacingError as error:
-        return {**links, "video_id": post_id, "explanation": f"Published (post id {post_id}); {_lookup_failed(error)}"}
+        why = f"its link could not be looked up{_code_note(error)}: run Get Post Status again in a minute to get it."
+        return {**links, "video_id": post_id, "explanation": f"Published (post id {post_id}); {why}"}
     found = post_links(post_id, data.get("videos"))
     if found["share_url"] is None:
         why = f"Published (post id {post_id}); TikTok did not return its link yet: run Get Post Status again later."
@@ -548,9 +545,8 @@ async def live_links(context, status: dict, privacy_level: str | None) -> dict:
     return {**links, **found, "explanation": why}
 
 
-def _lookup_failed(error: UserFacingError) -> str:
-    code = f" (TikTok error {error.code})" if isinstance(error, TikTokError) and error.code else ""
-    return f"its link could not be looked up{code}: run Get Post Status again in a minute to get it."
+def _code_note(error: UserFacingError) -> str:
+    return f" (TikTok error {error.code})" if isinstance(error, TikTokError) and error.code else ""
 
 
 async def confirm_post(context, publish_id: str, wait_seconds: int, privacy_level: str) -> dict:
@@ -569,10 +565,9 @@ async def confirm_post(context, publish_id: str, wait_seconds: int, privacy_leve
     try:
         status = await follow_post(context, publish_id, wait_seconds, privacy_level)
     except UserFacingError as error:
-        code = f" (TikTok error {error.code})" if isinstance(error, TikTokError) and error.code else ""
         why = (
-            f"The video was sent to TikTok, but its status could not be checked within this step{code}. Do not run "
-            f"this step again, or the video may be posted twice. {POSTING_TAKES_MINUTES}"
+            f"The video was sent to TikTok, but its status could not be checked within this step{_code_note(error)}. "
+            f"Do not run this step again, or the video may be posted twice. {POSTING_TAKES_MINUTES}"
         )
         return {**pending, "explanation": why}
     if not status["is_final"]:
