@@ -13,9 +13,9 @@ from unittest.mock import call
 import pytest
 import tiktok_posting
 import tiktok_api
-from autohive_integrations_sdk import FetchResponse, HTTPError, RateLimitError, ResultType
+from autohive_integrations_sdk import FetchResponse, HTTPError, RateLimitError
 
-from tiktok_testkit import LOG_ID, TOKEN, ok
+from tiktok_testkit import fetched, creator, data_of, message_of, LOG_ID, TOKEN, ok
 
 pytestmark = pytest.mark.unit
 
@@ -73,34 +73,6 @@ def status_data(status, **extra):
 def live_video(**changes):
     video = {"id": POST_ID, "share_url": SHARE_URL, "embed_link": EMBED_LINK, "cover_image_url": COVER_URL}
     return {**video, **changes}
-
-
-def creator(**changes):
-    data = {
-        "creator_avatar_url": "https://p16.tiktokcdn.example/avatar.jpeg",
-        "creator_username": "ada.films",
-        "creator_nickname": "Ada Films",
-        "privacy_level_options": ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
-        "comment_disabled": False,
-        "duet_disabled": False,
-        "stitch_disabled": False,
-        "max_video_post_duration_sec": 300,
-    }
-    return {**data, **changes}
-
-
-def fetched(mock_context):
-    return mock_context.fetch.await_args_list
-
-
-def data_of(result):
-    assert result.type == ResultType.ACTION, result.result
-    return result.result.data
-
-
-def message_of(result):
-    assert result.type == ResultType.ACTION_ERROR, result.result
-    return result.result.message
 
 
 def completed(ids, **extra):

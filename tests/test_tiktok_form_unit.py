@@ -11,7 +11,7 @@ import pytest
 import tiktok_api
 from autohive_integrations_sdk import ResultType
 
-from tiktok_testkit import ok
+from tiktok_testkit import data_of, message_of, ok
 
 pytestmark = pytest.mark.unit
 
@@ -57,16 +57,6 @@ def request(url, method="POST", params=None, body=None, timeout=15):
 
 def fetched(mock_context):
     return mock_context.fetch.await_args_list
-
-
-def data_of(result):
-    assert result.type == ResultType.ACTION, result.result
-    return result.result.data
-
-
-def message_of(result):
-    assert result.type == ResultType.ACTION_ERROR, result.result
-    return result.result.message
 
 
 def inputs_of(schema, path=""):

@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver
 from autohive_integrations_sdk import ExecutionContext, FetchResponse, HTTPError, RateLimitError, ResultType
 
-from tiktok_testkit import LOG_ID, TOKEN, LoopbackGuard, ok
+from tiktok_testkit import data_of, message_of, LOG_ID, TOKEN, LoopbackGuard, ok
 from tiktok_api import InputError, clean_detail, read_envelope, secrets_of
 from tiktok_transfer import ChunkPlan
 
@@ -52,16 +52,6 @@ PUBLISHES = [
     ("upload_video_draft", {"video_url": PULL_URL, "pull_from_url": True}, INBOX_INIT),
     ("create_photo_post", {"photo_urls": PHOTOS, "privacy_level": "SELF_ONLY"}, CONTENT_INIT),
 ]
-
-
-def data_of(result):
-    assert result.type == ResultType.ACTION, result.result
-    return result.result.data
-
-
-def message_of(result):
-    assert result.type == ResultType.ACTION_ERROR, result.result
-    return result.result.message
 
 
 def urls(mock_context):

@@ -8,9 +8,9 @@ from unittest.mock import call
 
 import pytest
 import tiktok_api
-from autohive_integrations_sdk import HTTPError, ResultType
+from autohive_integrations_sdk import HTTPError
 
-from tiktok_testkit import LOG_ID, ok
+from tiktok_testkit import data_of, message_of, LOG_ID, ok
 
 pytestmark = pytest.mark.unit
 
@@ -46,16 +46,6 @@ def refused(status, code):
 
 def fetched(mock_context):
     return mock_context.fetch.await_args_list
-
-
-def data_of(result):
-    assert result.type == ResultType.ACTION, result.result
-    return result.result.data
-
-
-def message_of(result):
-    assert result.type == ResultType.ACTION_ERROR, result.result
-    return result.result.message
 
 
 def video(number, views, likes=0, comments=0, shares=0, create_time=1764000000, title=None):
