@@ -45,7 +45,18 @@ from tiktok_api import (
     user_errors,
     whole_number,
 )
-from tiktok_posting import check_video, follow_post, post_photos, post_video, posting_allowed, publish_video
+from tiktok_media import (
+    NotAVideo,
+)
+from tiktok_posting import (
+    duration_limit,
+    follow_post,
+    post_photos,
+    post_video,
+    posting_allowed,
+    publish_video,
+    video_report,
+)
 from tiktok_transfer import resolve_video_source
 
 tiktok = Integration.load()
@@ -85,7 +96,22 @@ class GetCreatorInfo(ActionHandler):
 class CreateVideoPost(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
-        return ActionResult(data=await post_video(context, inputs))
+        spec = resolve_video_source(
+            inputs.get("file"), inputs.get("files"), inputs.get("video_url"), inputs.get("pull_from_url", False)
+        )
+        chosen = {
+            "privacy_level": inputs["privacy_level"],
+            "title": inputs.get("title"),
+            "disable_comment": inputs.get("disable_comment", True),
+            "disable_duet": inputs.get("disable_duet", True),
+            "disable_stitch": inputs.get("disable_stitch", True),
+            "video_cover_timestamp_ms": whole_number(inputs.get("video_cover_timestamp_ms")),
+            "brand_content_toggle": inputs.get("brand_content_toggle", False),
+            "brand_organic_toggle": inputs.get("brand_organic_toggle", False),
+            "is_aigc": inputs.get("is_aigc", False),
+        }
+        wait_seconds = whole_number(inputs.get("wait_seconds", 0))
+        return ActionResult(data=await post_video(context, spec, chosen, wait_seconds))
 
 
 @tiktok.action("upload_video_draft")
@@ -102,7 +128,11 @@ class UploadVideoDraft(ActionHandler):
 class CheckVideo(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
-        return ActionResult(data=await check_video(context, inputs))
+        try:
+            spec = resolve_video_source(inputs.get("file"), inputs.get("files"), inputs.get("video_url"), False)
+        except NotAVideo:
+            spec = None
+        return ActionResult(data=await video_report(spec, *await duration_limit(context)))
 
 
 @tiktok.action("get_post_status")
@@ -150,7 +180,18 @@ class GetVideo(ActionHandler):
 class CreatePhotoPost(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
-        return ActionResult(data=await post_photos(context, inputs))
+        cover_index = whole_number(inputs.get("photo_cover_index", 0))
+        post_mode = inputs.get("post_mode", "DIRECT_POST")
+        text = {"title": inputs.get("title"), "description": inputs.get("description")}
+        direct_only = {
+            "privacy_level": inputs.get("privacy_level"),
+            "disable_comment": inputs.get("disable_comment"),
+            "auto_add_music": inputs.get("auto_add_music"),
+            "brand_content_toggle": inputs.get("brand_content_toggle"),
+            "brand_organic_toggle": inputs.get("brand_organic_toggle"),
+        }
+        data = await post_photos(context, inputs["photo_urls"], cover_index, post_mode, text, direct_only)
+        return ActionResult(data=data)
 
 
 @tiktok.action("get_account_insights")

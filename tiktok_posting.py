@@ -24,7 +24,6 @@ from tiktok_api import (
     post_id_string,
     query_creator,
     time_left,
-    whole_number,
 )
 from tiktok_media import (
     NOT_A_VIDEO,
@@ -52,11 +51,9 @@ from tiktok_transfer import (
     plan_chunks,
     probe_photos,
     require_video_type,
-    resolve_video_source,
     transfer_watch,
     upload_chunks,
 )
-
 
 VIDEO_TITLE_MAX = 2200
 
@@ -624,30 +621,20 @@ async def video_report(spec, max_seconds: int | None, why_no_limit: str | None) 
     return report
 
 
-async def post_video(context, inputs: dict) -> dict:
-    """create_video_post: the inputs and the creator's current options checked, the video's facts checked and its
-    bytes moved (or pulled), then the post followed for wait_seconds."""
-    spec = resolve_video_source(
-        inputs.get("file"), inputs.get("files"), inputs.get("video_url"), inputs.get("pull_from_url", False)
-    )
-    privacy_level, title = inputs["privacy_level"], inputs.get("title")
-    brand_content = inputs.get("brand_content_toggle", False)
+async def post_video(context, spec, chosen: dict, wait_seconds: int) -> dict:
+    """create_video_post: the settings and the creator's current options checked, the video's facts checked and its
+    bytes moved (or pulled), then the post followed for wait_seconds. `chosen` holds the settings by TikTok's names;
+    interactions stay off unless the user turned them on (TikTok's posting guidelines)."""
+    privacy_level, title, brand_content = chosen["privacy_level"], chosen["title"], chosen["brand_content_toggle"]
     check_text_limit(title, VIDEO_TITLE_MAX, "title")
     check_branded_privacy(privacy_level, brand_content)
-    # Interactions stay off unless the user turned them on (TikTok's posting guidelines).
-    requested = {
-        "disable_comment": inputs.get("disable_comment", True),
-        "disable_duet": inputs.get("disable_duet", True),
-        "disable_stitch": inputs.get("disable_stitch", True),
-    }
     creator = await query_creator(context)
     check_privacy_offered(privacy_level, creator["privacy_level_options"])
+    requested = {name: chosen[name] for name in ("disable_comment", "disable_duet", "disable_stitch")}
     interactions, forced = forced_interactions(requested, creator)
-    cover_ms = whole_number(inputs.get("video_cover_timestamp_ms"))
-    organic, aigc = inputs.get("brand_organic_toggle", False), inputs.get("is_aigc", False)
+    cover_ms, organic, aigc = chosen["video_cover_timestamp_ms"], chosen["brand_organic_toggle"], chosen["is_aigc"]
     post_info = video_post_info(privacy_level, interactions, title, cover_ms, brand_content, organic, aigc)
     result = await publish_video(context, VIDEO_INIT_URL, spec, post_info, creator["max_video_post_duration_sec"])
-    wait_seconds = whole_number(inputs.get("wait_seconds", 0))
     return {
         **result,
         "creator_nickname": creator["creator_nickname"],
@@ -657,25 +644,14 @@ async def post_video(context, inputs: dict) -> dict:
     }
 
 
-async def post_photos(context, inputs: dict) -> dict:
+async def post_photos(context, photo_urls: list[str], cover_index: int, post_mode: str, text: dict, direct_only: dict):
     """create_photo_post: up to 35 photo links checked (each one's head read), then handed to TikTok to pull, as a
-    direct post or to the creator's inbox."""
-    photo_urls = inputs["photo_urls"]
+    direct post or to the creator's inbox. `text`: title and description; `direct_only`: the settings only a
+    DIRECT_POST takes (with MEDIA_UPLOAD the creator chooses them in the TikTok app)."""
     check_count(photo_urls, "photo_urls", 35, "links", "TikTok takes at most 35 photos in one post.")
-    cover_index = whole_number(inputs.get("photo_cover_index", 0))
-    post_mode = inputs.get("post_mode", "DIRECT_POST")
-    title, description = inputs.get("title"), inputs.get("description")
-    # Settings only a DIRECT_POST takes; with MEDIA_UPLOAD the creator chooses them in the TikTok app.
-    direct_only = {
-        "privacy_level": inputs.get("privacy_level"),
-        "disable_comment": inputs.get("disable_comment"),
-        "auto_add_music": inputs.get("auto_add_music"),
-        "brand_content_toggle": inputs.get("brand_content_toggle"),
-        "brand_organic_toggle": inputs.get("brand_organic_toggle"),
-    }
-    check_photo_inputs(photo_urls, cover_index, title, description)
+    check_photo_inputs(photo_urls, cover_index, text["title"], text["description"])
     await check_photo_media(photo_urls)
-    post_info = {key: value for key, value in (("title", title), ("description", description)) if value}
+    post_info = {key: value for key, value in text.items() if value}
     creator, forced = {}, []
     if post_mode == "MEDIA_UPLOAD":
         refuse_direct_only(direct_only)
@@ -693,13 +669,3 @@ async def post_photos(context, inputs: dict) -> dict:
         "privacy_level": post_info.get("privacy_level"),
         "forced_settings": forced,
     }
-
-
-async def check_video(context, inputs: dict) -> dict:
-    """check_video: the video's facts and the rules they break, against the account's duration limit."""
-    try:
-        spec = resolve_video_source(inputs.get("file"), inputs.get("files"), inputs.get("video_url"), False)
-    except NotAVideo:
-        spec = None
-    max_seconds, why_no_limit = await duration_limit(context)
-    return await video_report(spec, max_seconds, why_no_limit)

@@ -136,35 +136,8 @@ def _is_inputs_read(node) -> tuple[str, str] | None:
     return None
 
 
-def _functions() -> dict:
-    """Every module-level function of the shipped modules, by name."""
-    found = {}
-    for path in python_files():
-        for node in ast.parse(path.read_text(), str(path)).body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                found[node.name] = node
-    return found
-
-
-def _inputs_reads(function, functions: dict, seen: set) -> dict[str, set]:
-    """The inputs a function reads, and those read by the functions it hands `inputs` to (a handler may give its
-    work to a function in another module)."""
-    reads: dict[str, set] = {}
-    for node in ast.walk(function):
-        found = _is_inputs_read(node)
-        if found:
-            reads.setdefault(found[1], set()).add(found[0])
-        handed = isinstance(node, ast.Call) and any(isinstance(a, ast.Name) and a.id == "inputs" for a in node.args)
-        callee = node.func.id if handed and isinstance(node.func, ast.Name) else None
-        if callee in functions and callee not in seen:
-            seen.add(callee)
-            for key, ways in _inputs_reads(functions[callee], functions, seen).items():
-                reads.setdefault(key, set()).update(ways)
-    return reads
-
-
 def check_sync(config: dict) -> list[str]:
-    problems, handled, functions = [], {}, _functions()
+    problems, handled = [], {}
     for path in python_files():
         tree = ast.parse(path.read_text(), str(path))
         for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
@@ -184,7 +157,12 @@ def check_sync(config: dict) -> list[str]:
                         ),
                         None,
                     )
-                    handled[deco.args[0].value] = _inputs_reads(execute, functions, set()) if execute else {}
+                    reads: dict[str, set] = {}
+                    for node in ast.walk(execute) if execute else ():
+                        found = _is_inputs_read(node)
+                        if found:
+                            reads.setdefault(found[1], set()).add(found[0])
+                    handled[deco.args[0].value] = reads
     actions = config.get("actions", {})
     for name in actions.keys() - handled.keys():
         problems.append(f"action {name} is in config.json but has no @action handler")
