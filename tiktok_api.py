@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import re
+import statistics
 import time
 import traceback
 
@@ -525,34 +526,19 @@ def account_insights(videos: list[dict]) -> dict:
     views = [v["view_count"] for v in videos]
     total_views = sum(views)
     engaged = sum(v["like_count"] + v["comment_count"] + v["share_count"] for v in videos)
-    ordered = sorted(views)
-    middle = len(ordered) // 2
-    if not ordered:
-        median = None
-    elif len(ordered) % 2:
-        median = ordered[middle]
-    else:
-        median = (ordered[middle - 1] + ordered[middle]) / 2
-    times = [t for t in (v.get("create_time") for v in videos) if isinstance(t, int) and not isinstance(t, bool)]
+    times = [v["create_time"] for v in videos if v["create_time"] is not None]
     top = sorted(videos, key=lambda v: v["view_count"], reverse=True)[:3]  # stable: newer first among equals
     return {
         "videos_analyzed": len(videos),
         "total_views": total_views,
-        "median_views": median,
+        "median_views": statistics.median(views) if videos else None,
         "average_views": round(total_views / len(videos), 2) if videos else None,
         "average_engagement_rate": (round(engaged / total_views * 100, 2) if total_views else 0.0) if videos else None,
         "top_videos": [
-            {
-                "id": v["id"],
-                "title": v.get("title"),
-                "share_url": v.get("share_url"),
-                "view_count": v["view_count"],
-                "engagement_rate": v["engagement_rate"],
-            }
-            for v in top
+            {key: v[key] for key in ("id", "title", "share_url", "view_count", "engagement_rate")} for v in top
         ],
-        "first_video_time": min(times) if times else None,
-        "last_video_time": max(times) if times else None,
+        "first_video_time": min(times, default=None),
+        "last_video_time": max(times, default=None),
     }
 
 
