@@ -106,9 +106,7 @@ def format_size(size: int) -> str:
 
 def post_id_string(value) -> str | None:
     """Post ids are 19-digit integers: keep them exact as text (never through float)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
         return value.strip()
@@ -129,44 +127,6 @@ def _fields(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-USER_FIELD_TYPES = {"is_verified": _flag, **{name: None for name in USER_FIELDS_BY_SCOPE["user.info.stats"]}}
-
-
-def normalize_user(user: dict) -> dict:
-    user = _fields(user)
-    out = {}
-    for fields in USER_FIELDS_BY_SCOPE.values():
-        for name in fields:
-            kind = USER_FIELD_TYPES.get(name, _text)
-            out[name] = _count(user.get(name)) if kind is None else kind(user.get(name))
-    return out
-
-
-def missing_user_scopes(user: dict, requested_scopes: list[str]) -> list[str]:
-    """A scope counts as missing when TikTok returned none of its fields (some TikToks drop them silently)."""
-    user = _fields(user)
-    missing = []
-    for scope, fields in USER_FIELDS_BY_SCOPE.items():
-        if scope not in requested_scopes or not any(user.get(f) is not None for f in fields):
-            missing.append(scope)
-    return [s for s in missing if s != "user.info.basic"]
-
-
-def normalize_creator(data: dict) -> dict:
-    data = _fields(data)
-    options = data.get("privacy_level_options")
-    return {
-        "creator_nickname": _text(data.get("creator_nickname")),
-        "creator_username": _text(data.get("creator_username")),
-        "creator_avatar_url": _text(data.get("creator_avatar_url")),
-        "privacy_level_options": [o for o in options if isinstance(o, str)] if isinstance(options, list) else [],
-        "comment_disabled": bool(data.get("comment_disabled", False)),
-        "duet_disabled": bool(data.get("duet_disabled", False)),
-        "stitch_disabled": bool(data.get("stitch_disabled", False)),
-        "max_video_post_duration_sec": _count(data.get("max_video_post_duration_sec")),
-    }
-
-
 # TikTok's counts are int64; anything beyond is no count, and keeps every sum and rate finite.
 COUNT_MAX = 2**63 - 1
 
@@ -183,23 +143,52 @@ def _count(value) -> int | None:
     return value if isinstance(value, int) and 0 <= value <= COUNT_MAX else None
 
 
+# How each user field is read; the fields not named here are text.
+USER_FIELD_READERS = {"is_verified": _flag} | dict.fromkeys(USER_FIELDS_BY_SCOPE["user.info.stats"], _count)
+
+
+def normalize_user(user: dict) -> dict:
+    user = _fields(user)
+    names = [name for fields in USER_FIELDS_BY_SCOPE.values() for name in fields]
+    return {name: USER_FIELD_READERS.get(name, _text)(user.get(name)) for name in names}
+
+
+def missing_user_scopes(user: dict, requested_scopes: list[str]) -> list[str]:
+    """A scope counts as missing when TikTok returned none of its fields (some TikToks drop them silently)."""
+    user = _fields(user)
+    return [
+        scope
+        for scope, fields in USER_FIELDS_BY_SCOPE.items()
+        if scope != "user.info.basic" and (scope not in requested_scopes or all(user.get(f) is None for f in fields))
+    ]
+
+
+def normalize_creator(data: dict) -> dict:
+    data = _fields(data)
+    options = data.get("privacy_level_options")
+    return {
+        **{name: _text(data.get(name)) for name in ("creator_nickname", "creator_username", "creator_avatar_url")},
+        "privacy_level_options": [o for o in options if isinstance(o, str)] if isinstance(options, list) else [],
+        **{name: bool(data.get(name, False)) for name in ("comment_disabled", "duet_disabled", "stitch_disabled")},
+        "max_video_post_duration_sec": _count(data.get("max_video_post_duration_sec")),
+    }
+
+
 VIDEO_TEXT_FIELDS = ("title", "video_description", "cover_image_url", "share_url", "embed_link")
 
 
-VIDEO_NUMBER_FIELDS = ("create_time", "duration", "width", "height")
+VIDEO_COUNT_FIELDS = ("like_count", "comment_count", "share_count", "view_count")
 
 
 def normalize_video(video: dict) -> dict | None:
     """One video of a list or query answer; None for an entry that is not an object (callers skip it)."""
     if not isinstance(video, dict):
         return None
-    likes, comments = _count(video.get("like_count")) or 0, _count(video.get("comment_count")) or 0
-    shares, views = _count(video.get("share_count")) or 0, _count(video.get("view_count")) or 0
-    out = {name: video.get(name) for name in VIDEO_FIELDS}
-    out.update({name: _text(video.get(name)) for name in VIDEO_TEXT_FIELDS})
-    out.update({name: _count(video.get(name)) for name in VIDEO_NUMBER_FIELDS})
+    # Every field is text or a number; the id is set apart below, and a missing count reads as 0.
+    out = {name: (_text if name in VIDEO_TEXT_FIELDS else _count)(video.get(name)) for name in VIDEO_FIELDS}
     raw_id = video.get("id")
     out["id"] = post_id_string(raw_id) or (raw_id if isinstance(raw_id, str) else "")
+    likes, comments, shares, views = (out[name] or 0 for name in VIDEO_COUNT_FIELDS)
     out.update(like_count=likes, comment_count=comments, share_count=shares, view_count=views)
     out["engagement_rate"] = round((likes + comments + shares) / views * 100, 2) if views > 0 else 0.0
     return out
