@@ -345,13 +345,9 @@ def secrets_of(auth) -> tuple[str, ...]:
     values = {
         value.strip()
         for key, value in credentials.items()
-        if isinstance(key, str)
-        and _SECRET_KEY.search(key)
-        and key != "token_type"
-        and isinstance(value, str)
-        and len(value.strip()) >= SECRET_MIN
+        if isinstance(key, str) and _SECRET_KEY.search(key) and key != "token_type" and isinstance(value, str)
     }
-    return tuple(sorted(values, key=len, reverse=True))
+    return tuple(sorted((v for v in values if len(v) >= SECRET_MIN), key=len, reverse=True))
 
 
 def redact(text: str, secrets=()) -> str:
@@ -372,7 +368,8 @@ def clean_detail(text, secrets=(), limit: int = DETAIL_MAX) -> str:
 
 
 class TikTokError(UserFacingError):
-    """TikTok answered with an error code; the message names it, explains it and carries the log_id."""
+    """TikTok answered with an error code. The message says what happened, TikTok's own detail, what to do (advice
+    replaces the usual step), then the log_id."""
 
     def __init__(
         self,
@@ -386,29 +383,19 @@ class TikTokError(UserFacingError):
         self.code, self.http_status = code, http_status
         self.log_id = clean_detail(log_id, secrets, LOG_ID_MAX) or None
         self.detail = clean_detail(detail, secrets)
-        shown_code = clean_detail(code, secrets, CODE_MAX) or None
-        super().__init__(describe_tiktok_error(shown_code, self.detail, self.log_id, http_status, advice))
-
-
-def describe_tiktok_error(
-    code: str | None, detail: str, log_id: str | None, http_status: int | None, advice: str | None = None
-) -> str:
-    """What happened, TikTok's own detail, what to do (advice replaces the usual step), then the log_id."""
-    if code:
-        what, todo = ERROR_ADVICE.get(code, ("TikTok refused the request", "Check the inputs and try again."))
-        message = f"TikTok error {code}: {what}."
-    else:
-        status = f" (HTTP {http_status})" if http_status else ""
-        todo = "Run the step again in a few minutes."
-        message = f"TikTok answered with an error{status} and no details; it is probably a temporary problem."
-    todo = advice or todo
-    if detail:
-        message += f" TikTok says: {detail}"
-        message += "" if detail.endswith(".") else "."
-    message += f" {todo}"
-    if log_id:
-        message += f" (TikTok log_id: {log_id})"
-    return message
+        if shown_code := clean_detail(code, secrets, CODE_MAX):
+            what, todo = ERROR_ADVICE.get(shown_code, ("TikTok refused the request", "Check the inputs and try again."))
+            message = f"TikTok error {shown_code}: {what}."
+        else:
+            status = f" (HTTP {http_status})" if http_status else ""
+            todo = "Run the step again in a few minutes."
+            message = f"TikTok answered with an error{status} and no details; it is probably a temporary problem."
+        if self.detail:
+            message += f" TikTok says: {self.detail}" + ("" if self.detail.endswith(".") else ".")
+        message += f" {advice or todo}"
+        if self.log_id:
+            message += f" (TikTok log_id: {self.log_id})"
+        super().__init__(message)
 
 
 def read_envelope(body) -> dict | None:
@@ -629,11 +616,10 @@ async def call_tiktok(
                 attempt += 1
                 continue
             raise _fetch_failure(error, publish, secrets) from None
-        status = getattr(reply, "status", None)
         payload = read_envelope(getattr(reply, "data", None))
-        code, _detail, _log_id = envelope_error(payload)
-        if code != "ok":  # also an answer that is no envelope at all (HTML, text, a list): never a success
-            raise _error_from_body(payload, status, publish, secrets)
+        # An answer that is no envelope at all (HTML, text, a list) has no code either: never a success.
+        if envelope_error(payload)[0] != "ok":
+            raise _error_from_body(payload, getattr(reply, "status", None), publish, secrets)
         data = payload.get("data")
         return data if isinstance(data, dict) else {}
 
