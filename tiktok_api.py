@@ -339,9 +339,7 @@ _SECRET_KEY = re.compile(r"token|secret|password|key|code", re.IGNORECASE)
 def secrets_of(auth) -> tuple[str, ...]:
     """The connection's secret values (access and refresh token, any secret or key), to be removed from any text
     shown, whatever their shape. Values such as the granted scopes are not secrets and stay readable."""
-    credentials = auth.get("credentials") if isinstance(auth, dict) else None
-    if not isinstance(credentials, dict):
-        return ()
+    credentials = _fields(_fields(auth).get("credentials"))
     values = {
         value.strip()
         for key, value in credentials.items()
@@ -401,16 +399,13 @@ class TikTokError(UserFacingError):
 def read_envelope(body) -> dict | None:
     """TikTok's v2 envelope from whatever the SDK handed back: parsed JSON, JSON sent as text (a missing or wrong
     Content-Type), bytes; None when the body is not a JSON object (HTML, empty, undecodable, a list...)."""
-    if isinstance(body, (bytes, bytearray)):
-        try:
+    try:
+        if isinstance(body, (bytes, bytearray)):
             body = bytes(body).decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    if isinstance(body, str):
-        try:
+        if isinstance(body, str):
             body = json.loads(body)
-        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's parser goes
-            return None
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested deeper than Python's parser goes
+        return None
     return body if isinstance(body, dict) else None
 
 
@@ -419,15 +414,11 @@ def envelope_error(body) -> tuple[str | None, str, str | None]:
 
     A code that is not a short identifier (a list, a number, a page of text) reads as no code at all: such an
     answer is not a definite one."""
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return None, "", None
+    error = _fields(_fields(body).get("error"))
     code = error.get("code")
     if not isinstance(code, str) or len(code) > CODE_MAX or not _ERROR_CODE.fullmatch(code):
         code = None
-    message = error.get("message")
-    log_id = error.get("log_id") or error.get("logid")
-    return code, message if isinstance(message, str) else "", log_id if isinstance(log_id, str) else None
+    return code, _text(error.get("message")) or "", _text(error.get("log_id") or error.get("logid"))
 
 
 # creator_info answers these with HTTP 200: the account cannot post now, which Get Creator Info reports as data.
@@ -573,8 +564,7 @@ def sdk_retry_count(context) -> int:
     given is below config["max_retries"], pausing 1-2-4 s. A resent init could create a second post and the
     pauses alone would overrun the step, so every request is sent with retry_count at that limit: the SDK never
     resends it, and the shared context (and its config) is never changed."""
-    config = getattr(context, "config", None)
-    limit = config.get("max_retries") if isinstance(config, dict) else None
+    limit = _fields(getattr(context, "config", None)).get("max_retries")
     if isinstance(limit, (int, float)) and not isinstance(limit, bool) and math.isfinite(limit):
         return max(0, math.ceil(limit))
     return 0
