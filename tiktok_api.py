@@ -431,54 +431,43 @@ SCOPE_REFUSALS = ("scope_not_authorized", "scope_permission_missed")
 
 def whole_number(value):
     """JSON Schema counts 20.0 as an integer, so a form may send it: use it as the int it is."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def check_length(
-    value: str | None, name: str, *, minimum: int = 0, maximum: int | None = None, advice: str = "Correct it."
-) -> None:
+def _refusal(problem: str) -> InputError:
+    """An input refused before any request: what is wrong, then that nothing reached TikTok."""
+    return InputError(f"{problem} Nothing was sent to TikTok.")
+
+
+def check_length(value: str | None, name: str, *, minimum: int = 0, maximum: int | None = None, advice: str) -> None:
     """A string length rule, refused in a plain sentence stating the rule and the length found (never the text)."""
     if value is None:
         return
     length = len(value)
     if length < minimum:
         needed = "must not be empty" if minimum == 1 else f"needs at least {minimum} characters"
-        raise InputError(f"{name} {needed} (it has {length}). {advice} Nothing was sent to TikTok.")
+        raise _refusal(f"{name} {needed} (it has {length}). {advice}")
     if maximum is not None and length > maximum:
-        raise InputError(
-            f"{name} is {length} characters long; at most {maximum} are allowed. {advice} Nothing was sent to TikTok."
-        )
+        raise _refusal(f"{name} is {length} characters long; at most {maximum} are allowed. {advice}")
 
 
 def check_pattern(value: str | None, pattern: str, name: str, rule: str) -> None:
     """A string pattern rule, refused in plain words: `rule` says what is expected; the value is never echoed."""
-    if value is None or re.fullmatch(pattern, value):
-        return
-    raise InputError(
-        f"{name} must be {rule}; the value given ({len(value)} characters) is not. Nothing was sent to TikTok."
-    )
+    if value is not None and not re.fullmatch(pattern, value):
+        raise _refusal(f"{name} must be {rule}; the value given ({len(value)} characters) is not.")
 
 
 def check_count(items: list, name: str, maximum: int, what: str, advice: str) -> None:
     """A list's size limit in plain words, without echoing the list (links may carry signatures)."""
     if len(items) > maximum:
-        raise InputError(
-            f"{name} has {len(items)} {what}; at most {maximum} are allowed. {advice} Nothing was sent to TikTok."
-        )
+        raise _refusal(f"{name} has {len(items)} {what}; at most {maximum} are allowed. {advice}")
 
 
 def check_unique(values: list[str], what: str) -> None:
-    """Refuse a repeated value by position, never by content."""
-    seen: dict[str, int] = {}
+    """Refuse a repeated value by position, never by content (the lists checked hold at most a few dozen)."""
     for position, value in enumerate(values, start=1):
-        if value in seen:
-            raise InputError(
-                f"{what} #{position} repeats {what.lower()} #{seen[value]}; give each one once. Nothing was sent to "
-                "TikTok."
-            )
-        seen[value] = position
+        if (first := values.index(value) + 1) < position:
+            raise _refusal(f"{what} #{position} repeats {what.lower()} #{first}; give each one once.")
 
 
 def cannot_post_reason(code: str, log_id: str | None) -> str:
