@@ -180,10 +180,8 @@ VIDEO_TEXT_FIELDS = ("title", "video_description", "cover_image_url", "share_url
 VIDEO_COUNT_FIELDS = ("like_count", "comment_count", "share_count", "view_count")
 
 
-def normalize_video(video: dict) -> dict | None:
-    """One video of a list or query answer; None for an entry that is not an object (callers skip it)."""
-    if not isinstance(video, dict):
-        return None
+def normalize_video(video: dict) -> dict:
+    """One video (an object) of a list or query answer."""
     # Every field is text or a number; the id is set apart below, and a missing count reads as 0.
     out = {name: (_text if name in VIDEO_TEXT_FIELDS else _count)(video.get(name)) for name in VIDEO_FIELDS}
     raw_id = video.get("id")
@@ -196,9 +194,7 @@ def normalize_video(video: dict) -> dict | None:
 
 def normalize_videos(videos) -> list[dict]:
     """The videos of an answer: entries that are not objects are skipped, a non-list reads as no videos."""
-    if not isinstance(videos, list):
-        return []
-    return [v for v in (normalize_video(item) for item in videos) if v is not None]
+    return [normalize_video(v) for v in videos if isinstance(v, dict)] if isinstance(videos, list) else []
 
 
 STATUS_EXPLANATIONS = {
@@ -706,14 +702,14 @@ async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
 
     async def get(groups):
         fields = ",".join(f for g in groups for f in USER_FIELDS_BY_SCOPE[g])
-        user = (await call_tiktok(context, USER_INFO_URL, method="GET", params={"fields": fields})).get("user")
-        return user if isinstance(user, dict) else {}
+        data = await call_tiktok(context, USER_INFO_URL, method="GET", params={"fields": fields})
+        return _fields(data.get("user"))
 
     try:
         user = await get(scopes)
         return user, missing_user_scopes(user, scopes)
     except TikTokError as error:
-        if error.code not in ("scope_permission_missed", "scope_not_authorized") or len(scopes) == 1:
+        if error.code not in SCOPE_REFUSALS or len(scopes) == 1:
             raise
     merged, granted = {}, ["user.info.basic"]
     # With a single optional scope the refusal already names it; probing it again would repeat the refusal.
@@ -722,7 +718,7 @@ async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
             merged.update(await get(["user.info.basic", scope]))
             granted.append(scope)
         except TikTokError as error:
-            if error.code not in ("scope_permission_missed", "scope_not_authorized"):
+            if error.code not in SCOPE_REFUSALS:
                 raise
     if not merged:
         merged = await get(["user.info.basic"])
