@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import itertools
 import json
 import logging
 import math
@@ -567,8 +568,7 @@ async def call_tiktok(
     read_envelope: it becomes TikTok's data or a plain error, and for a publish request anything that is not a
     definite answer says that the post may have been created."""
     secrets = secrets_of(getattr(context, "auth", None))
-    attempt = 0
-    while True:
+    for attempt in itertools.count():
         left = time_left()
         if left < MIN_REQUEST_S:
             when = "before the post could be sent to TikTok; nothing was sent. Run it again" if publish else ""
@@ -588,15 +588,13 @@ async def call_tiktok(
         except Exception as error:
             retry = _rate_limited(error) and retry_429 or _network(error) is not None
             if retry and not publish and await _pause_before_retry(attempt):
-                attempt += 1
                 continue
             raise _fetch_failure(error, publish, secrets) from None
         payload = read_envelope(getattr(reply, "data", None))
         # An answer that is no envelope at all (HTML, text, a list) has no code either: never a success.
         if envelope_error(payload)[0] != "ok":
             raise _error_from_body(payload, getattr(reply, "status", None), publish, secrets)
-        data = payload.get("data")
-        return data if isinstance(data, dict) else {}
+        return _fields(payload.get("data"))
 
 
 def _network(error: Exception) -> BaseException | None:
