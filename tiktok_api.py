@@ -19,11 +19,7 @@ import time
 import traceback
 
 import aiohttp
-from autohive_integrations_sdk import (
-    ActionError,
-    HTTPError,
-    RateLimitError,
-)
+from autohive_integrations_sdk import ActionError, HTTPError, RateLimitError
 
 logger = logging.getLogger("tiktok")
 
