@@ -9,19 +9,17 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import itertools
 import json
 import logging
 import math
 import re
+import statistics
 import time
 import traceback
 
 import aiohttp
-from autohive_integrations_sdk import (
-    ActionError,
-    HTTPError,
-    RateLimitError,
-)
+from autohive_integrations_sdk import ActionError, HTTPError, RateLimitError
 
 logger = logging.getLogger("tiktok")
 
@@ -105,9 +103,7 @@ def format_size(size: int) -> str:
 
 def post_id_string(value) -> str | None:
     """Post ids are 19-digit integers: keep them exact as text (never through float)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
         return value.strip()
@@ -128,44 +124,6 @@ def _fields(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-USER_FIELD_TYPES = {"is_verified": _flag, **{name: None for name in USER_FIELDS_BY_SCOPE["user.info.stats"]}}
-
-
-def normalize_user(user: dict) -> dict:
-    user = _fields(user)
-    out = {}
-    for fields in USER_FIELDS_BY_SCOPE.values():
-        for name in fields:
-            kind = USER_FIELD_TYPES.get(name, _text)
-            out[name] = _count(user.get(name)) if kind is None else kind(user.get(name))
-    return out
-
-
-def missing_user_scopes(user: dict, requested_scopes: list[str]) -> list[str]:
-    """A scope counts as missing when TikTok returned none of its fields (some TikToks drop them silently)."""
-    user = _fields(user)
-    missing = []
-    for scope, fields in USER_FIELDS_BY_SCOPE.items():
-        if scope not in requested_scopes or not any(user.get(f) is not None for f in fields):
-            missing.append(scope)
-    return [s for s in missing if s != "user.info.basic"]
-
-
-def normalize_creator(data: dict) -> dict:
-    data = _fields(data)
-    options = data.get("privacy_level_options")
-    return {
-        "creator_nickname": _text(data.get("creator_nickname")),
-        "creator_username": _text(data.get("creator_username")),
-        "creator_avatar_url": _text(data.get("creator_avatar_url")),
-        "privacy_level_options": [o for o in options if isinstance(o, str)] if isinstance(options, list) else [],
-        "comment_disabled": bool(data.get("comment_disabled", False)),
-        "duet_disabled": bool(data.get("duet_disabled", False)),
-        "stitch_disabled": bool(data.get("stitch_disabled", False)),
-        "max_video_post_duration_sec": _count(data.get("max_video_post_duration_sec")),
-    }
-
-
 # TikTok's counts are int64; anything beyond is no count, and keeps every sum and rate finite.
 COUNT_MAX = 2**63 - 1
 
@@ -182,23 +140,50 @@ def _count(value) -> int | None:
     return value if isinstance(value, int) and 0 <= value <= COUNT_MAX else None
 
 
+# How each user field is read; the fields not named here are text.
+USER_FIELD_READERS = {"is_verified": _flag} | dict.fromkeys(USER_FIELDS_BY_SCOPE["user.info.stats"], _count)
+
+
+def normalize_user(user: dict) -> dict:
+    user = _fields(user)
+    names = [name for fields in USER_FIELDS_BY_SCOPE.values() for name in fields]
+    return {name: USER_FIELD_READERS.get(name, _text)(user.get(name)) for name in names}
+
+
+def missing_user_scopes(user: dict, requested_scopes: list[str]) -> list[str]:
+    """A scope counts as missing when TikTok returned none of its fields (some TikToks drop them silently)."""
+    user = _fields(user)
+    return [
+        scope
+        for scope, fields in USER_FIELDS_BY_SCOPE.items()
+        if scope != "user.info.basic" and (scope not in requested_scopes or all(user.get(f) is None for f in fields))
+    ]
+
+
+def normalize_creator(data: dict) -> dict:
+    data = _fields(data)
+    options = data.get("privacy_level_options")
+    return {
+        **{name: _text(data.get(name)) for name in ("creator_nickname", "creator_username", "creator_avatar_url")},
+        "privacy_level_options": [o for o in options if isinstance(o, str)] if isinstance(options, list) else [],
+        **{name: bool(data.get(name, False)) for name in ("comment_disabled", "duet_disabled", "stitch_disabled")},
+        "max_video_post_duration_sec": _count(data.get("max_video_post_duration_sec")),
+    }
+
+
 VIDEO_TEXT_FIELDS = ("title", "video_description", "cover_image_url", "share_url", "embed_link")
 
 
-VIDEO_NUMBER_FIELDS = ("create_time", "duration", "width", "height")
+VIDEO_COUNT_FIELDS = ("like_count", "comment_count", "share_count", "view_count")
 
 
-def normalize_video(video: dict) -> dict | None:
-    """One video of a list or query answer; None for an entry that is not an object (callers skip it)."""
-    if not isinstance(video, dict):
-        return None
-    likes, comments = _count(video.get("like_count")) or 0, _count(video.get("comment_count")) or 0
-    shares, views = _count(video.get("share_count")) or 0, _count(video.get("view_count")) or 0
-    out = {name: video.get(name) for name in VIDEO_FIELDS}
-    out.update({name: _text(video.get(name)) for name in VIDEO_TEXT_FIELDS})
-    out.update({name: _count(video.get(name)) for name in VIDEO_NUMBER_FIELDS})
+def normalize_video(video: dict) -> dict:
+    """One video (an object) of a list or query answer."""
+    # Every field is text or a number; the id is set apart below, and a missing count reads as 0.
+    out = {name: (_text if name in VIDEO_TEXT_FIELDS else _count)(video.get(name)) for name in VIDEO_FIELDS}
     raw_id = video.get("id")
     out["id"] = post_id_string(raw_id) or (raw_id if isinstance(raw_id, str) else "")
+    likes, comments, shares, views = (out[name] or 0 for name in VIDEO_COUNT_FIELDS)
     out.update(like_count=likes, comment_count=comments, share_count=shares, view_count=views)
     out["engagement_rate"] = round((likes + comments + shares) / views * 100, 2) if views > 0 else 0.0
     return out
@@ -206,9 +191,7 @@ def normalize_video(video: dict) -> dict | None:
 
 def normalize_videos(videos) -> list[dict]:
     """The videos of an answer: entries that are not objects are skipped, a non-list reads as no videos."""
-    if not isinstance(videos, list):
-        return []
-    return [v for v in (normalize_video(item) for item in videos) if v is not None]
+    return [normalize_video(v) for v in videos if isinstance(v, dict)] if isinstance(videos, list) else []
 
 
 STATUS_EXPLANATIONS = {
@@ -349,19 +332,13 @@ _SECRET_KEY = re.compile(r"token|secret|password|key|code", re.IGNORECASE)
 def secrets_of(auth) -> tuple[str, ...]:
     """The connection's secret values (access and refresh token, any secret or key), to be removed from any text
     shown, whatever their shape. Values such as the granted scopes are not secrets and stay readable."""
-    credentials = auth.get("credentials") if isinstance(auth, dict) else None
-    if not isinstance(credentials, dict):
-        return ()
+    credentials = _fields(_fields(auth).get("credentials"))
     values = {
         value.strip()
         for key, value in credentials.items()
-        if isinstance(key, str)
-        and _SECRET_KEY.search(key)
-        and key != "token_type"
-        and isinstance(value, str)
-        and len(value.strip()) >= SECRET_MIN
+        if isinstance(key, str) and _SECRET_KEY.search(key) and key != "token_type" and isinstance(value, str)
     }
-    return tuple(sorted(values, key=len, reverse=True))
+    return tuple(sorted((v for v in values if len(v) >= SECRET_MIN), key=len, reverse=True))
 
 
 def redact(text: str, secrets=()) -> str:
@@ -382,7 +359,8 @@ def clean_detail(text, secrets=(), limit: int = DETAIL_MAX) -> str:
 
 
 class TikTokError(UserFacingError):
-    """TikTok answered with an error code; the message names it, explains it and carries the log_id."""
+    """TikTok answered with an error code. The message says what happened, TikTok's own detail, what to do (advice
+    replaces the usual step), then the log_id."""
 
     def __init__(
         self,
@@ -396,44 +374,31 @@ class TikTokError(UserFacingError):
         self.code, self.http_status = code, http_status
         self.log_id = clean_detail(log_id, secrets, LOG_ID_MAX) or None
         self.detail = clean_detail(detail, secrets)
-        shown_code = clean_detail(code, secrets, CODE_MAX) or None
-        super().__init__(describe_tiktok_error(shown_code, self.detail, self.log_id, http_status, advice))
-
-
-def describe_tiktok_error(
-    code: str | None, detail: str, log_id: str | None, http_status: int | None, advice: str | None = None
-) -> str:
-    """What happened, TikTok's own detail, what to do (advice replaces the usual step), then the log_id."""
-    if code:
-        what, todo = ERROR_ADVICE.get(code, ("TikTok refused the request", "Check the inputs and try again."))
-        message = f"TikTok error {code}: {what}."
-    else:
-        status = f" (HTTP {http_status})" if http_status else ""
-        todo = "Run the step again in a few minutes."
-        message = f"TikTok answered with an error{status} and no details; it is probably a temporary problem."
-    todo = advice or todo
-    if detail:
-        message += f" TikTok says: {detail}"
-        message += "" if detail.endswith(".") else "."
-    message += f" {todo}"
-    if log_id:
-        message += f" (TikTok log_id: {log_id})"
-    return message
+        if shown_code := clean_detail(code, secrets, CODE_MAX):
+            what, todo = ERROR_ADVICE.get(shown_code, ("TikTok refused the request", "Check the inputs and try again."))
+            message = f"TikTok error {shown_code}: {what}."
+        else:
+            status = f" (HTTP {http_status})" if http_status else ""
+            todo = "Run the step again in a few minutes."
+            message = f"TikTok answered with an error{status} and no details; it is probably a temporary problem."
+        if self.detail:
+            message += f" TikTok says: {self.detail}" + ("" if self.detail.endswith(".") else ".")
+        message += f" {advice or todo}"
+        if self.log_id:
+            message += f" (TikTok log_id: {self.log_id})"
+        super().__init__(message)
 
 
 def read_envelope(body) -> dict | None:
     """TikTok's v2 envelope from whatever the SDK handed back: parsed JSON, JSON sent as text (a missing or wrong
     Content-Type), bytes; None when the body is not a JSON object (HTML, empty, undecodable, a list...)."""
-    if isinstance(body, (bytes, bytearray)):
-        try:
+    try:
+        if isinstance(body, (bytes, bytearray)):
             body = bytes(body).decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    if isinstance(body, str):
-        try:
+        if isinstance(body, str):
             body = json.loads(body)
-        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's parser goes
-            return None
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested deeper than Python's parser goes
+        return None
     return body if isinstance(body, dict) else None
 
 
@@ -442,15 +407,11 @@ def envelope_error(body) -> tuple[str | None, str, str | None]:
 
     A code that is not a short identifier (a list, a number, a page of text) reads as no code at all: such an
     answer is not a definite one."""
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return None, "", None
+    error = _fields(_fields(body).get("error"))
     code = error.get("code")
     if not isinstance(code, str) or len(code) > CODE_MAX or not _ERROR_CODE.fullmatch(code):
         code = None
-    message = error.get("message")
-    log_id = error.get("log_id") or error.get("logid")
-    return code, message if isinstance(message, str) else "", log_id if isinstance(log_id, str) else None
+    return code, _text(error.get("message")) or "", _text(error.get("log_id") or error.get("logid"))
 
 
 # creator_info answers these with HTTP 200: the account cannot post now, which Get Creator Info reports as data.
@@ -463,54 +424,43 @@ SCOPE_REFUSALS = ("scope_not_authorized", "scope_permission_missed")
 
 def whole_number(value):
     """JSON Schema counts 20.0 as an integer, so a form may send it: use it as the int it is."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def check_length(
-    value: str | None, name: str, *, minimum: int = 0, maximum: int | None = None, advice: str = "Correct it."
-) -> None:
+def _refusal(problem: str) -> InputError:
+    """An input refused before any request: what is wrong, then that nothing reached TikTok."""
+    return InputError(f"{problem} Nothing was sent to TikTok.")
+
+
+def check_length(value: str | None, name: str, *, minimum: int = 0, maximum: int | None = None, advice: str) -> None:
     """A string length rule, refused in a plain sentence stating the rule and the length found (never the text)."""
     if value is None:
         return
     length = len(value)
     if length < minimum:
         needed = "must not be empty" if minimum == 1 else f"needs at least {minimum} characters"
-        raise InputError(f"{name} {needed} (it has {length}). {advice} Nothing was sent to TikTok.")
+        raise _refusal(f"{name} {needed} (it has {length}). {advice}")
     if maximum is not None and length > maximum:
-        raise InputError(
-            f"{name} is {length} characters long; at most {maximum} are allowed. {advice} Nothing was sent to TikTok."
-        )
+        raise _refusal(f"{name} is {length} characters long; at most {maximum} are allowed. {advice}")
 
 
 def check_pattern(value: str | None, pattern: str, name: str, rule: str) -> None:
     """A string pattern rule, refused in plain words: `rule` says what is expected; the value is never echoed."""
-    if value is None or re.fullmatch(pattern, value):
-        return
-    raise InputError(
-        f"{name} must be {rule}; the value given ({len(value)} characters) is not. Nothing was sent to TikTok."
-    )
+    if value is not None and not re.fullmatch(pattern, value):
+        raise _refusal(f"{name} must be {rule}; the value given ({len(value)} characters) is not.")
 
 
 def check_count(items: list, name: str, maximum: int, what: str, advice: str) -> None:
     """A list's size limit in plain words, without echoing the list (links may carry signatures)."""
     if len(items) > maximum:
-        raise InputError(
-            f"{name} has {len(items)} {what}; at most {maximum} are allowed. {advice} Nothing was sent to TikTok."
-        )
+        raise _refusal(f"{name} has {len(items)} {what}; at most {maximum} are allowed. {advice}")
 
 
 def check_unique(values: list[str], what: str) -> None:
-    """Refuse a repeated value by position, never by content."""
-    seen: dict[str, int] = {}
+    """Refuse a repeated value by position, never by content (the lists checked hold at most a few dozen)."""
     for position, value in enumerate(values, start=1):
-        if value in seen:
-            raise InputError(
-                f"{what} #{position} repeats {what.lower()} #{seen[value]}; give each one once. Nothing was sent to "
-                "TikTok."
-            )
-        seen[value] = position
+        if (first := values.index(value) + 1) < position:
+            raise _refusal(f"{what} #{position} repeats {what.lower()} #{first}; give each one once.")
 
 
 def cannot_post_reason(code: str, log_id: str | None) -> str:
@@ -525,34 +475,19 @@ def account_insights(videos: list[dict]) -> dict:
     views = [v["view_count"] for v in videos]
     total_views = sum(views)
     engaged = sum(v["like_count"] + v["comment_count"] + v["share_count"] for v in videos)
-    ordered = sorted(views)
-    middle = len(ordered) // 2
-    if not ordered:
-        median = None
-    elif len(ordered) % 2:
-        median = ordered[middle]
-    else:
-        median = (ordered[middle - 1] + ordered[middle]) / 2
-    times = [t for t in (v.get("create_time") for v in videos) if isinstance(t, int) and not isinstance(t, bool)]
+    times = [v["create_time"] for v in videos if v["create_time"] is not None]
     top = sorted(videos, key=lambda v: v["view_count"], reverse=True)[:3]  # stable: newer first among equals
     return {
         "videos_analyzed": len(videos),
         "total_views": total_views,
-        "median_views": median,
+        "median_views": statistics.median(views) if videos else None,
         "average_views": round(total_views / len(videos), 2) if videos else None,
         "average_engagement_rate": (round(engaged / total_views * 100, 2) if total_views else 0.0) if videos else None,
         "top_videos": [
-            {
-                "id": v["id"],
-                "title": v.get("title"),
-                "share_url": v.get("share_url"),
-                "view_count": v["view_count"],
-                "engagement_rate": v["engagement_rate"],
-            }
-            for v in top
+            {key: v[key] for key in ("id", "title", "share_url", "view_count", "engagement_rate")} for v in top
         ],
-        "first_video_time": min(times) if times else None,
-        "last_video_time": max(times) if times else None,
+        "first_video_time": min(times, default=None),
+        "last_video_time": max(times, default=None),
     }
 
 
@@ -611,8 +546,7 @@ def sdk_retry_count(context) -> int:
     given is below config["max_retries"], pausing 1-2-4 s. A resent init could create a second post and the
     pauses alone would overrun the step, so every request is sent with retry_count at that limit: the SDK never
     resends it, and the shared context (and its config) is never changed."""
-    config = getattr(context, "config", None)
-    limit = config.get("max_retries") if isinstance(config, dict) else None
+    limit = _fields(getattr(context, "config", None)).get("max_retries")
     if isinstance(limit, (int, float)) and not isinstance(limit, bool) and math.isfinite(limit):
         return max(0, math.ceil(limit))
     return 0
@@ -630,8 +564,7 @@ async def call_tiktok(
     read_envelope: it becomes TikTok's data or a plain error, and for a publish request anything that is not a
     definite answer says that the post may have been created."""
     secrets = secrets_of(getattr(context, "auth", None))
-    attempt = 0
-    while True:
+    for attempt in itertools.count():
         left = time_left()
         if left < MIN_REQUEST_S:
             when = "before the post could be sent to TikTok; nothing was sent. Run it again" if publish else ""
@@ -651,16 +584,13 @@ async def call_tiktok(
         except Exception as error:
             retry = _rate_limited(error) and retry_429 or _network(error) is not None
             if retry and not publish and await _pause_before_retry(attempt):
-                attempt += 1
                 continue
             raise _fetch_failure(error, publish, secrets) from None
-        status = getattr(reply, "status", None)
         payload = read_envelope(getattr(reply, "data", None))
-        code, _detail, _log_id = envelope_error(payload)
-        if code != "ok":  # also an answer that is no envelope at all (HTML, text, a list): never a success
-            raise _error_from_body(payload, status, publish, secrets)
-        data = payload.get("data")
-        return data if isinstance(data, dict) else {}
+        # An answer that is no envelope at all (HTML, text, a list) has no code either: never a success.
+        if envelope_error(payload)[0] != "ok":
+            raise _error_from_body(payload, getattr(reply, "status", None), publish, secrets)
+        return _fields(payload.get("data"))
 
 
 def _network(error: Exception) -> BaseException | None:
@@ -766,14 +696,14 @@ async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
 
     async def get(groups):
         fields = ",".join(f for g in groups for f in USER_FIELDS_BY_SCOPE[g])
-        user = (await call_tiktok(context, USER_INFO_URL, method="GET", params={"fields": fields})).get("user")
-        return user if isinstance(user, dict) else {}
+        data = await call_tiktok(context, USER_INFO_URL, method="GET", params={"fields": fields})
+        return _fields(data.get("user"))
 
     try:
         user = await get(scopes)
         return user, missing_user_scopes(user, scopes)
     except TikTokError as error:
-        if error.code not in ("scope_permission_missed", "scope_not_authorized") or len(scopes) == 1:
+        if error.code not in SCOPE_REFUSALS or len(scopes) == 1:
             raise
     merged, granted = {}, ["user.info.basic"]
     # With a single optional scope the refusal already names it; probing it again would repeat the refusal.
@@ -782,7 +712,7 @@ async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
             merged.update(await get(["user.info.basic", scope]))
             granted.append(scope)
         except TikTokError as error:
-            if error.code not in ("scope_permission_missed", "scope_not_authorized"):
+            if error.code not in SCOPE_REFUSALS:
                 raise
     if not merged:
         merged = await get(["user.info.basic"])
