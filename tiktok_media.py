@@ -124,63 +124,48 @@ def inspect_video(read_at, size: int | None) -> VideoFacts:
 # ---- MP4 / MOV (ISO base media file format) ------------------------------------------------------------------
 
 
-def _box_header(budget: _Budget, offset: int, end: int | None):
-    return _parse_box_header(budget.read(offset, 16), offset, end)
-
-
-def _parse_box_header(header: bytes, offset: int, end: int | None):
-    """(type, header length, total size or None when it runs to an unknown end) or None if unreadable."""
-    if len(header) < 8:
-        return None
-    box_size, box_type = struct.unpack(">I4s", header[:8])
-    header_len = 8
-    if box_size == 1:
-        if len(header) < 16:
-            return None
-        box_size, header_len = struct.unpack(">Q", header[8:16])[0], 16
-    elif box_size == 0:
-        box_size = None if end is None else end - offset
-    if box_size is not None and box_size < header_len:
-        return None
-    return box_type, header_len, box_size
-
-
-def _children(budget: _Budget, start: int, end: int | None):
-    """(type, body offset, body length) of the boxes from start to end; stops at the caps or at a bad header."""
-    offset = start
+def _boxes(budget: _Budget, offset: int, end: int | None):
+    """(type, offset, header length, total size or None when it runs to an unknown end) of the boxes from offset
+    to end; stops at the caps or at a bad header. A header that is not at hand is yielded last, with type None."""
     while end is None or offset + 8 <= end:
         if not budget.node():
             return
-        header = _box_header(budget, offset, end)
-        if header is None:
+        header = budget.read(offset, 16)
+        if len(header) < 8 or (header[:4] == b"\x00\x00\x00\x01" and len(header) < 16):
+            yield None, offset, 0, None
             return
-        box_type, header_len, box_size = header
-        if box_size is None or (end is not None and offset + box_size > end):
+        box_size, box_type = struct.unpack_from(">I4s", header)
+        header_len = 8
+        if box_size == 1:
+            box_size, header_len = struct.unpack_from(">Q", header, 8)[0], 16
+        elif box_size == 0:
             box_size = None if end is None else end - offset
-        yield box_type, offset + header_len, None if box_size is None else box_size - header_len
+        if box_size is not None and box_size < header_len:
+            return
+        yield box_type, offset, header_len, box_size
         if box_size is None:
             return
         offset += box_size
+
+
+def _children(budget: _Budget, start: int, end: int | None):
+    """(type, body offset, body length) of the boxes from start to end; a box running past end is cut there."""
+    for box_type, offset, header_len, box_size in _boxes(budget, start, end):
+        if box_type is None:
+            return
+        if box_size is None or (end is not None and offset + box_size > end):
+            box_size = None if end is None else end - offset
+        yield box_type, offset + header_len, None if box_size is None else box_size - header_len
 
 
 def top_level_boxes(read_at, size: int | None) -> tuple[list[tuple[bytes, int, int | None]], int | None]:
     """The file's top-level boxes as (type, offset, total size), and the offset where the walk stopped for want
     of bytes (None when it reached the end, a cap or a malformed header). Used to find a `moov` after `mdat`."""
-    budget, boxes, offset = _Budget(read_at), [], 0
-    while size is None or offset + 8 <= size:
-        if not budget.node():
-            return boxes, None
-        header = budget.read(offset, 16)
-        if len(header) < 8 or (header[:4] == b"\x00\x00\x00\x01" and len(header) < 16):
+    boxes = []
+    for box_type, offset, _header_len, box_size in _boxes(_Budget(read_at), 0, size):
+        if box_type is None:
             return boxes, offset  # the header is not at hand
-        parsed = _parse_box_header(header, offset, size)
-        if parsed is None:
-            return boxes, None
-        box_type, _header_len, box_size = parsed
         boxes.append((box_type, offset, box_size))
-        if box_size is None:
-            return boxes, None
-        offset += box_size
     return boxes, None
 
 
