@@ -212,84 +212,33 @@ def _read_moov(budget: _Budget, body: int, length: int | None, facts: dict) -> N
                 facts.update(track)
 
 
-def _read_trak(budget: _Budget, body: int, end: int | None) -> dict | None:
-    """The facts of a video track, or None for any other track."""
-    found: dict = {}
-    _walk_trak(budget, body, end, found, depth=0)
-    if found.get("handler") != b"vide":
-        return None
-    facts = {}
-    width, height = found.get("tkhd_size") or (0, 0)
-    if not (width and height):
-        width, height = found.get("entry_size") or (0, 0)
-    if width and height:
-        facts["width"], facts["height"] = width, height
-    if found.get("codec"):
-        facts["codec"] = found["codec"]
-    timescale, (count, ticks) = found.get("timescale"), found.get("stts") or (0, 0)
-    if timescale and count and ticks:
-        facts["frame_rate"] = round(count * timescale / ticks, 3)
-    return facts
-
-
-_CONTAINERS = (b"mdia", b"minf", b"stbl")
-
-
-def _walk_trak(budget: _Budget, body: int, end: int | None, found: dict, depth: int) -> None:
-    if depth > 4:
-        return
-    for box_type, child, length in _children(budget, body, end):
-        child_end = None if length is None else child + length
-        if box_type in _CONTAINERS:
-            _walk_trak(budget, child, child_end, found, depth + 1)
-        elif box_type == b"tkhd":
-            found["tkhd_size"] = _tkhd_size(_leaf(budget, child, length, 128))
-        elif box_type == b"mdhd":
-            found["timescale"] = _mdhd_timescale(_leaf(budget, child, length, 64))
-        elif box_type == b"hdlr":
-            data = _leaf(budget, child, length, 32)
-            found["handler"] = data[8:12] if len(data) >= 12 else None
-        elif box_type == b"stsd":
-            found["codec"], found["entry_size"] = _stsd_entry(_leaf(budget, child, length, 64))
-        elif box_type == b"stts":
-            found["stts"] = _stts_totals(_leaf(budget, child, length, 8 + 8 * MAX_STTS_ENTRIES))
-
-
 def _tkhd_size(data: bytes) -> tuple[int, int]:
-    # Version 0 puts width/height (16.16 fixed point) at 76-84 of the body, version 1 at 88-96.
+    # Version 0 puts width/height (16.16 fixed point) at 76-84 of the body, version 1 at 88-96: their integer halves.
     at = 88 if data[:1] == b"\x01" else 76
-    if len(data) < at + 8:
-        return 0, 0
-    width, height = struct.unpack(">II", data[at : at + 8])
-    return width >> 16, height >> 16
+    return struct.unpack_from(">H2xH2x", data, at) if len(data) >= at + 8 else (0, 0)
 
 
 def _mdhd_timescale(data: bytes) -> int | None:
     at = 20 if data[:1] == b"\x01" else 12
-    return struct.unpack(">I", data[at : at + 4])[0] if len(data) >= at + 4 else None
+    return struct.unpack_from(">I", data, at)[0] if len(data) >= at + 4 else None
 
 
 def _stsd_entry(data: bytes) -> tuple[str | None, tuple[int, int] | None]:
     """The first sample entry's four-cc, and the width/height of a visual sample entry."""
-    if len(data) < 16 or struct.unpack(">I", data[4:8])[0] < 1:
+    if len(data) < 16 or struct.unpack_from(">I", data, 4)[0] < 1:
         return None, None
     fourcc = data[12:16]
     codec = fourcc.decode("latin-1") if all(32 <= c < 127 for c in fourcc) else None
-    size = struct.unpack(">HH", data[40:44]) if len(data) >= 44 else None
-    return codec, size
+    return codec, (struct.unpack_from(">HH", data, 40) if len(data) >= 44 else None)
 
 
 def _stts_totals(data: bytes) -> tuple[int, int]:
     """(samples, ticks) summed over the time-to-sample table."""
     if len(data) < 8:
         return 0, 0
-    entries = min(struct.unpack(">I", data[4:8])[0], (len(data) - 8) // 8)
-    count = ticks = 0
-    for index in range(entries):
-        sample_count, delta = struct.unpack(">II", data[8 + 8 * index : 16 + 8 * index])
-        count += sample_count
-        ticks += sample_count * delta
-    return count, ticks
+    entries = min(struct.unpack_from(">I", data, 4)[0], (len(data) - 8) // 8)
+    table = list(struct.iter_unpack(">II", data[8 : 8 + 8 * entries]))
+    return sum(count for count, _delta in table), sum(count * delta for count, delta in table)
 
 
 def _mvhd_duration(box: bytes) -> float | None:
@@ -298,15 +247,56 @@ def _mvhd_duration(box: bytes) -> float | None:
         return None
     body = box[8:]
     if body[:1] == b"\x01" and len(body) >= 32:
-        timescale, duration = struct.unpack(">IQ", body[20:32])
+        timescale, duration = struct.unpack_from(">IQ", body, 20)
     elif len(body) >= 20:
-        timescale, duration = struct.unpack(">II", body[12:20])
+        timescale, duration = struct.unpack_from(">II", body, 12)
     else:
         return None
     # 0 (a fragmented file keeps its length elsewhere) and all ones both mean "not given here".
     if not timescale or duration in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
         return None
     return duration / timescale
+
+
+_CONTAINERS = (b"mdia", b"minf", b"stbl")
+# The boxes of a track that are read: how many of their bytes, and what is kept of them (under the box's type).
+_TRACK_LEAVES = {
+    b"tkhd": (128, _tkhd_size),
+    b"mdhd": (64, _mdhd_timescale),
+    b"hdlr": (32, lambda data: data[8:12]),  # the handler type, b"vide" for a video track
+    b"stsd": (64, _stsd_entry),
+    b"stts": (8 + 8 * MAX_STTS_ENTRIES, _stts_totals),
+}
+
+
+def _walk_trak(budget: _Budget, body: int, end: int | None, found: dict, depth: int = 0) -> None:
+    if depth > 4:
+        return
+    for box_type, child, length in _children(budget, body, end):
+        if box_type in _CONTAINERS:
+            _walk_trak(budget, child, None if length is None else child + length, found, depth + 1)
+        elif box_type in _TRACK_LEAVES:
+            cap, reader = _TRACK_LEAVES[box_type]
+            found[box_type] = reader(_leaf(budget, child, length, cap))
+
+
+def _read_trak(budget: _Budget, body: int, end: int | None) -> dict | None:
+    """The facts of a video track, or None for any other track."""
+    found: dict = {}
+    _walk_trak(budget, body, end, found)
+    if found.get(b"hdlr") != b"vide":
+        return None
+    codec, entry_size = found.get(b"stsd") or (None, None)
+    width, height = found.get(b"tkhd") or (0, 0)
+    if not (width and height):
+        width, height = entry_size or (0, 0)
+    timescale, (count, ticks) = found.get(b"mdhd"), found.get(b"stts") or (0, 0)
+    facts = {"codec": codec} if codec else {}
+    if width and height:
+        facts["width"], facts["height"] = width, height
+    if timescale and count and ticks:
+        facts["frame_rate"] = round(count * timescale / ticks, 3)
+    return facts
 
 
 # ---- WebM / Matroska (EBML) ----------------------------------------------------------------------------------
