@@ -424,63 +424,39 @@ MIN_FRAME_RATE, MAX_FRAME_RATE = 23, 60
 MIN_SIDE, MAX_SIDE = 360, 4096
 
 
-def container_problem(facts: VideoFacts) -> str | None:
-    if facts.container in (None, "mp4", "mov", "webm"):
-        return None
-    return f"The video is a {facts.container.title()} file; TikTok accepts only MP4, MOV and WebM. Re-export it."
-
-
-def codec_problem(facts: VideoFacts) -> str | None:
-    name = facts.codec_name
-    if name is None or name in ALLOWED_CODECS:
-        return None
-    return (
-        f"The video is encoded as {name}; TikTok accepts H.264, H.265, VP8 or VP9. Re-export it as H.264 (the most "
-        "compatible)."
-    )
-
-
-def frame_rate_problem(facts: VideoFacts) -> str | None:
-    rate = facts.frame_rate
-    if rate is None or MIN_FRAME_RATE <= round(rate, 1) <= MAX_FRAME_RATE:
-        return None
-    return (
-        f"The video runs at {_number(rate)} frames per second; TikTok accepts {MIN_FRAME_RATE} to {MAX_FRAME_RATE}. "
-        "Re-export it at 30 frames per second, for example."
-    )
-
-
-def picture_size_problem(facts: VideoFacts) -> str | None:
-    width, height = facts.width, facts.height
-    if width is None or height is None:
-        return None
-    if all(MIN_SIDE <= side <= MAX_SIDE for side in (width, height)):
-        return None
-    return (
-        f"The video is {width}x{height} pixels; TikTok accepts {MIN_SIDE} to {MAX_SIDE} pixels on each side. Resize it."
-    )
-
-
-def duration_problem(duration: float | None, max_seconds: int | None) -> str | None:
-    if duration is None or not max_seconds or duration <= max_seconds:
-        return None
-    return (
-        f"The video is {duration:.1f} seconds long, but this TikTok account may post at most {max_seconds} "
-        "seconds through apps right now. Trim the video."
-    )
-
-
 def media_problems(facts: VideoFacts, max_seconds: int | None = None) -> list[str]:
     """Every rule the facts break, each as a plain sentence naming the value found and the rule. A fact that
     could not be read breaks no rule: TikTok then decides. TikTok documents no minimum duration."""
-    found = (
-        container_problem(facts),
-        codec_problem(facts),
-        frame_rate_problem(facts),
-        picture_size_problem(facts),
-        duration_problem(facts.duration_seconds, max_seconds),
-    )
-    return [problem for problem in found if problem]
+    problems = []
+    if facts.container not in (None, "mp4", "mov", "webm"):
+        problems.append(
+            f"The video is a {facts.container.title()} file; TikTok accepts only MP4, MOV and WebM. Re-export it."
+        )
+    name = facts.codec_name
+    if name is not None and name not in ALLOWED_CODECS:
+        problems.append(
+            f"The video is encoded as {name}; TikTok accepts H.264, H.265, VP8 or VP9. Re-export it as H.264 (the "
+            "most compatible)."
+        )
+    rate = facts.frame_rate
+    if rate is not None and not MIN_FRAME_RATE <= round(rate, 1) <= MAX_FRAME_RATE:
+        problems.append(
+            f"The video runs at {_number(rate)} frames per second; TikTok accepts {MIN_FRAME_RATE} to "
+            f"{MAX_FRAME_RATE}. Re-export it at 30 frames per second, for example."
+        )
+    width, height = facts.width, facts.height
+    if width is not None and height is not None and not all(MIN_SIDE <= side <= MAX_SIDE for side in (width, height)):
+        problems.append(
+            f"The video is {width}x{height} pixels; TikTok accepts {MIN_SIDE} to {MAX_SIDE} pixels on each side. "
+            "Resize it."
+        )
+    duration = facts.duration_seconds
+    if duration is not None and max_seconds and not duration <= max_seconds:
+        problems.append(
+            f"The video is {duration:.1f} seconds long, but this TikTok account may post at most {max_seconds} "
+            "seconds through apps right now. Trim the video."
+        )
+    return problems
 
 
 def unchecked_rules(facts: VideoFacts, max_seconds: int | None, why_no_limit: str | None = None) -> list[str]:
