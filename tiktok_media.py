@@ -51,8 +51,6 @@ def sniff_video_type(head: bytes) -> str | None:
 # The inspector's bounds: boxes or elements visited, and bytes read, per inspection.
 MAX_NODES = 4096
 MAX_READ_BYTES = 4 * 2**20
-# A leaf box or element body larger than this is not read (none of the ones read here is ever that large).
-MAX_LEAF_BYTES = 256 * 2**10
 # stts entries read for the frame rate (8 bytes each); a longer table is summed from its first entries.
 MAX_STTS_ENTRIES = 16384
 
@@ -195,7 +193,8 @@ def _inspect_iso(budget: _Budget, size: int | None, container: str) -> VideoFact
     return VideoFacts(**facts)
 
 
-def _leaf(budget: _Budget, body: int, length: int | None, cap: int = MAX_LEAF_BYTES) -> bytes:
+def _leaf(budget: _Budget, body: int, length: int | None, cap: int) -> bytes:
+    """A leaf box's or element's body, at most `cap` bytes of it (`cap` bytes when its length is unknown)."""
     return budget.read(body, min(length if length is not None else cap, cap))
 
 
@@ -308,25 +307,21 @@ _PIXEL_WIDTH, _PIXEL_HEIGHT, _TIMECODE_SCALE, _DURATION, _DOCTYPE = 0xB0, 0xBA, 
 
 
 def _vint(data: bytes, at: int, keep_marker: bool) -> tuple[int | None, int]:
-    """An EBML variable-length integer at `at`: (value, length); value None for "unknown size" or bad data."""
-    if at >= len(data) or data[at] == 0:
-        return None, 0
-    first = data[at]
-    length = 8 - first.bit_length() + 1
-    if at + length > len(data):
+    """An EBML variable-length integer at `at`: (value, length); value -1 for "unknown size", None for bad data."""
+    # The first byte's leading zeros say how many bytes follow it; a zero byte (or none) is no valid start.
+    length = 9 - data[at].bit_length() if at < len(data) else 9
+    if length > 8 or at + length > len(data):
         return None, 0
     value = int.from_bytes(data[at : at + length], "big")
     if keep_marker:
         return value, length
-    value &= (1 << (7 * length)) - 1
-    if value == (1 << (7 * length)) - 1:
-        return -1, length  # all ones: size unknown
-    return value, length
+    unknown = (1 << (7 * length)) - 1  # all ones: size unknown
+    return (-1 if value & unknown == unknown else value & unknown), length
 
 
-def _elements(budget: _Budget, start: int, end: int | None):
-    """(id, body offset, body length or None for unknown) of the EBML elements from start to end."""
-    offset = start
+def _elements(budget: _Budget, offset: int, end: int | None):
+    """(id, body offset, body length) of the EBML elements from offset to end, one running past end cut there; the
+    length is None only for an element of unknown size when end is unknown too (it is then the last one)."""
     while end is None or offset < end:
         if not budget.node():
             return
@@ -355,7 +350,7 @@ def _inspect_ebml(budget: _Budget, size: int | None) -> VideoFacts:
     for element_id, body, length in _elements(budget, 0, size):
         if element_id == EBML_ID:
             for child, at, child_len in _elements(budget, body, body + (length or 0)):
-                if child == _DOCTYPE and child_len is not None:
+                if child == _DOCTYPE:
                     doctype = _leaf(budget, at, child_len, 32).rstrip(b"\x00")
                     facts["container"] = {b"webm": "webm", b"matroska": "matroska"}.get(doctype)
         elif element_id == _SEGMENT:
@@ -371,10 +366,9 @@ def _read_segment(budget: _Budget, body: int, end: int | None, facts: dict) -> N
             break  # the headers come before the media clusters
         if length is None:
             continue
-        child_end = at + length
         if element_id == _INFO:
             seen.add(_INFO)
-            for child, child_at, child_len in _elements(budget, at, child_end):
+            for child, child_at, child_len in _elements(budget, at, at + length):
                 if child == _TIMECODE_SCALE:
                     scale = _uint(_leaf(budget, child_at, child_len, 8)) or scale
                 elif child == _DURATION and child_len in (4, 8):
@@ -383,8 +377,8 @@ def _read_segment(budget: _Budget, body: int, end: int | None, facts: dict) -> N
                         raw_duration = struct.unpack(">f" if child_len == 4 else ">d", data)[0]
         elif element_id == _TRACKS:
             seen.add(_TRACKS)
-            for child, child_at, child_len in _elements(budget, at, child_end):
-                if child == _TRACK_ENTRY and child_len is not None:
+            for child, child_at, child_len in _elements(budget, at, at + length):
+                if child == _TRACK_ENTRY:
                     track = _read_track_entry(budget, child_at, child_at + child_len)
                     if track is not None:
                         facts.update(track)
@@ -397,8 +391,6 @@ def _read_segment(budget: _Budget, body: int, end: int | None, facts: dict) -> N
 def _read_track_entry(budget: _Budget, body: int, end: int) -> dict | None:
     found: dict = {}
     for element_id, at, length in _elements(budget, body, end):
-        if length is None:
-            continue
         if element_id == _TRACK_TYPE:
             found["type"] = _uint(_leaf(budget, at, length, 8))
         elif element_id == _CODEC_ID:
@@ -411,7 +403,7 @@ def _read_track_entry(budget: _Budget, body: int, end: int) -> dict | None:
                 found["frame_rate"] = round(1e9 / nanoseconds, 3)
         elif element_id == _VIDEO:
             for child, child_at, child_len in _elements(budget, at, at + length):
-                if child in (_PIXEL_WIDTH, _PIXEL_HEIGHT) and child_len is not None:
+                if child in (_PIXEL_WIDTH, _PIXEL_HEIGHT):
                     found["width" if child == _PIXEL_WIDTH else "height"] = _uint(_leaf(budget, child_at, child_len, 8))
     if found.pop("type", None) != 1:
         return None
