@@ -82,7 +82,7 @@ class VideoFacts:
 
     @property
     def codec_name(self) -> str | None:
-        return CODEC_NAMES.get(self.codec, self.codec) if self.codec is not None else None
+        return CODEC_NAMES.get(self.codec, self.codec)
 
 
 class _Budget:
@@ -112,11 +112,9 @@ def inspect_video(read_at, size: int | None) -> VideoFacts:
         kind = sniff_video_type(head)
         if kind in ("video/mp4", "video/quicktime"):
             return _inspect_iso(budget, size, CONTAINER_BY_TYPE[kind])
-        if head[:4] == EBML_MAGIC:
-            return _inspect_ebml(budget, size)
+        return _inspect_ebml(budget, size) if head[:4] == EBML_MAGIC else VideoFacts()
     except Exception:  # noqa: BLE001 - the inspector answers "unknown" for any input it cannot read
         return VideoFacts()
-    return VideoFacts()
 
 
 # ---- MP4 / MOV (ISO base media file format) ------------------------------------------------------------------
@@ -242,22 +240,19 @@ def _stts_totals(data: bytes) -> tuple[int, int]:
 
 def _mvhd_duration(box: bytes) -> float | None:
     """Duration from a whole `mvhd` box (its 8-byte header included)."""
-    if box[4:8] != b"mvhd":
-        return None
     body = box[8:]
+    if box[4:8] != b"mvhd" or len(body) < 20:
+        return None
     if body[:1] == b"\x01" and len(body) >= 32:
         timescale, duration = struct.unpack_from(">IQ", body, 20)
-    elif len(body) >= 20:
-        timescale, duration = struct.unpack_from(">II", body, 12)
     else:
-        return None
+        timescale, duration = struct.unpack_from(">II", body, 12)
     # 0 (a fragmented file keeps its length elsewhere) and all ones both mean "not given here".
     if not timescale or duration in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
         return None
     return duration / timescale
 
 
-_CONTAINERS = (b"mdia", b"minf", b"stbl")
 # The boxes of a track that are read: how many of their bytes, and what is kept of them (under the box's type).
 _TRACK_LEAVES = {
     b"tkhd": (128, _tkhd_size),
@@ -272,7 +267,7 @@ def _walk_trak(budget: _Budget, body: int, end: int | None, found: dict, depth: 
     if depth > 4:
         return
     for box_type, child, length in _children(budget, body, end):
-        if box_type in _CONTAINERS:
+        if box_type in (b"mdia", b"minf", b"stbl"):  # the boxes that hold the ones read
             _walk_trak(budget, child, None if length is None else child + length, found, depth + 1)
         elif box_type in _TRACK_LEAVES:
             cap, reader = _TRACK_LEAVES[box_type]
