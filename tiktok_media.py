@@ -51,8 +51,6 @@ def sniff_video_type(head: bytes) -> str | None:
 # The inspector's bounds: boxes or elements visited, and bytes read, per inspection.
 MAX_NODES = 4096
 MAX_READ_BYTES = 4 * 2**20
-# A leaf box or element body larger than this is not read (none of the ones read here is ever that large).
-MAX_LEAF_BYTES = 256 * 2**10
 # stts entries read for the frame rate (8 bytes each); a longer table is summed from its first entries.
 MAX_STTS_ENTRIES = 16384
 
@@ -84,7 +82,7 @@ class VideoFacts:
 
     @property
     def codec_name(self) -> str | None:
-        return CODEC_NAMES.get(self.codec, self.codec) if self.codec is not None else None
+        return CODEC_NAMES.get(self.codec, self.codec)
 
 
 class _Budget:
@@ -114,73 +112,56 @@ def inspect_video(read_at, size: int | None) -> VideoFacts:
         kind = sniff_video_type(head)
         if kind in ("video/mp4", "video/quicktime"):
             return _inspect_iso(budget, size, CONTAINER_BY_TYPE[kind])
-        if head[:4] == EBML_MAGIC:
-            return _inspect_ebml(budget, size)
+        return _inspect_ebml(budget, size) if head[:4] == EBML_MAGIC else VideoFacts()
     except Exception:  # noqa: BLE001 - the inspector answers "unknown" for any input it cannot read
         return VideoFacts()
-    return VideoFacts()
 
 
 # ---- MP4 / MOV (ISO base media file format) ------------------------------------------------------------------
 
 
-def _box_header(budget: _Budget, offset: int, end: int | None):
-    return _parse_box_header(budget.read(offset, 16), offset, end)
-
-
-def _parse_box_header(header: bytes, offset: int, end: int | None):
-    """(type, header length, total size or None when it runs to an unknown end) or None if unreadable."""
-    if len(header) < 8:
-        return None
-    box_size, box_type = struct.unpack(">I4s", header[:8])
-    header_len = 8
-    if box_size == 1:
-        if len(header) < 16:
-            return None
-        box_size, header_len = struct.unpack(">Q", header[8:16])[0], 16
-    elif box_size == 0:
-        box_size = None if end is None else end - offset
-    if box_size is not None and box_size < header_len:
-        return None
-    return box_type, header_len, box_size
-
-
-def _children(budget: _Budget, start: int, end: int | None):
-    """(type, body offset, body length) of the boxes from start to end; stops at the caps or at a bad header."""
-    offset = start
+def _boxes(budget: _Budget, offset: int, end: int | None):
+    """(type, offset, header length, total size or None when it runs to an unknown end) of the boxes from offset
+    to end; stops at the caps or at a bad header. A header that is not at hand is yielded last, with type None."""
     while end is None or offset + 8 <= end:
         if not budget.node():
             return
-        header = _box_header(budget, offset, end)
-        if header is None:
+        header = budget.read(offset, 16)
+        if len(header) < 8 or (header[:4] == b"\x00\x00\x00\x01" and len(header) < 16):
+            yield None, offset, 0, None
             return
-        box_type, header_len, box_size = header
-        if box_size is None or (end is not None and offset + box_size > end):
+        box_size, box_type = struct.unpack_from(">I4s", header)
+        header_len = 8
+        if box_size == 1:
+            box_size, header_len = struct.unpack_from(">Q", header, 8)[0], 16
+        elif box_size == 0:
             box_size = None if end is None else end - offset
-        yield box_type, offset + header_len, None if box_size is None else box_size - header_len
+        if box_size is not None and box_size < header_len:
+            return
+        yield box_type, offset, header_len, box_size
         if box_size is None:
             return
         offset += box_size
+
+
+def _children(budget: _Budget, start: int, end: int | None):
+    """(type, body offset, body length) of the boxes from start to end; a box running past end is cut there."""
+    for box_type, offset, header_len, box_size in _boxes(budget, start, end):
+        if box_type is None:
+            return
+        if box_size is None or (end is not None and offset + box_size > end):
+            box_size = None if end is None else end - offset
+        yield box_type, offset + header_len, None if box_size is None else box_size - header_len
 
 
 def top_level_boxes(read_at, size: int | None) -> tuple[list[tuple[bytes, int, int | None]], int | None]:
     """The file's top-level boxes as (type, offset, total size), and the offset where the walk stopped for want
     of bytes (None when it reached the end, a cap or a malformed header). Used to find a `moov` after `mdat`."""
-    budget, boxes, offset = _Budget(read_at), [], 0
-    while size is None or offset + 8 <= size:
-        if not budget.node():
-            return boxes, None
-        header = budget.read(offset, 16)
-        if len(header) < 8 or (header[:4] == b"\x00\x00\x00\x01" and len(header) < 16):
+    boxes = []
+    for box_type, offset, _header_len, box_size in _boxes(_Budget(read_at), 0, size):
+        if box_type is None:
             return boxes, offset  # the header is not at hand
-        parsed = _parse_box_header(header, offset, size)
-        if parsed is None:
-            return boxes, None
-        box_type, _header_len, box_size = parsed
         boxes.append((box_type, offset, box_size))
-        if box_size is None:
-            return boxes, None
-        offset += box_size
     return boxes, None
 
 
@@ -210,7 +191,8 @@ def _inspect_iso(budget: _Budget, size: int | None, container: str) -> VideoFact
     return VideoFacts(**facts)
 
 
-def _leaf(budget: _Budget, body: int, length: int | None, cap: int = MAX_LEAF_BYTES) -> bytes:
+def _leaf(budget: _Budget, body: int, length: int | None, cap: int) -> bytes:
+    """A leaf box's or element's body, at most `cap` bytes of it (`cap` bytes when its length is unknown)."""
     return budget.read(body, min(length if length is not None else cap, cap))
 
 
@@ -227,101 +209,88 @@ def _read_moov(budget: _Budget, body: int, length: int | None, facts: dict) -> N
                 facts.update(track)
 
 
-def _read_trak(budget: _Budget, body: int, end: int | None) -> dict | None:
-    """The facts of a video track, or None for any other track."""
-    found: dict = {}
-    _walk_trak(budget, body, end, found, depth=0)
-    if found.get("handler") != b"vide":
-        return None
-    facts = {}
-    width, height = found.get("tkhd_size") or (0, 0)
-    if not (width and height):
-        width, height = found.get("entry_size") or (0, 0)
-    if width and height:
-        facts["width"], facts["height"] = width, height
-    if found.get("codec"):
-        facts["codec"] = found["codec"]
-    timescale, (count, ticks) = found.get("timescale"), found.get("stts") or (0, 0)
-    if timescale and count and ticks:
-        facts["frame_rate"] = round(count * timescale / ticks, 3)
-    return facts
-
-
-_CONTAINERS = (b"mdia", b"minf", b"stbl")
-
-
-def _walk_trak(budget: _Budget, body: int, end: int | None, found: dict, depth: int) -> None:
-    if depth > 4:
-        return
-    for box_type, child, length in _children(budget, body, end):
-        child_end = None if length is None else child + length
-        if box_type in _CONTAINERS:
-            _walk_trak(budget, child, child_end, found, depth + 1)
-        elif box_type == b"tkhd":
-            found["tkhd_size"] = _tkhd_size(_leaf(budget, child, length, 128))
-        elif box_type == b"mdhd":
-            found["timescale"] = _mdhd_timescale(_leaf(budget, child, length, 64))
-        elif box_type == b"hdlr":
-            data = _leaf(budget, child, length, 32)
-            found["handler"] = data[8:12] if len(data) >= 12 else None
-        elif box_type == b"stsd":
-            found["codec"], found["entry_size"] = _stsd_entry(_leaf(budget, child, length, 64))
-        elif box_type == b"stts":
-            found["stts"] = _stts_totals(_leaf(budget, child, length, 8 + 8 * MAX_STTS_ENTRIES))
-
-
 def _tkhd_size(data: bytes) -> tuple[int, int]:
-    # Version 0 puts width/height (16.16 fixed point) at 76-84 of the body, version 1 at 88-96.
+    # Version 0 puts width/height (16.16 fixed point) at 76-84 of the body, version 1 at 88-96: their integer halves.
     at = 88 if data[:1] == b"\x01" else 76
-    if len(data) < at + 8:
-        return 0, 0
-    width, height = struct.unpack(">II", data[at : at + 8])
-    return width >> 16, height >> 16
+    return struct.unpack_from(">H2xH2x", data, at) if len(data) >= at + 8 else (0, 0)
 
 
 def _mdhd_timescale(data: bytes) -> int | None:
     at = 20 if data[:1] == b"\x01" else 12
-    return struct.unpack(">I", data[at : at + 4])[0] if len(data) >= at + 4 else None
+    return struct.unpack_from(">I", data, at)[0] if len(data) >= at + 4 else None
 
 
 def _stsd_entry(data: bytes) -> tuple[str | None, tuple[int, int] | None]:
     """The first sample entry's four-cc, and the width/height of a visual sample entry."""
-    if len(data) < 16 or struct.unpack(">I", data[4:8])[0] < 1:
+    if len(data) < 16 or struct.unpack_from(">I", data, 4)[0] < 1:
         return None, None
     fourcc = data[12:16]
     codec = fourcc.decode("latin-1") if all(32 <= c < 127 for c in fourcc) else None
-    size = struct.unpack(">HH", data[40:44]) if len(data) >= 44 else None
-    return codec, size
+    return codec, (struct.unpack_from(">HH", data, 40) if len(data) >= 44 else None)
 
 
 def _stts_totals(data: bytes) -> tuple[int, int]:
     """(samples, ticks) summed over the time-to-sample table."""
     if len(data) < 8:
         return 0, 0
-    entries = min(struct.unpack(">I", data[4:8])[0], (len(data) - 8) // 8)
-    count = ticks = 0
-    for index in range(entries):
-        sample_count, delta = struct.unpack(">II", data[8 + 8 * index : 16 + 8 * index])
-        count += sample_count
-        ticks += sample_count * delta
-    return count, ticks
+    entries = min(struct.unpack_from(">I", data, 4)[0], (len(data) - 8) // 8)
+    table = list(struct.iter_unpack(">II", data[8 : 8 + 8 * entries]))
+    return sum(count for count, _delta in table), sum(count * delta for count, delta in table)
 
 
 def _mvhd_duration(box: bytes) -> float | None:
     """Duration from a whole `mvhd` box (its 8-byte header included)."""
-    if box[4:8] != b"mvhd":
-        return None
     body = box[8:]
-    if body[:1] == b"\x01" and len(body) >= 32:
-        timescale, duration = struct.unpack(">IQ", body[20:32])
-    elif len(body) >= 20:
-        timescale, duration = struct.unpack(">II", body[12:20])
-    else:
+    if box[4:8] != b"mvhd" or len(body) < 20:
         return None
+    if body[:1] == b"\x01" and len(body) >= 32:
+        timescale, duration = struct.unpack_from(">IQ", body, 20)
+    else:
+        timescale, duration = struct.unpack_from(">II", body, 12)
     # 0 (a fragmented file keeps its length elsewhere) and all ones both mean "not given here".
     if not timescale or duration in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
         return None
     return duration / timescale
+
+
+# The boxes of a track that are read: how many of their bytes, and what is kept of them (under the box's type).
+_TRACK_LEAVES = {
+    b"tkhd": (128, _tkhd_size),
+    b"mdhd": (64, _mdhd_timescale),
+    b"hdlr": (32, lambda data: data[8:12]),  # the handler type, b"vide" for a video track
+    b"stsd": (64, _stsd_entry),
+    b"stts": (8 + 8 * MAX_STTS_ENTRIES, _stts_totals),
+}
+
+
+def _walk_trak(budget: _Budget, body: int, end: int | None, found: dict, depth: int = 0) -> None:
+    if depth > 4:
+        return
+    for box_type, child, length in _children(budget, body, end):
+        if box_type in (b"mdia", b"minf", b"stbl"):  # the boxes that hold the ones read
+            _walk_trak(budget, child, None if length is None else child + length, found, depth + 1)
+        elif box_type in _TRACK_LEAVES:
+            cap, reader = _TRACK_LEAVES[box_type]
+            found[box_type] = reader(_leaf(budget, child, length, cap))
+
+
+def _read_trak(budget: _Budget, body: int, end: int | None) -> dict | None:
+    """The facts of a video track, or None for any other track."""
+    found: dict = {}
+    _walk_trak(budget, body, end, found)
+    if found.get(b"hdlr") != b"vide":
+        return None
+    codec, entry_size = found.get(b"stsd") or (None, None)
+    width, height = found.get(b"tkhd") or (0, 0)
+    if not (width and height):
+        width, height = entry_size or (0, 0)
+    timescale, (count, ticks) = found.get(b"mdhd"), found.get(b"stts") or (0, 0)
+    facts = {"codec": codec} if codec else {}
+    if width and height:
+        facts["width"], facts["height"] = width, height
+    if timescale and count and ticks:
+        facts["frame_rate"] = round(count * timescale / ticks, 3)
+    return facts
 
 
 # ---- WebM / Matroska (EBML) ----------------------------------------------------------------------------------
@@ -333,25 +302,21 @@ _PIXEL_WIDTH, _PIXEL_HEIGHT, _TIMECODE_SCALE, _DURATION, _DOCTYPE = 0xB0, 0xBA, 
 
 
 def _vint(data: bytes, at: int, keep_marker: bool) -> tuple[int | None, int]:
-    """An EBML variable-length integer at `at`: (value, length); value None for "unknown size" or bad data."""
-    if at >= len(data) or data[at] == 0:
-        return None, 0
-    first = data[at]
-    length = 8 - first.bit_length() + 1
-    if at + length > len(data):
+    """An EBML variable-length integer at `at`: (value, length); value -1 for "unknown size", None for bad data."""
+    # The first byte's leading zeros say how many bytes follow it; a zero byte (or none) is no valid start.
+    length = 9 - data[at].bit_length() if at < len(data) else 9
+    if length > 8 or at + length > len(data):
         return None, 0
     value = int.from_bytes(data[at : at + length], "big")
     if keep_marker:
         return value, length
-    value &= (1 << (7 * length)) - 1
-    if value == (1 << (7 * length)) - 1:
-        return -1, length  # all ones: size unknown
-    return value, length
+    unknown = (1 << (7 * length)) - 1  # all ones: size unknown
+    return (-1 if value & unknown == unknown else value & unknown), length
 
 
-def _elements(budget: _Budget, start: int, end: int | None):
-    """(id, body offset, body length or None for unknown) of the EBML elements from start to end."""
-    offset = start
+def _elements(budget: _Budget, offset: int, end: int | None):
+    """(id, body offset, body length) of the EBML elements from offset to end, one running past end cut there; the
+    length is None only for an element of unknown size when end is unknown too (it is then the last one)."""
     while end is None or offset < end:
         if not budget.node():
             return
@@ -380,7 +345,7 @@ def _inspect_ebml(budget: _Budget, size: int | None) -> VideoFacts:
     for element_id, body, length in _elements(budget, 0, size):
         if element_id == EBML_ID:
             for child, at, child_len in _elements(budget, body, body + (length or 0)):
-                if child == _DOCTYPE and child_len is not None:
+                if child == _DOCTYPE:
                     doctype = _leaf(budget, at, child_len, 32).rstrip(b"\x00")
                     facts["container"] = {b"webm": "webm", b"matroska": "matroska"}.get(doctype)
         elif element_id == _SEGMENT:
@@ -396,10 +361,9 @@ def _read_segment(budget: _Budget, body: int, end: int | None, facts: dict) -> N
             break  # the headers come before the media clusters
         if length is None:
             continue
-        child_end = at + length
         if element_id == _INFO:
             seen.add(_INFO)
-            for child, child_at, child_len in _elements(budget, at, child_end):
+            for child, child_at, child_len in _elements(budget, at, at + length):
                 if child == _TIMECODE_SCALE:
                     scale = _uint(_leaf(budget, child_at, child_len, 8)) or scale
                 elif child == _DURATION and child_len in (4, 8):
@@ -408,8 +372,8 @@ def _read_segment(budget: _Budget, body: int, end: int | None, facts: dict) -> N
                         raw_duration = struct.unpack(">f" if child_len == 4 else ">d", data)[0]
         elif element_id == _TRACKS:
             seen.add(_TRACKS)
-            for child, child_at, child_len in _elements(budget, at, child_end):
-                if child == _TRACK_ENTRY and child_len is not None:
+            for child, child_at, child_len in _elements(budget, at, at + length):
+                if child == _TRACK_ENTRY:
                     track = _read_track_entry(budget, child_at, child_at + child_len)
                     if track is not None:
                         facts.update(track)
@@ -422,8 +386,6 @@ def _read_segment(budget: _Budget, body: int, end: int | None, facts: dict) -> N
 def _read_track_entry(budget: _Budget, body: int, end: int) -> dict | None:
     found: dict = {}
     for element_id, at, length in _elements(budget, body, end):
-        if length is None:
-            continue
         if element_id == _TRACK_TYPE:
             found["type"] = _uint(_leaf(budget, at, length, 8))
         elif element_id == _CODEC_ID:
@@ -436,7 +398,7 @@ def _read_track_entry(budget: _Budget, body: int, end: int) -> dict | None:
                 found["frame_rate"] = round(1e9 / nanoseconds, 3)
         elif element_id == _VIDEO:
             for child, child_at, child_len in _elements(budget, at, at + length):
-                if child in (_PIXEL_WIDTH, _PIXEL_HEIGHT) and child_len is not None:
+                if child in (_PIXEL_WIDTH, _PIXEL_HEIGHT):
                     found["width" if child == _PIXEL_WIDTH else "height"] = _uint(_leaf(budget, child_at, child_len, 8))
     if found.pop("type", None) != 1:
         return None
@@ -449,63 +411,39 @@ MIN_FRAME_RATE, MAX_FRAME_RATE = 23, 60
 MIN_SIDE, MAX_SIDE = 360, 4096
 
 
-def container_problem(facts: VideoFacts) -> str | None:
-    if facts.container in (None, "mp4", "mov", "webm"):
-        return None
-    return f"The video is a {facts.container.title()} file; TikTok accepts only MP4, MOV and WebM. Re-export it."
-
-
-def codec_problem(facts: VideoFacts) -> str | None:
-    name = facts.codec_name
-    if name is None or name in ALLOWED_CODECS:
-        return None
-    return (
-        f"The video is encoded as {name}; TikTok accepts H.264, H.265, VP8 or VP9. Re-export it as H.264 (the most "
-        "compatible)."
-    )
-
-
-def frame_rate_problem(facts: VideoFacts) -> str | None:
-    rate = facts.frame_rate
-    if rate is None or MIN_FRAME_RATE <= round(rate, 1) <= MAX_FRAME_RATE:
-        return None
-    return (
-        f"The video runs at {_number(rate)} frames per second; TikTok accepts {MIN_FRAME_RATE} to {MAX_FRAME_RATE}. "
-        "Re-export it at 30 frames per second, for example."
-    )
-
-
-def picture_size_problem(facts: VideoFacts) -> str | None:
-    width, height = facts.width, facts.height
-    if width is None or height is None:
-        return None
-    if all(MIN_SIDE <= side <= MAX_SIDE for side in (width, height)):
-        return None
-    return (
-        f"The video is {width}x{height} pixels; TikTok accepts {MIN_SIDE} to {MAX_SIDE} pixels on each side. Resize it."
-    )
-
-
-def duration_problem(duration: float | None, max_seconds: int | None) -> str | None:
-    if duration is None or not max_seconds or duration <= max_seconds:
-        return None
-    return (
-        f"The video is {duration:.1f} seconds long, but this TikTok account may post at most {max_seconds} "
-        "seconds through apps right now. Trim the video."
-    )
-
-
 def media_problems(facts: VideoFacts, max_seconds: int | None = None) -> list[str]:
     """Every rule the facts break, each as a plain sentence naming the value found and the rule. A fact that
     could not be read breaks no rule: TikTok then decides. TikTok documents no minimum duration."""
-    found = (
-        container_problem(facts),
-        codec_problem(facts),
-        frame_rate_problem(facts),
-        picture_size_problem(facts),
-        duration_problem(facts.duration_seconds, max_seconds),
-    )
-    return [problem for problem in found if problem]
+    problems = []
+    if facts.container not in (None, "mp4", "mov", "webm"):
+        problems.append(
+            f"The video is a {facts.container.title()} file; TikTok accepts only MP4, MOV and WebM. Re-export it."
+        )
+    name = facts.codec_name
+    if name is not None and name not in ALLOWED_CODECS:
+        problems.append(
+            f"The video is encoded as {name}; TikTok accepts H.264, H.265, VP8 or VP9. Re-export it as H.264 (the "
+            "most compatible)."
+        )
+    rate = facts.frame_rate
+    if rate is not None and not MIN_FRAME_RATE <= round(rate, 1) <= MAX_FRAME_RATE:
+        problems.append(
+            f"The video runs at {_number(rate)} frames per second; TikTok accepts {MIN_FRAME_RATE} to "
+            f"{MAX_FRAME_RATE}. Re-export it at 30 frames per second, for example."
+        )
+    width, height = facts.width, facts.height
+    if width is not None and height is not None and not all(MIN_SIDE <= side <= MAX_SIDE for side in (width, height)):
+        problems.append(
+            f"The video is {width}x{height} pixels; TikTok accepts {MIN_SIDE} to {MAX_SIDE} pixels on each side. "
+            "Resize it."
+        )
+    duration = facts.duration_seconds
+    if duration is not None and max_seconds and not duration <= max_seconds:
+        problems.append(
+            f"The video is {duration:.1f} seconds long, but this TikTok account may post at most {max_seconds} "
+            "seconds through apps right now. Trim the video."
+        )
+    return problems
 
 
 def unchecked_rules(facts: VideoFacts, max_seconds: int | None, why_no_limit: str | None = None) -> list[str]:
