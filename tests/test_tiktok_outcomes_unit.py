@@ -13,8 +13,10 @@ from aiohttp import web
 from autohive_integrations_sdk import FetchResponse
 
 import tiktok_posting
+from tiktok_transfer import ChunkPlan
 import tiktok_transfer
 from tiktok_testkit import (
+    request,
     CREATOR_INFO,
     INBOX_INIT,
     PULL_URL,
@@ -31,7 +33,6 @@ from tiktok_testkit import (
     make_mp4,
     message_of,
     ok,
-    request,
     status_data,
     tiktok_error,
     upload_answers,
@@ -43,16 +44,9 @@ from tiktok_testkit import (
 pytestmark = pytest.mark.unit
 
 SMALL = make_mp4(300_000)
-MiB = 1024 * 1024
-BIG_SIZE = 64 * MiB + 1  # six parts: five of 10,000,000 bytes and a last one of 17,108,865
 PUBLISH_ID = "v_inbox_file~v2.77"
 NOTHING_POSTED = "nothing was posted"
 DEEP = "[" * 100_000  # past Python's JSON nesting limit
-
-
-@pytest.fixture(scope="module")
-def big():
-    return make_mp4(BIG_SIZE)
 
 
 def source(loopback, kind: str, video: bytes) -> dict:
@@ -69,20 +63,23 @@ def statuses(loopback) -> list:
 SOURCES = ["inline", "link-ranged", "link-streamed", "multi-part"]
 
 
-def video_for(kind, big):
-    return big if kind == "multi-part" else SMALL
+def video_for(kind, monkeypatch):
+    if kind == "multi-part":  # three parts of a third each (the last taking the remainder): no 64 MB video needed
+        for module in (tiktok_posting, tiktok_transfer):  # the upload's plan, and a streamed link's first part
+            monkeypatch.setattr(module, "plan_chunks", lambda size: ChunkPlan(size, size // 3, 3))
+    return SMALL
 
 
 def parts_before_last(kind) -> int:
-    return 5 if kind == "multi-part" else 0
+    return 2 if kind == "multi-part" else 0
 
 
 class TestTheLastPartStoredItsAnswerLost:
     @pytest.mark.parametrize("kind", SOURCES)
     async def test_the_resend_gets_a_whole_file_416_and_the_upload_completes(
-        self, integration, mock_context, loopback, big, kind
+        self, integration, mock_context, loopback, monkeypatch, kind
     ):
-        clip = video_for(kind, big)
+        clip = video_for(kind, monkeypatch)
         loopback.put_answers = [None] * parts_before_last(kind) + ["stored-reset"]
         mock_context.fetch.side_effect = upload_answers(loopback, INBOX_INIT, PUBLISH_ID)
 
@@ -97,9 +94,9 @@ class TestTheLastPartStoredItsAnswerLost:
 
     @pytest.mark.parametrize("kind", SOURCES)
     async def test_when_every_attempt_drops_tiktoks_status_settles_it(
-        self, integration, mock_context, loopback, big, kind
+        self, integration, mock_context, loopback, monkeypatch, kind
     ):
-        clip = video_for(kind, big)
+        clip = video_for(kind, monkeypatch)
         loopback.put_answers = [None] * parts_before_last(kind) + ["stored-reset"] + ["reset"] * 5
         complete = ok(status_data("PROCESSING_UPLOAD", uploaded_bytes=len(clip)))
         mock_context.fetch.side_effect = upload_answers(loopback, INBOX_INIT, PUBLISH_ID, **{STATUS: complete})
@@ -143,21 +140,22 @@ class TestTheLastPartStoredItsAnswerLost:
 
     @pytest.mark.parametrize("resent", [True, False], ids=["its-resend-answered", "its-resend-dropped-too"])
     async def test_a_reset_on_a_middle_part_resumes_from_what_tiktok_holds(
-        self, integration, mock_context, loopback, big, resent
+        self, integration, mock_context, loopback, monkeypatch, resent
     ):
+        video_for("multi-part", monkeypatch)
         loopback.put_answers = [None, "stored-reset"] + ([] if resent else ["reset"])
         mock_context.fetch.side_effect = upload_answers(loopback, INBOX_INIT, PUBLISH_ID)
 
         data = data_of(
-            await integration.execute_action("upload_video_draft", source(loopback, "inline", big), mock_context)
+            await integration.execute_action("upload_video_draft", source(loopback, "inline", SMALL), mock_context)
         )
 
-        assert data["chunk_count"] == 6 and loopback.received == big
+        assert data["chunk_count"] == 3 and loopback.received == SMALL
         ranges = [p["headers"]["Content-Range"] for p in loopback.puts]
-        second, third = "bytes 10000000-19999999/67108865", "bytes 20000000-29999999/67108865"
+        second, third = "bytes 100000-199999/300000", "bytes 200000-299999/300000"
         resends = 1 if resent else 2
         assert ranges[1 : 3 + resends] == [second] * (1 + resends) + [third]
-        assert statuses(loopback)[1 : 3 + resends] == [599] * resends + [416, 206]
+        assert statuses(loopback)[1 : 3 + resends] == [599] * resends + [416, 201]
 
 
 class ResetAfterStoringServer:
@@ -372,12 +370,13 @@ class TestPlainRefusals:
         else:
             assert data_of(result)["pull_refused"] == "url_ownership_unverified"
 
-    async def test_a_chunk_size_refusal_in_a_5xx_starts_no_second_init(self, integration, mock_context, big):
+    async def test_a_chunk_size_refusal_in_a_5xx_starts_no_second_init(self, integration, mock_context, monkeypatch):
+        video_for("multi-part", monkeypatch)
         refusal = tiktok_error(500, "invalid_params", "The chunk size is invalid")
         mock_context.fetch.side_effect = [refusal]
 
         message = message_of(
-            await integration.execute_action("upload_video_draft", {"file": {"content": b64(big)}}, mock_context)
+            await integration.execute_action("upload_video_draft", {"file": {"content": b64(SMALL)}}, mock_context)
         )
 
         assert "The post may have been created anyway" in message
