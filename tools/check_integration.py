@@ -114,6 +114,44 @@ def check_exported() -> list[str]:
     return problems
 
 
+# The sizes a maintainer of the monorepo reads first (issue "Lean and native"): the exported README's words, and
+# the lengths of the descriptions the form shows and an agent chooses inputs by.
+README_WORDS_MAX = 2000
+ACTION_DESCRIPTION_MAX = 300
+INPUT_DESCRIPTION_MAX = 200
+
+
+def check_house_sizes() -> list[str]:
+    """The exported README, the descriptions and the citations read like the monorepo's neighbours: no shipped file
+    cites this repository's notes (shared/ or their section numbers)."""
+    from tools.export import FOLDER
+
+    problems = []
+    words = len((FOLDER / "README.md").read_text().split())
+    if words > README_WORDS_MAX:
+        problems.append(f"the exported README has {words} words; at most {README_WORDS_MAX}")
+    config = json.loads((FOLDER / "config.json").read_text())
+    for name, action in config.get("actions", {}).items():
+        if len(action.get("description", "")) > ACTION_DESCRIPTION_MAX:
+            problems.append(f"{name}: its description is over {ACTION_DESCRIPTION_MAX} characters")
+        pending = [(name, action.get("input_schema") or {})]
+        while pending:
+            where, schema = pending.pop()
+            for key, field in schema.get("properties", {}).items():
+                if len(field.get("description", "")) > INPUT_DESCRIPTION_MAX:
+                    problems.append(f"{where}.{key}: its description is over {INPUT_DESCRIPTION_MAX} characters")
+                items = field.get("items")
+                pending += [(f"{where}.{key}", s) for s in (field, items) if isinstance(s, dict) and "properties" in s]
+    for path in sorted(FOLDER.rglob("*")):
+        if (
+            path.is_file()
+            and path.suffix in (".py", ".md", ".json")
+            and ("shared/" in path.read_text() or "§" in path.read_text())
+        ):
+            problems.append(f"dist/tiktok/{path.relative_to(FOLDER)} cites shared/ or a § section; cite TikTok's pages")
+    return problems
+
+
 # What Autohive's CI installs for the tests: the SDK (with aiohttp, yarl, multidict) and the pytest trio.
 SHIPPED_IMPORTS = {"autohive_integrations_sdk", "aiohttp", "yarl", "multidict", "pytest", "pytest_asyncio"}
 
@@ -261,7 +299,7 @@ def check_fetch_pattern() -> list[str]:
 
 def main() -> int:
     if sys.argv[1:] == ["--exported"]:
-        problems = check_exported()
+        problems = check_exported() + check_house_sizes()
         for problem in problems:
             print(f"check_integration: {problem}", file=sys.stderr)
         if not problems:
