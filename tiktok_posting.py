@@ -64,16 +64,12 @@ PHOTO_TITLE_MAX = 90
 PHOTO_DESCRIPTION_MAX = 4000
 
 
-def utf16_length(text: str) -> int:
-    """TikTok counts caption limits in UTF-16 code units: an emoji outside the BMP counts as two."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def check_text_limit(value: str | None, limit: int, name: str) -> None:
+    """TikTok counts caption limits in UTF-16 code units: an emoji outside the BMP counts as two."""
     if value is None:
         return
     try:
-        length = utf16_length(value)
+        length = len(value.encode("utf-16-le")) // 2
     except UnicodeEncodeError:  # a lone surrogate: not text TikTok could store
         raise InputError(
             f"The {name} contains an invalid character (half of an emoji or symbol). Remove it; nothing was posted."
@@ -85,39 +81,29 @@ def check_text_limit(value: str | None, limit: int, name: str) -> None:
         )
 
 
-def check_branded_privacy(privacy_level: str, brand_content: bool) -> None:
-    """Branded content cannot be private (TikTok documents no error for it, so the client must refuse)."""
+async def check_creator_settings(context, privacy_level: str, brand_content: bool, requested: dict[str, bool]):
+    """The creator's current options, once the settings fit them; returns them with the interactions to send and
+    those forced off. Interactions the creator switched off in TikTok must be sent disabled."""
+    # Branded content cannot be private (TikTok documents no error for it, so the client must refuse).
     if brand_content and privacy_level == "SELF_ONLY":
         raise InputError(
             "Branded content (brand_content_toggle) cannot be posted with privacy level SELF_ONLY: TikTok requires "
             "paid partnerships to be visible to others. Choose another privacy level or turn branded content off; "
             "nothing was posted."
         )
-
-
-def check_privacy_offered(privacy_level: str, options: list[str]) -> None:
-    """The privacy level must be one of the creator's current privacy_level_options."""
+    creator = await query_creator(context)
+    options = creator["privacy_level_options"]
     if privacy_level not in options:
         offered = ", ".join(options) if options else "none"
         raise InputError(
             f"This TikTok account does not offer the privacy level {privacy_level} right now. "
             f"It offers: {offered}. Choose one of those (run Get Creator Info to see them); nothing was posted."
         )
-
-
-def forced_interactions(requested: dict[str, bool], creator: dict) -> tuple[dict[str, bool], list[str]]:
-    """Interactions the creator switched off in TikTok must be sent disabled; report which ones were forced."""
-    creator_flag = {
-        "disable_comment": "comment_disabled",
-        "disable_duet": "duet_disabled",
-        "disable_stitch": "stitch_disabled",
-    }
-    result, forced = dict(requested), []
-    for key, value in requested.items():
-        if not value and creator.get(creator_flag[key]):
-            result[key] = True
-            forced.append(key)
-    return result, forced
+    # disable_comment is forced on when the creator has comment_disabled, and so on for duet and stitch.
+    forced = [
+        key for key, value in requested.items() if not value and creator.get(f"{key.removeprefix('disable_')}_disabled")
+    ]
+    return creator, {**requested, **dict.fromkeys(forced, True)}, forced
 
 
 def video_post_info(
@@ -471,11 +457,9 @@ async def direct_photo_settings(context, chosen: dict) -> tuple[dict, dict, list
             "privacy_level is required for DIRECT_POST. Run Get Creator Info to see the options; nothing was posted."
         )
     brand_content = bool(chosen["brand_content_toggle"])
-    check_branded_privacy(privacy_level, brand_content)
-    creator = await query_creator(context)
-    check_privacy_offered(privacy_level, creator["privacy_level_options"])
     # Comments stay off unless the user explicitly allowed them (TikTok's posting guidelines).
-    interactions, forced = forced_interactions({"disable_comment": chosen["disable_comment"] is not False}, creator)
+    requested = {"disable_comment": chosen["disable_comment"] is not False}
+    creator, interactions, forced = await check_creator_settings(context, privacy_level, brand_content, requested)
     settings = {
         "privacy_level": privacy_level,
         **interactions,
@@ -627,11 +611,8 @@ async def post_video(context, spec, chosen: dict, wait_seconds: int) -> dict:
     interactions stay off unless the user turned them on (TikTok's posting guidelines)."""
     privacy_level, title, brand_content = chosen["privacy_level"], chosen["title"], chosen["brand_content_toggle"]
     check_text_limit(title, VIDEO_TITLE_MAX, "title")
-    check_branded_privacy(privacy_level, brand_content)
-    creator = await query_creator(context)
-    check_privacy_offered(privacy_level, creator["privacy_level_options"])
     requested = {name: chosen[name] for name in ("disable_comment", "disable_duet", "disable_stitch")}
-    interactions, forced = forced_interactions(requested, creator)
+    creator, interactions, forced = await check_creator_settings(context, privacy_level, brand_content, requested)
     cover_ms, organic, aigc = chosen["video_cover_timestamp_ms"], chosen["brand_organic_toggle"], chosen["is_aigc"]
     post_info = video_post_info(privacy_level, interactions, title, cover_ms, brand_content, organic, aigc)
     result = await publish_video(context, VIDEO_INIT_URL, spec, post_info, creator["max_video_post_duration_sec"])
