@@ -106,46 +106,6 @@ async def check_creator_settings(context, privacy_level: str, brand_content: boo
     return creator, {**requested, **dict.fromkeys(forced, True)}, forced
 
 
-def video_post_info(
-    privacy_level: str,
-    interactions: dict[str, bool],
-    title: str | None,
-    cover_timestamp_ms: int | None,
-    brand_content: bool,
-    brand_organic: bool,
-    is_aigc: bool,
-) -> dict:
-    """post_info for a direct video post: both brand toggles are always sent explicitly.
-    https://developers.tiktok.com/doc/content-posting-api-reference-direct-post"""
-    info = {
-        "privacy_level": privacy_level,
-        **interactions,
-        "brand_content_toggle": brand_content,
-        "brand_organic_toggle": brand_organic,
-    }
-    if title:
-        info["title"] = title
-    if cover_timestamp_ms is not None:
-        info["video_cover_timestamp_ms"] = cover_timestamp_ms
-    if is_aigc:
-        info["is_aigc"] = True
-    return info
-
-
-def photo_init_body(post_mode: str, post_info: dict, photo_urls: list[str], cover_index: int) -> dict:
-    """Photos are always pulled by TikTok from the given links."""
-    return {
-        "media_type": "PHOTO",
-        "post_mode": post_mode,
-        "post_info": post_info,
-        "source_info": {"source": "PULL_FROM_URL", "photo_images": photo_urls, "photo_cover_index": cover_index},
-    }
-
-
-def pull_source_info(url: str) -> dict:
-    return {"source": "PULL_FROM_URL", "video_url": url}
-
-
 # The fields the post-link lookup asks /v2/video/query/ for (https://developers.tiktok.com/doc/tiktok-api-v2-video-query).
 POST_LINK_FIELDS = ("id", "share_url", "embed_link", "cover_image_url")
 
@@ -186,7 +146,7 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
         return await upload_video(context, init_url, spec, body, max_duration)
     checked = await check_pull_link(spec.url, max_duration)
     try:
-        pull_body = {**body, "source_info": pull_source_info(spec.url)}
+        pull_body = {**body, "source_info": {"source": "PULL_FROM_URL", "video_url": spec.url}}
         data = await call_tiktok(context, init_url, body=pull_body, publish=True)
     except TikTokError as refusal:
         # A definite refusal: TikTok created nothing, so the same step may upload the file itself. No other code
@@ -613,8 +573,20 @@ async def post_video(context, spec, chosen: dict, wait_seconds: int) -> dict:
     check_text_limit(title, VIDEO_TITLE_MAX, "title")
     requested = {name: chosen[name] for name in ("disable_comment", "disable_duet", "disable_stitch")}
     creator, interactions, forced = await check_creator_settings(context, privacy_level, brand_content, requested)
-    cover_ms, organic, aigc = chosen["video_cover_timestamp_ms"], chosen["brand_organic_toggle"], chosen["is_aigc"]
-    post_info = video_post_info(privacy_level, interactions, title, cover_ms, brand_content, organic, aigc)
+    # post_info of a direct video post: both brand toggles are always sent explicitly.
+    # https://developers.tiktok.com/doc/content-posting-api-reference-direct-post
+    post_info = {
+        "privacy_level": privacy_level,
+        **interactions,
+        "brand_content_toggle": brand_content,
+        "brand_organic_toggle": chosen["brand_organic_toggle"],
+    }
+    if title:
+        post_info["title"] = title
+    if chosen["video_cover_timestamp_ms"] is not None:
+        post_info["video_cover_timestamp_ms"] = chosen["video_cover_timestamp_ms"]
+    if chosen["is_aigc"]:
+        post_info["is_aigc"] = True
     result = await publish_video(context, VIDEO_INIT_URL, spec, post_info, creator["max_video_post_duration_sec"])
     return {
         **result,
@@ -639,7 +611,13 @@ async def post_photos(context, photo_urls: list[str], cover_index: int, post_mod
     else:
         settings, creator, forced = await direct_photo_settings(context, direct_only)
         post_info.update(settings)
-    body = photo_init_body(post_mode, post_info, photo_urls, cover_index)
+    body = {
+        "media_type": "PHOTO",
+        "post_mode": post_mode,
+        "post_info": post_info,
+        # Photos are always pulled by TikTok from the given links.
+        "source_info": {"source": "PULL_FROM_URL", "photo_images": photo_urls, "photo_cover_index": cover_index},
+    }
     data = await call_tiktok(context, CONTENT_INIT_URL, body=body, publish=True)
     return {
         "publish_id": _publish_id(data),
