@@ -253,8 +253,8 @@ async def init_with_another_plan(context, init_url, body, source, refused, refus
     )
 
 
-# A pull link is read for its facts within this long; a link that does not answer in time is left to TikTok.
-PULL_PREFLIGHT_S = 8.0
+# A pull link's facts and the photos' heads are read within this long; what does not answer in time is left to TikTok.
+PREFLIGHT_S = 8.0
 
 
 async def open_video(spec) -> VideoSource:
@@ -279,7 +279,7 @@ async def check_pull_link(url: str, max_duration) -> VideoSource | None:
     here is left to TikTok (a fact that could not be read is no reason to refuse). Returns the link's source when
     its host answers Range (the fallback upload reads it from there), else None."""
     try:
-        async with asyncio.timeout(max(0.0, min(PULL_PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))):
+        async with asyncio.timeout(max(0.0, min(PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))):
             source = await open_link(url, whole=False)
     except (UserFacingError, TimeoutError):
         return None
@@ -357,77 +357,6 @@ def _publish_id(data: dict) -> str:
     if not isinstance(publish_id, str) or not publish_id:
         raise UserFacingError("TikTok accepted the request but returned no publish_id. Check the TikTok profile.")
     return publish_id
-
-
-def check_photo_inputs(photo_urls: list[str], cover_index: int, title, description) -> None:
-    for position, url in enumerate(photo_urls):
-        check_link(url, f"photo link #{position + 1}")
-    if cover_index >= len(photo_urls):
-        raise InputError(
-            f"photo_cover_index is {cover_index}, but there are only {len(photo_urls)} photos (the first is 0). "
-            "Choose a photo that exists; nothing was posted."
-        )
-    check_text_limit(title, PHOTO_TITLE_MAX, "photo title")
-    check_text_limit(description, PHOTO_DESCRIPTION_MAX, "description")
-
-
-# The photos' heads are read within this long; a photo not read in time is left to TikTok.
-PHOTO_PREFLIGHT_S = 8.0
-
-
-def link_label(url: str) -> str:
-    """A photo link as a refusal names it: host and file name, never the query (pre-signed links carry keys)."""
-    parsed = check_link(url, "photo link")
-    name = parsed.path.rstrip("/").rsplit("/", 1)[-1]
-    label = f"{parsed.host}/…/{name}" if parsed.path.count("/") > 1 else f"{parsed.host}/{name}"
-    return label if len(label) <= 80 else label[:79] + "…"
-
-
-async def check_photo_media(photo_urls: list[str]) -> None:
-    """Before the init, each photo's first 64 KiB (one ranged GET, no token, through the link guard): JPEG or
-    WebP by signature, at most 20 MB (TikTok's image restrictions). A photo that cannot be read is left to TikTok,
-    which still pulls the photos itself."""
-    answers = await probe_photos(photo_urls, min(PHOTO_PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))
-    problems = [
-        photo_problem(position, link_label(url), *answer)
-        for position, (url, answer) in enumerate(zip(photo_urls, answers, strict=True), start=1)
-        if answer is not None
-    ]
-    problems = [problem for problem in problems if problem]
-    if problems:
-        raise InputError(" ".join(problems) + " Nothing was posted.")
-
-
-def refuse_direct_only(settings: dict) -> None:
-    """With MEDIA_UPLOAD the creator decides these in the TikTok app: a value given here would be ignored."""
-    given = [name for name, value in settings.items() if value is not None]
-    if given:
-        raise InputError(
-            f"{', '.join(given)} only apply to DIRECT_POST; with MEDIA_UPLOAD the creator chooses them in the "
-            "TikTok app. Remove them or use DIRECT_POST; nothing was posted."
-        )
-
-
-async def direct_photo_settings(context, chosen: dict) -> tuple[dict, dict, list[str]]:
-    """post_info settings of a DIRECT_POST photo post, checked against the creator's current options
-    (https://developers.tiktok.com/doc/content-posting-api-reference-photo-post)."""
-    privacy_level = chosen["privacy_level"]
-    if privacy_level is None:
-        raise InputError(
-            "privacy_level is required for DIRECT_POST. Run Get Creator Info to see the options; nothing was posted."
-        )
-    brand_content = bool(chosen["brand_content_toggle"])
-    # Comments stay off unless the user explicitly allowed them (TikTok's posting guidelines).
-    requested = {"disable_comment": chosen["disable_comment"] is not False}
-    creator, interactions, forced = await check_creator_settings(context, privacy_level, brand_content, requested)
-    settings = {
-        "privacy_level": privacy_level,
-        **interactions,
-        "auto_add_music": bool(chosen["auto_add_music"]),
-        "brand_content_toggle": brand_content,
-        "brand_organic_toggle": bool(chosen["brand_organic_toggle"]),
-    }
-    return settings, creator, forced
 
 
 async def follow_post(context, publish_id: str, wait_seconds: int, privacy_level: str | None = None) -> dict:
@@ -597,20 +526,68 @@ async def post_video(context, spec, chosen: dict, wait_seconds: int) -> dict:
     }
 
 
+def link_label(link) -> str:
+    """A photo link as a refusal names it: host and file name, never the query (pre-signed links carry keys)."""
+    name = link.path.rstrip("/").rsplit("/", 1)[-1]
+    label = f"{link.host}/…/{name}" if link.path.count("/") > 1 else f"{link.host}/{name}"
+    return label if len(label) <= 80 else label[:79] + "…"
+
+
 async def post_photos(context, photo_urls: list[str], cover_index: int, post_mode: str, text: dict, direct_only: dict):
     """create_photo_post: up to 35 photo links checked (each one's head read), then handed to TikTok to pull, as a
     direct post or to the creator's inbox. `text`: title and description; `direct_only`: the settings only a
     DIRECT_POST takes (with MEDIA_UPLOAD the creator chooses them in the TikTok app)."""
     check_count(photo_urls, "photo_urls", 35, "links", "TikTok takes at most 35 photos in one post.")
-    check_photo_inputs(photo_urls, cover_index, text["title"], text["description"])
-    await check_photo_media(photo_urls)
+    links = [check_link(url, f"photo link #{position}") for position, url in enumerate(photo_urls, start=1)]
+    if cover_index >= len(photo_urls):
+        raise InputError(
+            f"photo_cover_index is {cover_index}, but there are only {len(photo_urls)} photos (the first is 0). "
+            "Choose a photo that exists; nothing was posted."
+        )
+    check_text_limit(text["title"], PHOTO_TITLE_MAX, "photo title")
+    check_text_limit(text["description"], PHOTO_DESCRIPTION_MAX, "description")
+    # Before the init, each photo's first 64 KiB (one ranged GET, no token, through the link guard): JPEG or WebP by
+    # signature, at most 20 MB (TikTok's image restrictions). A photo that cannot be read is left to TikTok, which
+    # still pulls the photos itself.
+    answers = await probe_photos(photo_urls, min(PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))
+    problems = [
+        photo_problem(position, link_label(link), *answer)
+        for position, (link, answer) in enumerate(zip(links, answers, strict=True), start=1)
+        if answer is not None
+    ]
+    if any(problems):
+        raise InputError(" ".join(filter(None, problems)) + " Nothing was posted.")
     post_info = {key: value for key, value in text.items() if value}
     creator, forced = {}, []
     if post_mode == "MEDIA_UPLOAD":
-        refuse_direct_only(direct_only)
+        # With MEDIA_UPLOAD the creator decides these in the TikTok app: a value given here would be ignored.
+        given = [name for name, value in direct_only.items() if value is not None]
+        if given:
+            raise InputError(
+                f"{', '.join(given)} only apply to DIRECT_POST; with MEDIA_UPLOAD the creator chooses them in the "
+                "TikTok app. Remove them or use DIRECT_POST; nothing was posted."
+            )
     else:
-        settings, creator, forced = await direct_photo_settings(context, direct_only)
-        post_info.update(settings)
+        # A DIRECT_POST's settings, checked against the creator's current options
+        # (https://developers.tiktok.com/doc/content-posting-api-reference-photo-post).
+        privacy_level, brand_content = direct_only["privacy_level"], bool(direct_only["brand_content_toggle"])
+        if privacy_level is None:
+            raise InputError(
+                "privacy_level is required for DIRECT_POST. Run Get Creator Info to see the options; nothing was "
+                "posted."
+            )
+        # Comments stay off unless the user explicitly allowed them (TikTok's posting guidelines).
+        requested = {"disable_comment": direct_only["disable_comment"] is not False}
+        creator, interactions, forced = await check_creator_settings(context, privacy_level, brand_content, requested)
+        post_info.update(
+            {
+                "privacy_level": privacy_level,
+                **interactions,
+                "auto_add_music": bool(direct_only["auto_add_music"]),
+                "brand_content_toggle": brand_content,
+                "brand_organic_toggle": bool(direct_only["brand_organic_toggle"]),
+            }
+        )
     body = {
         "media_type": "PHOTO",
         "post_mode": post_mode,
