@@ -108,28 +108,14 @@ async def check_creator_settings(context, privacy_level: str, brand_content: boo
 
 # The fields the post-link lookup asks /v2/video/query/ for (https://developers.tiktok.com/doc/tiktok-api-v2-video-query).
 POST_LINK_FIELDS = ("id", "share_url", "embed_link", "cover_image_url")
+# A post's links before TikTok gives them; video_id is the public post id itself.
+NO_POST_LINKS = dict.fromkeys(("video_id", *POST_LINK_FIELDS[1:]))
 
 
 POSTING_TAKES_MINUTES = (
     "TikTok may take a few minutes to process the post before it appears on the profile; run Get Post Status "
     "with the publish_id to follow it."
 )
-
-
-def empty_post_links() -> dict:
-    return {"video_id": None, "share_url": None, "embed_link": None, "cover_image_url": None}
-
-
-def post_links(post_id: str | None, videos) -> dict:
-    """The live post's links from a /v2/video/query/ answer; video_id is the public post id itself."""
-    links = {**empty_post_links(), "video_id": post_id}
-    for video in videos if isinstance(videos, list) else []:
-        if isinstance(video, dict) and post_id_string(video.get("id")) == post_id:
-            for name in ("share_url", "embed_link", "cover_image_url"):
-                value = video.get(name)
-                links[name] = value if isinstance(value, str) and value else None
-            break
-    return links
 
 
 # get_post_status polls at most every 2 s: TikTok allows 30 status requests a minute
@@ -377,7 +363,7 @@ async def follow_post(context, publish_id: str, wait_seconds: int, privacy_level
 async def live_links(context, status: dict, privacy_level: str | None) -> dict:
     """share_url and co. of the first public post id, from /v2/video/query/ (scope video.list, its own rate limit:
     https://developers.tiktok.com/doc/tiktok-api-v2-video-query). Never fails: the post is made whatever happens."""
-    links = {**empty_post_links(), "missing_scopes": []}
+    links = {**NO_POST_LINKS, "missing_scopes": []}
     if status["status"] != "PUBLISH_COMPLETE":
         return links
     post_ids = status["publicaly_available_post_id"]
@@ -394,7 +380,8 @@ async def live_links(context, status: dict, privacy_level: str | None) -> dict:
                 "again later."
             )
         return {**links, "explanation": why}
-    post_id = post_ids[0]  # one inbox draft posted several times has several ids: the first is the link's
+    # One inbox draft posted several times has several ids: the first is the link's.
+    post_id = links["video_id"] = post_ids[0]
     body = {"filters": {"video_ids": [post_id]}}
     try:
         data = await call_tiktok(context, VIDEO_QUERY_URL, params={"fields": ",".join(POST_LINK_FIELDS)}, body=body)
@@ -404,15 +391,21 @@ async def live_links(context, status: dict, privacy_level: str | None) -> dict:
                 f"Published (post id {post_id}). Its share link needs the video.list permission, which the TikTok "
                 "account did not grant (see missing_scopes); reconnect it with that permission to get links."
             )
-            return {**links, "video_id": post_id, "missing_scopes": ["video.list"], "explanation": why}
+            return {**links, "missing_scopes": ["video.list"], "explanation": why}
         why = f"its link could not be looked up{_code_note(error)}: run Get Post Status again in a minute to get it."
-        return {**links, "video_id": post_id, "explanation": f"Published (post id {post_id}); {why}"}
-    found = post_links(post_id, data.get("videos"))
-    if found["share_url"] is None:
+        return {**links, "explanation": f"Published (post id {post_id}); {why}"}
+    videos = data.get("videos")
+    for video in videos if isinstance(videos, list) else []:
+        if isinstance(video, dict) and post_id_string(video.get("id")) == post_id:
+            for name in POST_LINK_FIELDS[1:]:
+                value = video.get(name)
+                links[name] = value if isinstance(value, str) and value else None
+            break
+    if links["share_url"] is None:
         why = f"Published (post id {post_id}); TikTok did not return its link yet: run Get Post Status again later."
     else:
         why = "Published and public: share_url links to the post."
-    return {**links, **found, "explanation": why}
+    return {**links, "explanation": why}
 
 
 def _code_note(error: UserFacingError) -> str:
@@ -426,7 +419,7 @@ async def confirm_post(context, publish_id: str, wait_seconds: int, privacy_leve
         "is_final": False,
         "fail_reason": None,
         "publicaly_available_post_id": [],
-        **empty_post_links(),
+        **NO_POST_LINKS,
         "missing_scopes": [],
         "explanation": POSTING_TAKES_MINUTES,
     }
