@@ -134,19 +134,16 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
     try:
         pull_body = {**body, "source_info": {"source": "PULL_FROM_URL", "video_url": spec.url}}
         data = await call_tiktok(context, init_url, body=pull_body, publish=True)
-    except TikTokError as refusal:
+        return {"publish_id": _publish_id(data), "status": "PROCESSING_DOWNLOAD", "source": "PULL_FROM_URL"}
+    except TikTokError as error:
         # A definite refusal: TikTok created nothing, so the same step may upload the file itself. No other code
         # leads here, and an uncertain answer never does (it is not a TikTokError with this code).
-        if refusal.code != "url_ownership_unverified" or not definite_refusal(refusal):
+        if error.code != "url_ownership_unverified" or not definite_refusal(error):
             raise
-        return await upload_instead_of_pull(context, init_url, spec, body, max_duration, refusal, checked)
-    return {"publish_id": _publish_id(data), "status": "PROCESSING_DOWNLOAD", "source": "PULL_FROM_URL"}
-
-
-async def upload_instead_of_pull(context, init_url, spec, body, max_duration, refusal, checked) -> dict:
-    """TikTok refused to pull from an unverified domain: upload from the same link (FILE_UPLOAD, streamed)."""
-    link = SourceSpec("link", url=spec.url)
+        refusal = error
+    # TikTok refused to pull from an unverified domain: upload from the same link (FILE_UPLOAD, streamed).
     try:
+        link = SourceSpec("link", url=spec.url)
         result = await upload_video(context, init_url, link, body, max_duration, checked=checked)
     except UserFacingError as failure:
         # Both reasons, TikTok's refusal first (its code, detail and advice), its log_id still at the very end.
@@ -167,8 +164,10 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
     # Moving the bytes (download and upload) has its own deadline; the init request between them is bounded by
     # its own timeout, so a slow TikTok is reported as such and never as a video too large to move.
     moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
-    source = checked or await within_transfer_deadline(open_checked_source(spec, max_duration), moving_until)
+    source = checked or await within_transfer_deadline(open_video(spec), moving_until)
     try:
+        if not checked:  # refused before any init
+            check_media(inspect_video(source.read_at, source.size), max_duration)
         content_type = source.content_type
         plan = plan_chunks(source.size)
         try:
@@ -247,17 +246,6 @@ async def open_video(spec) -> VideoSource:
     """The video as a source with its facts at hand, before any init: inline content is its own source; a link
     is read without the token through the link guard, by Range where its host answers Range (see open_link)."""
     return spec.inline if spec.kind == "inline" else await open_link(spec.url)
-
-
-async def open_checked_source(spec, max_duration) -> VideoSource:
-    """The upload's source, once the video's facts pass TikTok's media rules (refused before any init)."""
-    source = await open_video(spec)
-    try:
-        check_media(inspect_video(source.read_at, source.size), max_duration)
-    except BaseException:
-        await source.aclose()
-        raise
-    return source
 
 
 async def check_pull_link(url: str, max_duration) -> VideoSource | None:
