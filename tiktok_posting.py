@@ -426,28 +426,19 @@ async def confirm_post(context, publish_id: str, wait_seconds: int, privacy_leve
     return {"status": status["status"], **{key: status[key] for key in pending}}
 
 
-def posting_allowed(creator: dict) -> dict:
-    if not creator["privacy_level_options"]:
-        reason = "TikTok offers no privacy level for this account right now, so it cannot post: try again later."
-        return {"can_post": False, "cannot_post_reason": reason}
-    return {"can_post": True, "cannot_post_reason": None}
-
-
-async def duration_limit(context) -> tuple[int | None, str | None]:
-    """The account's longest allowed video (from creator info, which needs video.publish), or None and why."""
+async def video_report(context, spec) -> dict:
+    """check_video's answer: the facts, the rules they break and the rules that could not be checked. The account's
+    longest allowed video comes from creator info, which needs video.publish; without it, unchecked says why."""
+    max_seconds = why_no_limit = None
     try:
-        creator = await query_creator(context)
+        max_seconds = (await query_creator(context))["max_video_post_duration_sec"]
     except TikTokError as error:
         if error.code in SCOPE_REFUSALS:
-            return None, "the connection did not grant video.publish, which TikTok needs to tell it"
-        if error.code == "access_token_invalid":
+            why_no_limit = "the connection did not grant video.publish, which TikTok needs to tell it"
+        elif error.code == "access_token_invalid":
             raise
-        return None, f"TikTok did not give it right now ({error.code or 'no error code'})"
-    return creator["max_video_post_duration_sec"], None
-
-
-async def video_report(spec, max_seconds: int | None, why_no_limit: str | None) -> dict:
-    """check_video's answer: the facts, the rules they break and the rules that could not be checked."""
+        else:
+            why_no_limit = f"TikTok did not give it right now ({error.code or 'no error code'})"
     report = dict.fromkeys(("container", "codec", "duration_seconds", "width", "height", "frame_rate", "size_bytes"))
     report.update(ok=False, problems=[NOT_A_VIDEO], max_duration_seconds=max_seconds, unchecked=[])
     if spec is None:
