@@ -66,10 +66,8 @@ PHOTO_DESCRIPTION_MAX = 4000
 
 def check_text_limit(value: str | None, limit: int, name: str) -> None:
     """TikTok counts caption limits in UTF-16 code units: an emoji outside the BMP counts as two."""
-    if value is None:
-        return
     try:
-        length = len(value.encode("utf-16-le")) // 2
+        length = len((value or "").encode("utf-16-le")) // 2
     except UnicodeEncodeError:  # a lone surrogate: not text TikTok could store
         raise InputError(
             f"The {name} contains an invalid character (half of an emoji or symbol). Remove it; nothing was posted."
@@ -147,10 +145,8 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
         result = await upload_video(context, init_url, link, body, max_duration, checked=checked)
     except UserFacingError as failure:
         # Both reasons, TikTok's refusal first (its code, detail and advice), its log_id still at the very end.
-        told = str(refusal)
         suffix = f" (TikTok log_id: {refusal.log_id})" if refusal.log_id else ""
-        if suffix and told.endswith(suffix):
-            told = told[: -len(suffix)]
+        told = str(refusal).removesuffix(suffix)
         raise UserFacingError(
             f"{told} The integration tried that in this step (it uploaded the file itself from the link), and the "
             f"upload failed too: {failure}{suffix}"
