@@ -49,11 +49,9 @@ from tiktok_media import (
     NotAVideo,
 )
 from tiktok_posting import (
-    duration_limit,
     follow_post,
     post_photos,
     post_video,
-    posting_allowed,
     publish_video,
     video_report,
 )
@@ -89,7 +87,10 @@ class GetCreatorInfo(ActionHandler):
             unknown = dict.fromkeys(normalize_creator({})) | {"privacy_level_options": []}
             reason = cannot_post_reason(error.code, error.log_id)
             return ActionResult(data={**unknown, "can_post": False, "cannot_post_reason": reason})
-        return ActionResult(data={**creator, **posting_allowed(creator)})
+        if not creator["privacy_level_options"]:
+            reason = "TikTok offers no privacy level for this account right now, so it cannot post: try again later."
+            return ActionResult(data={**creator, "can_post": False, "cannot_post_reason": reason})
+        return ActionResult(data={**creator, "can_post": True, "cannot_post_reason": None})
 
 
 @tiktok.action("create_video_post")
@@ -132,7 +133,7 @@ class CheckVideo(ActionHandler):
             spec = resolve_video_source(inputs.get("file"), inputs.get("files"), inputs.get("video_url"), False)
         except NotAVideo:
             spec = None
-        return ActionResult(data=await video_report(spec, *await duration_limit(context)))
+        return ActionResult(data=await video_report(context, spec))
 
 
 @tiktok.action("get_post_status")

@@ -64,16 +64,10 @@ PHOTO_TITLE_MAX = 90
 PHOTO_DESCRIPTION_MAX = 4000
 
 
-def utf16_length(text: str) -> int:
-    """TikTok counts caption limits in UTF-16 code units: an emoji outside the BMP counts as two."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def check_text_limit(value: str | None, limit: int, name: str) -> None:
-    if value is None:
-        return
+    """TikTok counts caption limits in UTF-16 code units: an emoji outside the BMP counts as two."""
     try:
-        length = utf16_length(value)
+        length = len((value or "").encode("utf-16-le")) // 2
     except UnicodeEncodeError:  # a lone surrogate: not text TikTok could store
         raise InputError(
             f"The {name} contains an invalid character (half of an emoji or symbol). Remove it; nothing was posted."
@@ -85,105 +79,41 @@ def check_text_limit(value: str | None, limit: int, name: str) -> None:
         )
 
 
-def check_branded_privacy(privacy_level: str, brand_content: bool) -> None:
-    """Branded content cannot be private (TikTok documents no error for it, so the client must refuse)."""
+async def check_creator_settings(context, privacy_level: str, brand_content: bool, requested: dict[str, bool]):
+    """The creator's current options, once the settings fit them; returns them with the interactions to send and
+    those forced off. Interactions the creator switched off in TikTok must be sent disabled."""
+    # Branded content cannot be private (TikTok documents no error for it, so the client must refuse).
     if brand_content and privacy_level == "SELF_ONLY":
         raise InputError(
             "Branded content (brand_content_toggle) cannot be posted with privacy level SELF_ONLY: TikTok requires "
             "paid partnerships to be visible to others. Choose another privacy level or turn branded content off; "
             "nothing was posted."
         )
-
-
-def check_privacy_offered(privacy_level: str, options: list[str]) -> None:
-    """The privacy level must be one of the creator's current privacy_level_options."""
+    creator = await query_creator(context)
+    options = creator["privacy_level_options"]
     if privacy_level not in options:
         offered = ", ".join(options) if options else "none"
         raise InputError(
             f"This TikTok account does not offer the privacy level {privacy_level} right now. "
             f"It offers: {offered}. Choose one of those (run Get Creator Info to see them); nothing was posted."
         )
-
-
-def forced_interactions(requested: dict[str, bool], creator: dict) -> tuple[dict[str, bool], list[str]]:
-    """Interactions the creator switched off in TikTok must be sent disabled; report which ones were forced."""
-    creator_flag = {
-        "disable_comment": "comment_disabled",
-        "disable_duet": "duet_disabled",
-        "disable_stitch": "stitch_disabled",
-    }
-    result, forced = dict(requested), []
-    for key, value in requested.items():
-        if not value and creator.get(creator_flag[key]):
-            result[key] = True
-            forced.append(key)
-    return result, forced
-
-
-def video_post_info(
-    privacy_level: str,
-    interactions: dict[str, bool],
-    title: str | None,
-    cover_timestamp_ms: int | None,
-    brand_content: bool,
-    brand_organic: bool,
-    is_aigc: bool,
-) -> dict:
-    """post_info for a direct video post: both brand toggles are always sent explicitly.
-    https://developers.tiktok.com/doc/content-posting-api-reference-direct-post"""
-    info = {
-        "privacy_level": privacy_level,
-        **interactions,
-        "brand_content_toggle": brand_content,
-        "brand_organic_toggle": brand_organic,
-    }
-    if title:
-        info["title"] = title
-    if cover_timestamp_ms is not None:
-        info["video_cover_timestamp_ms"] = cover_timestamp_ms
-    if is_aigc:
-        info["is_aigc"] = True
-    return info
-
-
-def photo_init_body(post_mode: str, post_info: dict, photo_urls: list[str], cover_index: int) -> dict:
-    """Photos are always pulled by TikTok from the given links."""
-    return {
-        "media_type": "PHOTO",
-        "post_mode": post_mode,
-        "post_info": post_info,
-        "source_info": {"source": "PULL_FROM_URL", "photo_images": photo_urls, "photo_cover_index": cover_index},
-    }
-
-
-def pull_source_info(url: str) -> dict:
-    return {"source": "PULL_FROM_URL", "video_url": url}
+    # disable_comment is forced on when the creator has comment_disabled, and so on for duet and stitch.
+    forced = [
+        key for key, value in requested.items() if not value and creator.get(f"{key.removeprefix('disable_')}_disabled")
+    ]
+    return creator, {**requested, **dict.fromkeys(forced, True)}, forced
 
 
 # The fields the post-link lookup asks /v2/video/query/ for (https://developers.tiktok.com/doc/tiktok-api-v2-video-query).
 POST_LINK_FIELDS = ("id", "share_url", "embed_link", "cover_image_url")
+# A post's links before TikTok gives them; video_id is the public post id itself.
+NO_POST_LINKS = dict.fromkeys(("video_id", *POST_LINK_FIELDS[1:]))
 
 
 POSTING_TAKES_MINUTES = (
     "TikTok may take a few minutes to process the post before it appears on the profile; run Get Post Status "
     "with the publish_id to follow it."
 )
-
-
-def empty_post_links() -> dict:
-    return {"video_id": None, "share_url": None, "embed_link": None, "cover_image_url": None}
-
-
-def post_links(post_id: str | None, videos) -> dict:
-    """The live post's links from a /v2/video/query/ answer; video_id is the public post id itself."""
-    links = {**empty_post_links(), "video_id": post_id}
-    for video in videos if isinstance(videos, list) else []:
-        if isinstance(video, dict) and post_id_string(video.get("id")) == post_id:
-            for name in ("share_url", "embed_link", "cover_image_url"):
-                value = video.get(name)
-                links[name] = value if isinstance(value, str) and value else None
-            break
-    return links
 
 
 # get_post_status polls at most every 2 s: TikTok allows 30 status requests a minute
@@ -200,28 +130,23 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
         return await upload_video(context, init_url, spec, body, max_duration)
     checked = await check_pull_link(spec.url, max_duration)
     try:
-        pull_body = {**body, "source_info": pull_source_info(spec.url)}
+        pull_body = {**body, "source_info": {"source": "PULL_FROM_URL", "video_url": spec.url}}
         data = await call_tiktok(context, init_url, body=pull_body, publish=True)
-    except TikTokError as refusal:
+        return {"publish_id": _publish_id(data), "status": "PROCESSING_DOWNLOAD", "source": "PULL_FROM_URL"}
+    except TikTokError as error:
         # A definite refusal: TikTok created nothing, so the same step may upload the file itself. No other code
         # leads here, and an uncertain answer never does (it is not a TikTokError with this code).
-        if refusal.code != "url_ownership_unverified" or not definite_refusal(refusal):
+        if error.code != "url_ownership_unverified" or not definite_refusal(error):
             raise
-        return await upload_instead_of_pull(context, init_url, spec, body, max_duration, refusal, checked)
-    return {"publish_id": _publish_id(data), "status": "PROCESSING_DOWNLOAD", "source": "PULL_FROM_URL"}
-
-
-async def upload_instead_of_pull(context, init_url, spec, body, max_duration, refusal, checked) -> dict:
-    """TikTok refused to pull from an unverified domain: upload from the same link (FILE_UPLOAD, streamed)."""
-    link = SourceSpec("link", url=spec.url)
+        refusal = error
+    # TikTok refused to pull from an unverified domain: upload from the same link (FILE_UPLOAD, streamed).
     try:
+        link = SourceSpec("link", url=spec.url)
         result = await upload_video(context, init_url, link, body, max_duration, checked=checked)
     except UserFacingError as failure:
         # Both reasons, TikTok's refusal first (its code, detail and advice), its log_id still at the very end.
-        told = str(refusal)
         suffix = f" (TikTok log_id: {refusal.log_id})" if refusal.log_id else ""
-        if suffix and told.endswith(suffix):
-            told = told[: -len(suffix)]
+        told = str(refusal).removesuffix(suffix)
         raise UserFacingError(
             f"{told} The integration tried that in this step (it uploaded the file itself from the link), and the "
             f"upload failed too: {failure}{suffix}"
@@ -235,8 +160,10 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
     # Moving the bytes (download and upload) has its own deadline; the init request between them is bounded by
     # its own timeout, so a slow TikTok is reported as such and never as a video too large to move.
     moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
-    source = checked or await within_transfer_deadline(open_checked_source(spec, max_duration), moving_until)
+    source = checked or await within_transfer_deadline(open_video(spec), moving_until)
     try:
+        if not checked:  # refused before any init
+            check_media(inspect_video(source.read_at, source.size), max_duration)
         content_type = source.content_type
         plan = plan_chunks(source.size)
         try:
@@ -307,8 +234,8 @@ async def init_with_another_plan(context, init_url, body, source, refused, refus
     )
 
 
-# A pull link is read for its facts within this long; a link that does not answer in time is left to TikTok.
-PULL_PREFLIGHT_S = 8.0
+# A pull link's facts and the photos' heads are read within this long; what does not answer in time is left to TikTok.
+PREFLIGHT_S = 8.0
 
 
 async def open_video(spec) -> VideoSource:
@@ -317,23 +244,12 @@ async def open_video(spec) -> VideoSource:
     return spec.inline if spec.kind == "inline" else await open_link(spec.url)
 
 
-async def open_checked_source(spec, max_duration) -> VideoSource:
-    """The upload's source, once the video's facts pass TikTok's media rules (refused before any init)."""
-    source = await open_video(spec)
-    try:
-        check_media(inspect_video(source.read_at, source.size), max_duration)
-    except BaseException:
-        await source.aclose()
-        raise
-    return source
-
-
 async def check_pull_link(url: str, max_duration) -> VideoSource | None:
     """TikTok pulls the very same public link, so it is read the same way first. A link that cannot be read from
     here is left to TikTok (a fact that could not be read is no reason to refuse). Returns the link's source when
     its host answers Range (the fallback upload reads it from there), else None."""
     try:
-        async with asyncio.timeout(max(0.0, min(PULL_PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))):
+        async with asyncio.timeout(max(0.0, min(PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))):
             source = await open_link(url, whole=False)
     except (UserFacingError, TimeoutError):
         return None
@@ -413,79 +329,6 @@ def _publish_id(data: dict) -> str:
     return publish_id
 
 
-def check_photo_inputs(photo_urls: list[str], cover_index: int, title, description) -> None:
-    for position, url in enumerate(photo_urls):
-        check_link(url, f"photo link #{position + 1}")
-    if cover_index >= len(photo_urls):
-        raise InputError(
-            f"photo_cover_index is {cover_index}, but there are only {len(photo_urls)} photos (the first is 0). "
-            "Choose a photo that exists; nothing was posted."
-        )
-    check_text_limit(title, PHOTO_TITLE_MAX, "photo title")
-    check_text_limit(description, PHOTO_DESCRIPTION_MAX, "description")
-
-
-# The photos' heads are read within this long; a photo not read in time is left to TikTok.
-PHOTO_PREFLIGHT_S = 8.0
-
-
-def link_label(url: str) -> str:
-    """A photo link as a refusal names it: host and file name, never the query (pre-signed links carry keys)."""
-    parsed = check_link(url, "photo link")
-    name = parsed.path.rstrip("/").rsplit("/", 1)[-1]
-    label = f"{parsed.host}/…/{name}" if parsed.path.count("/") > 1 else f"{parsed.host}/{name}"
-    return label if len(label) <= 80 else label[:79] + "…"
-
-
-async def check_photo_media(photo_urls: list[str]) -> None:
-    """Before the init, each photo's first 64 KiB (one ranged GET, no token, through the link guard): JPEG or
-    WebP by signature, at most 20 MB (TikTok's image restrictions). A photo that cannot be read is left to TikTok,
-    which still pulls the photos itself."""
-    answers = await probe_photos(photo_urls, min(PHOTO_PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))
-    problems = [
-        photo_problem(position, link_label(url), *answer)
-        for position, (url, answer) in enumerate(zip(photo_urls, answers, strict=True), start=1)
-        if answer is not None
-    ]
-    problems = [problem for problem in problems if problem]
-    if problems:
-        raise InputError(" ".join(problems) + " Nothing was posted.")
-
-
-def refuse_direct_only(settings: dict) -> None:
-    """With MEDIA_UPLOAD the creator decides these in the TikTok app: a value given here would be ignored."""
-    given = [name for name, value in settings.items() if value is not None]
-    if given:
-        raise InputError(
-            f"{', '.join(given)} only apply to DIRECT_POST; with MEDIA_UPLOAD the creator chooses them in the "
-            "TikTok app. Remove them or use DIRECT_POST; nothing was posted."
-        )
-
-
-async def direct_photo_settings(context, chosen: dict) -> tuple[dict, dict, list[str]]:
-    """post_info settings of a DIRECT_POST photo post, checked against the creator's current options
-    (https://developers.tiktok.com/doc/content-posting-api-reference-photo-post)."""
-    privacy_level = chosen["privacy_level"]
-    if privacy_level is None:
-        raise InputError(
-            "privacy_level is required for DIRECT_POST. Run Get Creator Info to see the options; nothing was posted."
-        )
-    brand_content = bool(chosen["brand_content_toggle"])
-    check_branded_privacy(privacy_level, brand_content)
-    creator = await query_creator(context)
-    check_privacy_offered(privacy_level, creator["privacy_level_options"])
-    # Comments stay off unless the user explicitly allowed them (TikTok's posting guidelines).
-    interactions, forced = forced_interactions({"disable_comment": chosen["disable_comment"] is not False}, creator)
-    settings = {
-        "privacy_level": privacy_level,
-        **interactions,
-        "auto_add_music": bool(chosen["auto_add_music"]),
-        "brand_content_toggle": brand_content,
-        "brand_organic_toggle": bool(chosen["brand_organic_toggle"]),
-    }
-    return settings, creator, forced
-
-
 async def follow_post(context, publish_id: str, wait_seconds: int, privacy_level: str | None = None) -> dict:
     """The post's status, polled every STATUS_POLL_INTERVAL_S (TikTok allows 30 status requests a minute) for up to
     wait_seconds until it is final or waits on the creator, then its live links once TikTok reports a public id."""
@@ -504,7 +347,7 @@ async def follow_post(context, publish_id: str, wait_seconds: int, privacy_level
 async def live_links(context, status: dict, privacy_level: str | None) -> dict:
     """share_url and co. of the first public post id, from /v2/video/query/ (scope video.list, its own rate limit:
     https://developers.tiktok.com/doc/tiktok-api-v2-video-query). Never fails: the post is made whatever happens."""
-    links = {**empty_post_links(), "missing_scopes": []}
+    links = {**NO_POST_LINKS, "missing_scopes": []}
     if status["status"] != "PUBLISH_COMPLETE":
         return links
     post_ids = status["publicaly_available_post_id"]
@@ -521,7 +364,8 @@ async def live_links(context, status: dict, privacy_level: str | None) -> dict:
                 "again later."
             )
         return {**links, "explanation": why}
-    post_id = post_ids[0]  # one inbox draft posted several times has several ids: the first is the link's
+    # One inbox draft posted several times has several ids: the first is the link's.
+    post_id = links["video_id"] = post_ids[0]
     body = {"filters": {"video_ids": [post_id]}}
     try:
         data = await call_tiktok(context, VIDEO_QUERY_URL, params={"fields": ",".join(POST_LINK_FIELDS)}, body=body)
@@ -531,15 +375,21 @@ async def live_links(context, status: dict, privacy_level: str | None) -> dict:
                 f"Published (post id {post_id}). Its share link needs the video.list permission, which the TikTok "
                 "account did not grant (see missing_scopes); reconnect it with that permission to get links."
             )
-            return {**links, "video_id": post_id, "missing_scopes": ["video.list"], "explanation": why}
+            return {**links, "missing_scopes": ["video.list"], "explanation": why}
         why = f"its link could not be looked up{_code_note(error)}: run Get Post Status again in a minute to get it."
-        return {**links, "video_id": post_id, "explanation": f"Published (post id {post_id}); {why}"}
-    found = post_links(post_id, data.get("videos"))
-    if found["share_url"] is None:
+        return {**links, "explanation": f"Published (post id {post_id}); {why}"}
+    videos = data.get("videos")
+    for video in videos if isinstance(videos, list) else []:
+        if isinstance(video, dict) and post_id_string(video.get("id")) == post_id:
+            for name in POST_LINK_FIELDS[1:]:
+                value = video.get(name)
+                links[name] = value if isinstance(value, str) and value else None
+            break
+    if links["share_url"] is None:
         why = f"Published (post id {post_id}); TikTok did not return its link yet: run Get Post Status again later."
     else:
         why = "Published and public: share_url links to the post."
-    return {**links, **found, "explanation": why}
+    return {**links, "explanation": why}
 
 
 def _code_note(error: UserFacingError) -> str:
@@ -553,7 +403,7 @@ async def confirm_post(context, publish_id: str, wait_seconds: int, privacy_leve
         "is_final": False,
         "fail_reason": None,
         "publicaly_available_post_id": [],
-        **empty_post_links(),
+        **NO_POST_LINKS,
         "missing_scopes": [],
         "explanation": POSTING_TAKES_MINUTES,
     }
@@ -572,28 +422,19 @@ async def confirm_post(context, publish_id: str, wait_seconds: int, privacy_leve
     return {"status": status["status"], **{key: status[key] for key in pending}}
 
 
-def posting_allowed(creator: dict) -> dict:
-    if not creator["privacy_level_options"]:
-        reason = "TikTok offers no privacy level for this account right now, so it cannot post: try again later."
-        return {"can_post": False, "cannot_post_reason": reason}
-    return {"can_post": True, "cannot_post_reason": None}
-
-
-async def duration_limit(context) -> tuple[int | None, str | None]:
-    """The account's longest allowed video (from creator info, which needs video.publish), or None and why."""
+async def video_report(context, spec) -> dict:
+    """check_video's answer: the facts, the rules they break and the rules that could not be checked. The account's
+    longest allowed video comes from creator info, which needs video.publish; without it, unchecked says why."""
+    max_seconds = why_no_limit = None
     try:
-        creator = await query_creator(context)
+        max_seconds = (await query_creator(context))["max_video_post_duration_sec"]
     except TikTokError as error:
         if error.code in SCOPE_REFUSALS:
-            return None, "the connection did not grant video.publish, which TikTok needs to tell it"
-        if error.code == "access_token_invalid":
+            why_no_limit = "the connection did not grant video.publish, which TikTok needs to tell it"
+        elif error.code == "access_token_invalid":
             raise
-        return None, f"TikTok did not give it right now ({error.code or 'no error code'})"
-    return creator["max_video_post_duration_sec"], None
-
-
-async def video_report(spec, max_seconds: int | None, why_no_limit: str | None) -> dict:
-    """check_video's answer: the facts, the rules they break and the rules that could not be checked."""
+        else:
+            why_no_limit = f"TikTok did not give it right now ({error.code or 'no error code'})"
     report = dict.fromkeys(("container", "codec", "duration_seconds", "width", "height", "frame_rate", "size_bytes"))
     report.update(ok=False, problems=[NOT_A_VIDEO], max_duration_seconds=max_seconds, unchecked=[])
     if spec is None:
@@ -627,13 +468,22 @@ async def post_video(context, spec, chosen: dict, wait_seconds: int) -> dict:
     interactions stay off unless the user turned them on (TikTok's posting guidelines)."""
     privacy_level, title, brand_content = chosen["privacy_level"], chosen["title"], chosen["brand_content_toggle"]
     check_text_limit(title, VIDEO_TITLE_MAX, "title")
-    check_branded_privacy(privacy_level, brand_content)
-    creator = await query_creator(context)
-    check_privacy_offered(privacy_level, creator["privacy_level_options"])
     requested = {name: chosen[name] for name in ("disable_comment", "disable_duet", "disable_stitch")}
-    interactions, forced = forced_interactions(requested, creator)
-    cover_ms, organic, aigc = chosen["video_cover_timestamp_ms"], chosen["brand_organic_toggle"], chosen["is_aigc"]
-    post_info = video_post_info(privacy_level, interactions, title, cover_ms, brand_content, organic, aigc)
+    creator, interactions, forced = await check_creator_settings(context, privacy_level, brand_content, requested)
+    # post_info of a direct video post: both brand toggles are always sent explicitly.
+    # https://developers.tiktok.com/doc/content-posting-api-reference-direct-post
+    post_info = {
+        "privacy_level": privacy_level,
+        **interactions,
+        "brand_content_toggle": brand_content,
+        "brand_organic_toggle": chosen["brand_organic_toggle"],
+    }
+    if title:
+        post_info["title"] = title
+    if chosen["video_cover_timestamp_ms"] is not None:
+        post_info["video_cover_timestamp_ms"] = chosen["video_cover_timestamp_ms"]
+    if chosen["is_aigc"]:
+        post_info["is_aigc"] = True
     result = await publish_video(context, VIDEO_INIT_URL, spec, post_info, creator["max_video_post_duration_sec"])
     return {
         **result,
@@ -644,21 +494,75 @@ async def post_video(context, spec, chosen: dict, wait_seconds: int) -> dict:
     }
 
 
+def link_label(link) -> str:
+    """A photo link as a refusal names it: host and file name, never the query (pre-signed links carry keys)."""
+    name = link.path.rstrip("/").rsplit("/", 1)[-1]
+    label = f"{link.host}/…/{name}" if link.path.count("/") > 1 else f"{link.host}/{name}"
+    return label if len(label) <= 80 else label[:79] + "…"
+
+
 async def post_photos(context, photo_urls: list[str], cover_index: int, post_mode: str, text: dict, direct_only: dict):
     """create_photo_post: up to 35 photo links checked (each one's head read), then handed to TikTok to pull, as a
     direct post or to the creator's inbox. `text`: title and description; `direct_only`: the settings only a
     DIRECT_POST takes (with MEDIA_UPLOAD the creator chooses them in the TikTok app)."""
     check_count(photo_urls, "photo_urls", 35, "links", "TikTok takes at most 35 photos in one post.")
-    check_photo_inputs(photo_urls, cover_index, text["title"], text["description"])
-    await check_photo_media(photo_urls)
+    links = [check_link(url, f"photo link #{position}") for position, url in enumerate(photo_urls, start=1)]
+    if cover_index >= len(photo_urls):
+        raise InputError(
+            f"photo_cover_index is {cover_index}, but there are only {len(photo_urls)} photos (the first is 0). "
+            "Choose a photo that exists; nothing was posted."
+        )
+    check_text_limit(text["title"], PHOTO_TITLE_MAX, "photo title")
+    check_text_limit(text["description"], PHOTO_DESCRIPTION_MAX, "description")
+    # Before the init, each photo's first 64 KiB (one ranged GET, no token, through the link guard): JPEG or WebP by
+    # signature, at most 20 MB (TikTok's image restrictions). A photo that cannot be read is left to TikTok, which
+    # still pulls the photos itself.
+    answers = await probe_photos(photo_urls, min(PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))
+    problems = [
+        photo_problem(position, link_label(link), *answer)
+        for position, (link, answer) in enumerate(zip(links, answers, strict=True), start=1)
+        if answer is not None
+    ]
+    if any(problems):
+        raise InputError(" ".join(filter(None, problems)) + " Nothing was posted.")
     post_info = {key: value for key, value in text.items() if value}
     creator, forced = {}, []
     if post_mode == "MEDIA_UPLOAD":
-        refuse_direct_only(direct_only)
+        # With MEDIA_UPLOAD the creator decides these in the TikTok app: a value given here would be ignored.
+        given = [name for name, value in direct_only.items() if value is not None]
+        if given:
+            raise InputError(
+                f"{', '.join(given)} only apply to DIRECT_POST; with MEDIA_UPLOAD the creator chooses them in the "
+                "TikTok app. Remove them or use DIRECT_POST; nothing was posted."
+            )
     else:
-        settings, creator, forced = await direct_photo_settings(context, direct_only)
-        post_info.update(settings)
-    body = photo_init_body(post_mode, post_info, photo_urls, cover_index)
+        # A DIRECT_POST's settings, checked against the creator's current options
+        # (https://developers.tiktok.com/doc/content-posting-api-reference-photo-post).
+        privacy_level, brand_content = direct_only["privacy_level"], bool(direct_only["brand_content_toggle"])
+        if privacy_level is None:
+            raise InputError(
+                "privacy_level is required for DIRECT_POST. Run Get Creator Info to see the options; nothing was "
+                "posted."
+            )
+        # Comments stay off unless the user explicitly allowed them (TikTok's posting guidelines).
+        requested = {"disable_comment": direct_only["disable_comment"] is not False}
+        creator, interactions, forced = await check_creator_settings(context, privacy_level, brand_content, requested)
+        post_info.update(
+            {
+                "privacy_level": privacy_level,
+                **interactions,
+                "auto_add_music": bool(direct_only["auto_add_music"]),
+                "brand_content_toggle": brand_content,
+                "brand_organic_toggle": bool(direct_only["brand_organic_toggle"]),
+            }
+        )
+    body = {
+        "media_type": "PHOTO",
+        "post_mode": post_mode,
+        "post_info": post_info,
+        # Photos are always pulled by TikTok from the given links.
+        "source_info": {"source": "PULL_FROM_URL", "photo_images": photo_urls, "photo_cover_index": cover_index},
+    }
     data = await call_tiktok(context, CONTENT_INIT_URL, body=body, publish=True)
     return {
         "publish_id": _publish_id(data),

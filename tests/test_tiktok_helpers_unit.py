@@ -20,14 +20,8 @@ from tiktok_api import (
     post_id_string,
 )
 from tiktok_media import inspect_video, sniff_video_type
-from tiktok_posting import (
-    check_branded_privacy,
-    check_privacy_offered,
-    check_text_limit,
-    forced_interactions,
-    utf16_length,
-    video_post_info,
-)
+from tiktok_posting import check_creator_settings, check_text_limit
+from tiktok_testkit import PULL_URL, VIDEO_INIT, creator, data_of, fetched, ok, urls
 from tiktok_transfer import (
     MAX_CHUNK,
     MIN_CHUNK,
@@ -115,11 +109,11 @@ def test_the_largest_video_needs_no_more_than_a_thousand_chunks_even_at_the_smal
 # ---- Text limits -------------------------------------------------------------------------------------------------
 
 
-def test_utf16_length_counts_astral_characters_twice():
-    assert utf16_length("abc") == 3
-    assert utf16_length("é") == 1
-    assert utf16_length("😀") == 2
-    assert utf16_length("👍🏽") == 4
+@pytest.mark.parametrize(("text", "length"), [("abc", 3), ("é", 1), ("😀", 2), ("👍🏽", 4)])
+def test_utf16_length_counts_astral_characters_twice(text, length):
+    check_text_limit(text, length, "title")
+    with pytest.raises(InputError, match=f"is {length} characters long"):
+        check_text_limit(text, length - 1, "title")
 
 
 def test_a_lone_surrogate_is_refused_in_plain_words():
@@ -137,37 +131,50 @@ def test_caption_of_exactly_the_limit_is_accepted_and_one_more_unit_is_not():
 # ---- Privacy and interactions --------------------------------------------------------------------------------------
 
 
-def test_privacy_must_be_offered_and_the_message_lists_the_offer():
-    check_privacy_offered("SELF_ONLY", ["PUBLIC_TO_EVERYONE", "SELF_ONLY"])
+async def test_privacy_must_be_offered_and_the_message_lists_the_offer(mock_context):
+    offer = creator(privacy_level_options=["PUBLIC_TO_EVERYONE", "SELF_ONLY"])
+    mock_context.fetch.side_effect = [ok(offer), ok(offer)]
+    await check_creator_settings(mock_context, "SELF_ONLY", False, {})
     with pytest.raises(InputError, match="FOLLOWER_OF_CREATOR.*It offers: PUBLIC_TO_EVERYONE, SELF_ONLY"):
-        check_privacy_offered("FOLLOWER_OF_CREATOR", ["PUBLIC_TO_EVERYONE", "SELF_ONLY"])
+        await check_creator_settings(mock_context, "FOLLOWER_OF_CREATOR", False, {})
 
 
-def test_branded_content_cannot_be_private():
-    check_branded_privacy("PUBLIC_TO_EVERYONE", True)
-    check_branded_privacy("SELF_ONLY", False)
+async def test_branded_content_cannot_be_private(mock_context):
+    mock_context.fetch.side_effect = [ok(creator()), ok(creator())]
+    await check_creator_settings(mock_context, "PUBLIC_TO_EVERYONE", True, {})
+    await check_creator_settings(mock_context, "SELF_ONLY", False, {})
     with pytest.raises(InputError, match="SELF_ONLY"):
-        check_branded_privacy("SELF_ONLY", True)
+        await check_creator_settings(mock_context, "SELF_ONLY", True, {})
+    assert len(fetched(mock_context)) == 2  # refused before the creator info request
 
 
-def test_interactions_the_creator_disabled_are_forced_off_and_reported():
+async def test_interactions_the_creator_disabled_are_forced_off_and_reported(mock_context):
     requested = {"disable_comment": False, "disable_duet": False, "disable_stitch": True}
-    creator = {"comment_disabled": True, "duet_disabled": False, "stitch_disabled": True}
-    sent, forced = forced_interactions(requested, creator)
+    mock_context.fetch.side_effect = [ok(creator(comment_disabled=True, duet_disabled=False, stitch_disabled=True))]
+    _, sent, forced = await check_creator_settings(mock_context, "SELF_ONLY", False, requested)
     assert sent == {"disable_comment": True, "disable_duet": False, "disable_stitch": True}
     assert forced == ["disable_comment"]
 
 
-def test_post_info_always_carries_both_brand_toggles():
-    info = video_post_info("SELF_ONLY", {"disable_comment": True}, None, None, False, False, False)
-    assert info == {
+async def test_post_info_always_carries_both_brand_toggles(integration, mock_context):
+    mock_context.fetch.side_effect = [ok(creator()), ok({"publish_id": "v_pub_url~v2.1"})] * 2
+    inputs = {"video_url": PULL_URL, "pull_from_url": True, "privacy_level": "SELF_ONLY"}
+    data_of(await integration.execute_action("create_video_post", inputs, mock_context))
+    assert fetched(mock_context)[1].kwargs["json"]["post_info"] == {
         "privacy_level": "SELF_ONLY",
         "disable_comment": True,
+        "disable_duet": True,
+        "disable_stitch": True,
         "brand_content_toggle": False,
         "brand_organic_toggle": False,
     }
-    full = video_post_info("PUBLIC_TO_EVERYONE", {}, "Hi #fyp", 1500, True, True, True)
-    assert full["title"] == "Hi #fyp" and full["video_cover_timestamp_ms"] == 1500 and full["is_aigc"] is True
+    full = {**inputs, "privacy_level": "PUBLIC_TO_EVERYONE", "title": "Hi #fyp", "video_cover_timestamp_ms": 1500}
+    full.update(brand_content_toggle=True, brand_organic_toggle=True, is_aigc=True)
+    data_of(await integration.execute_action("create_video_post", full, mock_context))
+    assert urls(mock_context)[3] == VIDEO_INIT
+    info = fetched(mock_context)[3].kwargs["json"]["post_info"]
+    assert info["title"] == "Hi #fyp" and info["video_cover_timestamp_ms"] == 1500 and info["is_aigc"] is True
+    assert info["brand_content_toggle"] is True and info["brand_organic_toggle"] is True
 
 
 # ---- Containers ----------------------------------------------------------------------------------------------------
