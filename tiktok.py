@@ -45,16 +45,8 @@ from tiktok_api import (
     user_errors,
     whole_number,
 )
-from tiktok_media import (
-    NotAVideo,
-)
-from tiktok_posting import (
-    follow_post,
-    post_photos,
-    post_video,
-    publish_video,
-    video_report,
-)
+from tiktok_media import NotAVideo
+from tiktok_posting import follow_post, post_photos, post_video, publish_video, video_report
 from tiktok_transfer import resolve_video_source
 
 tiktok = Integration.load()

@@ -15,9 +15,7 @@ import math
 import struct
 from dataclasses import dataclass
 
-from tiktok_api import (
-    InputError,
-)
+from tiktok_api import InputError
 
 # ---- Containers ------------------------------------------------------------------------------------------------
 
