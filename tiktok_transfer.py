@@ -20,17 +20,8 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
-from tiktok_api import (
-    InputError,
-    UserFacingError,
-    check_length,
-    format_size,
-)
-from tiktok_media import (
-    NotAVideo,
-    sniff_video_type,
-    wanted_span,
-)
+from tiktok_api import InputError, UserFacingError, check_length, format_size
+from tiktok_media import NotAVideo, sniff_video_type, wanted_span
 
 MAX_VIDEO_BYTES = 4 * 1024**3
 
