@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -46,12 +47,8 @@ class ChunkPlan:
 
     def ranges(self) -> list[tuple[int, int]]:
         """Inclusive (first, last) byte offsets; the last chunk absorbs the remainder."""
-        spans = []
-        for index in range(self.count):
-            first = index * self.chunk_size
-            last = self.video_size - 1 if index == self.count - 1 else first + self.chunk_size - 1
-            spans.append((first, last))
-        return spans
+        starts = [index * self.chunk_size for index in range(self.count)]
+        return [(first, following - 1) for first, following in pairwise([*starts, self.video_size])]
 
     def source_info(self) -> dict:
         return {
@@ -97,13 +94,8 @@ def alternative_plan(refused: ChunkPlan) -> ChunkPlan | None:
     upper = min(MAX_CHUNK, size // 2)
     # Chunk sizes that divide the file are size // k for the k that divide it (k is under 1,000 for 4 GB).
     exact = [size // k for k in range(2, size // MIN_CHUNK + 1) if size % k == 0]
-    exact = [c for c in exact if refused.chunk_size < c <= upper]
-    if exact:
-        chunk = min(exact)
-        return ChunkPlan(size, chunk, size // chunk)
-    if upper > refused.chunk_size:
-        return ChunkPlan(size, upper, size // upper)
-    return None
+    chunk = min((c for c in exact if refused.chunk_size < c <= upper), default=upper)
+    return ChunkPlan(size, chunk, size // chunk) if chunk > refused.chunk_size else None
 
 
 logger = logging.getLogger("tiktok.transfer")
