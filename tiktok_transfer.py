@@ -187,8 +187,7 @@ def host_problem(host: str) -> str | None:
             return address_problem(ipaddress.IPv6Address(host))
         except ValueError:
             return "an address written in an unusual form"
-    name = host.lower()
-    name = name[:-1] if name.endswith(".") else name
+    name = host.lower().removesuffix(".")
     labels = name.split(".")
     if _NUMERIC_LABEL.fullmatch(labels[-1]):
         try:
@@ -267,9 +266,9 @@ class LinkGuard:
         try:
             parsed = URL(upload_url)
         except (ValueError, TypeError):
-            parsed = None
-        host = (parsed.raw_host or "") if parsed is not None else ""
-        if parsed is None or parsed.scheme != "https" or not (host + ".").endswith(UPLOAD_HOST_SUFFIX + "."):
+            parsed = URL()  # refused below like any URL that is not https
+        host = parsed.raw_host or ""
+        if parsed.scheme != "https" or not (host + ".").endswith(UPLOAD_HOST_SUFFIX + "."):
             raise UserFacingError(
                 "TikTok's answer did not contain a usable TikTok upload address, so the video was not sent anywhere. "
                 "Run the step again; if it keeps happening, contact TikTok developer support."
@@ -558,16 +557,11 @@ def resolve_video_source(file_obj: dict | None, files: list | None, video_url: s
             f"Give exactly one video source: file, files or video_url (given: {named}). Nothing was posted."
         )
     check_length(video_url, "video_url", minimum=1, advice="Give an https:// link to the video.")
-    if pull:
-        if not video_url:
-            raise InputError(
-                "pull_from_url works only with video_url. Give the link or turn it off; nothing was posted."
-            )
-        check_link(video_url)
-        return SourceSpec("pull", url=video_url)
+    if pull and not video_url:
+        raise InputError("pull_from_url works only with video_url. Give the link or turn it off; nothing was posted.")
     if video_url:
         check_link(video_url)
-        return SourceSpec("link", url=video_url)
+        return SourceSpec("pull" if pull else "link", url=video_url)
     if files is not None:
         file_obj = files[0]  # the platform's convention: a files list carries the video first
     content, link = file_obj.get("content"), file_obj.get("url")
@@ -1028,11 +1022,10 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
 
 def _discard(task: asyncio.Future) -> None:
     """Stop a read-ahead that is no longer wanted, without leaving an unretrieved exception behind."""
-    if task.done():
-        if not task.cancelled() and task.exception() is None:
-            task.result().release()
-    else:
+    if not task.done():
         task.cancel()
+    elif not task.cancelled() and task.exception() is None:
+        task.result().release()
 
 
 async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, spans, index, tries):
