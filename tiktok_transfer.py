@@ -302,12 +302,27 @@ def _storage_failed() -> TransferError:
     )
 
 
-def _broke_off(got: int, size: int | None) -> TransferError:
-    of = f" of {format_size(size)}" if size else ""
-    return TransferError(
-        f"The download of the video broke off after {format_size(got)}{of}. Nothing was posted (TikTok discards an "
-        "upload that never completes). Check that the link still works and run the step again."
-    )
+async def _body(
+    response: aiohttp.ClientResponse, length: int, done: int = 0, size: int | None = None, piece_size: int = 2**20
+) -> AsyncIterator[bytes]:
+    """Up to `length` bytes of a download, piece by piece. A download that breaks off raises TransferError saying
+    how far it got (`done`: the file's bytes read before these); so does a body that ends before `length` when the
+    file's `size` is known (with it unknown, the body's end is the file's)."""
+    while length > 0:
+        try:
+            piece = await response.content.read(min(piece_size, length))
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            piece = None
+        if piece == b"" and size is None:
+            return
+        if not piece:
+            of = f" of {format_size(size)}" if size else ""
+            raise TransferError(
+                f"The download of the video broke off after {format_size(done)}{of}. Nothing was posted (TikTok "
+                "discards an upload that never completes). Check that the link still works and run the step again."
+            )
+        done, length = done + len(piece), length - len(piece)
+        yield piece
 
 
 @dataclass
@@ -461,27 +476,19 @@ class StreamSource(VideoSource):
                 "the link. Run the step again; nothing was posted."
             )
         else:
-            held = HeldBytes(last + 1 - first)
-            await self._read(held, last + 1 - first)
+            held = await self._read(HeldBytes(last + 1 - first), last + 1 - first)
         return Chunk(first, last, lambda: held.pieces(0, held.filled - 1), held.close)
 
-    async def _read(self, held: HeldBytes, length: int) -> None:
-        wanted = held.filled + length
+    async def _read(self, held: HeldBytes, length: int) -> HeldBytes:
+        """The next `length` bytes of the download, added to `held` (closed if they cannot all be read)."""
         try:
-            while held.filled < wanted:
-                piece = await self._response.content.read(min(wanted - held.filled, 2**20))
-                if not piece:
-                    break
+            async for piece in _body(self._response, length, self._position, self.size):
                 held.append(piece)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            pass  # reported below with how far the download got
         except BaseException:
             held.close()
             raise
-        if held.filled < wanted:
-            held.close()
-            raise _broke_off(self._position + held.filled - (wanted - length), self.size)
         self._position += length
+        return held
 
     async def aclose(self) -> None:
         if self._primed is not None:
@@ -513,22 +520,15 @@ class RangeSource(VideoSource):
             raise
         try:
             if response.status != 206 or content_range(response)[0] != first:
-                self.failure = TransferError(
+                raise TransferError(
                     "The video's host stopped answering requests for a part of the file, so it could not be passed "
                     "on to TikTok. Run the step again; nothing was posted."
                 )
-                raise self.failure
-            left = last + 1 - first
-            while left > 0:
-                try:
-                    piece = await response.content.read(min(PIECE_SIZE, left))
-                except (aiohttp.ClientError, asyncio.TimeoutError):
-                    piece = b""
-                if not piece:
-                    self.failure = _broke_off(last + 1 - left, self.size)
-                    raise self.failure
-                left -= len(piece)
+            async for piece in _body(response, last + 1 - first, first, self.size, PIECE_SIZE):
                 yield piece
+        except TransferError as failure:
+            self.failure = failure
+            raise
         finally:
             response.release()
 
@@ -660,15 +660,12 @@ async def _spool(response: aiohttp.ClientResponse) -> HeldBytes:
     """Store a download of unknown size (or compressed); its first bytes are checked before the rest is fetched."""
     held = HeldBytes()
     try:
-        async for piece in response.content.iter_chunked(2**20):
+        async for piece in _body(response, MAX_VIDEO_BYTES + 1):
             if held.filled < SNIFF_BYTES <= held.filled + len(piece):
                 require_video_type(held.read_at(0, SNIFF_BYTES) + piece[: SNIFF_BYTES - held.filled])
             if held.filled + len(piece) > MAX_VIDEO_BYTES:
                 raise InputError("The linked video is larger than TikTok's 4 GB limit. Nothing was posted.")
             held.append(piece)
-    except (aiohttp.ClientError, asyncio.TimeoutError):
-        held.close()
-        raise _broke_off(held.filled, None) from None
     except BaseException:
         held.close()
         raise
@@ -727,13 +724,10 @@ async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
     """Up to `limit` bytes of a body; a broken download gives what arrived."""
     data = bytearray()
     try:
-        while len(data) < limit:
-            piece = await response.content.read(min(limit - len(data), 2**20))
-            if not piece:
-                break
+        async for piece in _body(response, limit):
             data += piece
-    except (aiohttp.ClientError, asyncio.TimeoutError):
-        pass  # what arrived is all the preflight has
+    except TransferError:
+        pass  # the download broke off: what arrived is all the preflight has
     return bytes(data)
 
 
