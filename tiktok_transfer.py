@@ -295,13 +295,6 @@ def check_upload_url(upload_url) -> str:
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 
-def _storage_failed() -> TransferError:
-    return TransferError(
-        "The video could not be kept in temporary storage while it was passed on (the disk may be full). Use "
-        "pull_from_url with a verified domain for a video this large; nothing was posted."
-    )
-
-
 async def _body(
     response: aiohttp.ClientResponse, length: int, done: int = 0, size: int | None = None, piece_size: int = 2**20
 ) -> AsyncIterator[bytes]:
@@ -413,34 +406,31 @@ class HeldBytes(VideoSource):
 
     def __init__(self, length: int | None = None):
         self.size = self.filled = 0
-        self._memory = bytearray() if length is not None and length <= IN_MEMORY_CHUNK_MAX else None
-        self._file = None if self._memory is not None else tempfile.TemporaryFile()  # noqa: SIM115 - see close()
+        self._file = tempfile.SpooledTemporaryFile(IN_MEMORY_CHUNK_MAX)  # noqa: SIM115 - see close()
+        if length is None or length > IN_MEMORY_CHUNK_MAX:
+            self._file.rollover()  # on disk from the first byte
 
     def append(self, piece: bytes) -> None:
         try:
-            if self._memory is not None:
-                self._memory += piece
-            else:
-                self._file.write(piece)
+            self._file.seek(self.filled)  # after the bytes held, whatever read_at read last
+            self._file.write(piece)
         except OSError:
-            raise _storage_failed() from None
+            raise TransferError(
+                "The video could not be kept in temporary storage while it was passed on (the disk may be full). "
+                "Use pull_from_url with a verified domain for a video this large; nothing was posted."
+            ) from None
         self.filled += len(piece)
         self.size = self.filled
 
     def read_at(self, offset: int, length: int) -> bytes:
-        length = max(0, min(length, self.filled - offset))
-        if self._memory is not None:
-            return bytes(self._memory[offset : offset + length])
         self._file.seek(offset)
-        return self._file.read(length)
+        return self._file.read(max(0, min(length, self.filled - offset)))
 
     async def aclose(self) -> None:
         self.close()
 
     def close(self) -> None:
-        self._memory = None
-        if self._file is not None:
-            self._file.close()
+        self._file.close()
 
 
 class StreamSource(VideoSource):
