@@ -487,18 +487,42 @@ class StreamSource(VideoSource):
         await self._session.close()
 
 
-class RangeSource(VideoSource):
+class ByteWindows(VideoSource):
+    """Byte ranges read from a link, by offset; read_at serves the contiguous bytes at hand (or none). Alone, the
+    head of a link the preflight reads for its facts only."""
+
+    def __init__(self, size: int | None) -> None:
+        self.size = size
+        self._spans: list[tuple[int, bytes]] = []
+
+    def add(self, offset: int, data: bytes) -> None:
+        spans = sorted([*self._spans, (offset, data)])
+        merged: list[tuple[int, bytes]] = []
+        for start, chunk in spans:
+            if merged and start <= merged[-1][0] + len(merged[-1][1]):
+                prev_start, prev = merged[-1]
+                merged[-1] = (prev_start, prev + chunk[prev_start + len(prev) - start :])
+            else:
+                merged.append((start, chunk))
+        self._spans = merged
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        for start, chunk in self._spans:
+            if start <= offset < start + len(chunk):
+                return chunk[offset - start : offset - start + length]
+        return b""
+
+
+class RangeSource(ByteWindows):
     """A link whose host answers Range requests: the inspector reads the windows the preflight fetched, and each
     part is read from the link while it is sent (memory stays at a piece), again by Range when TikTok wants it."""
 
-    def __init__(self, url: str, size: int, windows: "ByteWindows"):
-        self.url, self.size, self.windows = url, size, windows
+    def __init__(self, url: str, size: int):
+        super().__init__(size)
+        self.url = url
         self._session: aiohttp.ClientSession | None = None
         # Why reading the link failed, if it did: the upload then reports this, not a refusal by TikTok.
         self.failure: UserFacingError | None = None
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        return self.windows.read_at(offset, length)
 
     async def pieces(self, first: int, last: int) -> AsyncIterator[bytes]:
         if self._session is None:
@@ -676,31 +700,6 @@ PROBE_MAX_REQUESTS = 3
 MAX_MOOV_BYTES = 16 * 2**20
 
 
-class ByteWindows:
-    """Byte ranges read from a link, by offset; read_at serves the contiguous bytes at hand (or none)."""
-
-    def __init__(self) -> None:
-        self._spans: list[tuple[int, bytes]] = []
-        self.requests = 1  # ranged GETs made for these windows
-
-    def add(self, offset: int, data: bytes) -> None:
-        spans = sorted([*self._spans, (offset, data)])
-        merged: list[tuple[int, bytes]] = []
-        for start, chunk in spans:
-            if merged and start <= merged[-1][0] + len(merged[-1][1]):
-                prev_start, prev = merged[-1]
-                merged[-1] = (prev_start, prev + chunk[prev_start + len(prev) - start :])
-            else:
-                merged.append((start, chunk))
-        self._spans = merged
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        for start, chunk in self._spans:
-            if start <= offset < start + len(chunk):
-                return chunk[offset - start : offset - start + length]
-        return b""
-
-
 def content_range(response: aiohttp.ClientResponse) -> tuple[int | None, int | None, int | None]:
     """(first, last, total) of a `Content-Range: bytes first-last/total` header (TikTok's progress header too);
     None for what it does not say (total `*`, or no such header)."""
@@ -736,34 +735,31 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
         response = await _follow(session, url, headers={"Range": f"bytes=0-{PROBE_HEAD_BYTES - 1}"})
         if response.status == 206:
             got_first, _last, size = content_range(response)
-            size = size if got_first == 0 and not _encoded(response) else None
-            if size:
-                windows = ByteWindows()
-                windows.add(0, await _read_some(response, PROBE_HEAD_BYTES))
+            if size and got_first == 0 and not _encoded(response):
+                source = RangeSource(url, size)
+                source.add(0, await _read_some(response, PROBE_HEAD_BYTES))
                 response.release()
-                while windows.requests < PROBE_MAX_REQUESTS:
-                    span = wanted_span(windows.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
+                for _request in range(PROBE_MAX_REQUESTS - 1):  # the head was the first
+                    span = wanted_span(source.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
                     if span is None:
                         break
                     first, length = span
                     response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
-                    windows.requests += 1
                     usable = response.status == 206 and not _encoded(response)
                     if usable and content_range(response)[0] == first:
-                        windows.add(first, await _read_some(response, length))
+                        source.add(first, await _read_some(response, length))
                     response.release()
                     if not usable:
                         break
-                return _typed(RangeSource(url, size, windows), whole)
+                return _typed(source, whole)
             response.release()  # a range the preflight cannot use: the link is read whole, without Range
             if not whole:
                 return VideoSource()
             response = await _follow(session, url)
         size = None if _encoded(response) else response.content_length
         if not whole:
-            source = HeldBytes(PROBE_HEAD_BYTES)
-            source.append(await _read_some(response, PROBE_HEAD_BYTES))
-            source.size = size
+            source = ByteWindows(size)
+            source.add(0, await _read_some(response, PROBE_HEAD_BYTES))
             response.release()
         elif size is None:
             source = await _spool(response)
