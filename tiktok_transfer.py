@@ -623,30 +623,22 @@ def _request_url(url: str, what: str = "video link") -> URL:
 
 async def _follow(session: aiohttp.ClientSession, url: str, headers=None) -> aiohttp.ClientResponse:
     current = _request_url(url)
+    headers = {"Accept-Encoding": "identity", **(headers or {})}
     for _hop in range(MAX_REDIRECTS + 1):
         try:
-            response = await session.get(
-                current, allow_redirects=False, headers={"Accept-Encoding": "identity", **(headers or {})}
-            )
+            response = await session.get(current, allow_redirects=False, headers=headers)
         except (aiohttp.ClientError, asyncio.TimeoutError, BlockedAddressError) as error:
             # The resolver's refusal arrives as the connector error's os_error (or its cause).
-            blocked = [
-                e
-                for e in (error, getattr(error, "os_error", None), error.__cause__)
-                if isinstance(e, BlockedAddressError)
-            ]
-            if blocked:
-                raise InputError(
-                    f"The video link is not allowed: {blocked[0]}. Use a public link; nothing was posted."
-                ) from None
+            for cause in (error, getattr(error, "os_error", None), error.__cause__):
+                if isinstance(cause, BlockedAddressError):
+                    raise InputError(
+                        f"The video link is not allowed: {cause}. Use a public link; nothing was posted."
+                    ) from None
             if isinstance(error, aiohttp.ClientConnectorError):
-                raise InputError(
-                    f"Could not connect to {current.raw_host} to download the video. Check the link; nothing was "
-                    "posted."
-                ) from None
-            raise InputError(
-                f"Could not download the video from {current.raw_host}. Check the link works; nothing was posted."
-            ) from None
+                failed = f"Could not connect to {current.raw_host} to download the video. Check the link"
+            else:
+                failed = f"Could not download the video from {current.raw_host}. Check the link works"
+            raise InputError(f"{failed}; nothing was posted.") from None
         if response.status in REDIRECT_STATUSES and "Location" in response.headers:
             response.release()
             try:
@@ -658,7 +650,7 @@ async def _follow(session: aiohttp.ClientSession, url: str, headers=None) -> aio
                 ) from None
             check_link(str(current), "redirected video link")
             continue
-        if response.status != 200 and not (response.status == 206 and "Range" in (headers or {})):
+        if response.status != 200 and not (response.status == 206 and "Range" in headers):
             response.release()
             raise InputError(
                 f"Downloading the video from {current.raw_host} failed with HTTP {response.status}. Check the link "
