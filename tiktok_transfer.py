@@ -893,24 +893,18 @@ class _PartBody:
     def __init__(self, chunk: Chunk, watch: TransferWatch, index: int):
         self._chunk, self._watch, self._index = chunk, watch, index
 
-    def __aiter__(self):
-        return self._pieces()
-
-    async def _pieces(self):
+    async def __aiter__(self):
         watch, inner = self._watch, self._chunk.pieces()
         watch.awaiting_since = None
         try:
-            while True:
-                # A stall from here on is the source's (a link host), not TikTok's; left set when the deadline
-                # cancels the read, which is when the deadline reads it.
-                watch.reading = True
-                try:
-                    piece = await anext(inner)
-                except StopAsyncIteration:
-                    break
+            # While the next piece is awaited, a stall is the source's (a link host), not TikTok's; left set when
+            # the deadline cancels the read, which is when the deadline reads it.
+            watch.reading = True
+            async for piece in inner:
                 watch.reading = False
                 watch.active()
                 yield piece
+                watch.reading = True
             watch.reading = False
             watch.awaiting_since = time.monotonic()  # the consumer asked for more: every byte has been written
             watch.written_through = max(watch.written_through, self._index)
@@ -1015,17 +1009,16 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         # The upload URL is used exactly as issued, and a redirect away from it is never followed.
         target = URL(upload_url, encoded=True)
         async with session.put(target, data=body, headers=headers, allow_redirects=False) as response:
-            status = response.status
-            progress = content_range(response)[1]
+            status, progress = response.status, content_range(response)[1]
     except (aiohttp.ClientError, asyncio.TimeoutError):
+        status = progress = None
+    watch.awaiting_since = None  # (left as it is when the deadline cancels the wait: the deadline reads it)
+    watch.last_status = status
+    if status is None:
         watch.unanswered += 1
-        watch.awaiting_since = None
-        watch.last_status = None
         logger.warning("chunk %d of %d: no answer from TikTok, sending it again", index + 1, len(spans))
         return index
-    watch.awaiting_since = None  # (left as it is when the deadline cancels the wait: the deadline reads it)
     watch.active()
-    watch.last_status = status
     if 200 <= status < 300:
         if not final:
             return index + 1
