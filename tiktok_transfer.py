@@ -365,9 +365,8 @@ class InlineSource(VideoSource):
 
     def __init__(self, text: str, start: int):
         self._text, self._start = text, start
-        encoded = len(text) - start
-        padding = 0 if encoded == 0 else (2 if text.endswith("==") else 1 if text.endswith("=") else 0)
-        self.size = encoded // 4 * 3 - padding
+        padding = text[max(start, len(text) - 2) :].count("=")  # valid base64 pads only its last group
+        self.size = (len(text) - start) // 4 * 3 - padding
 
     @classmethod
     def from_text(cls, content: str) -> "InlineSource":
@@ -393,11 +392,10 @@ class InlineSource(VideoSource):
         length = min(length, self.size - offset)
         if length <= 0:
             return b""
-        first_group, end_group = offset // 3, -(-(offset + length) // 3)
-        a, b = self._start + first_group * 4, self._start + end_group * 4
+        # The whole 4-character groups (3 bytes each) that hold the bytes asked for.
+        a, b = self._start + offset // 3 * 4, self._start + -(-(offset + length) // 3) * 4
         raw = binascii.a2b_base64(self._text[a:b], strict_mode=True)
-        skip = offset - first_group * 3
-        return raw[skip : skip + length]
+        return raw[offset % 3 : offset % 3 + length]
 
 
 class HeldBytes(VideoSource):
@@ -586,9 +584,7 @@ def resolve_video_source(file_obj: dict | None, files: list | None, video_url: s
         return SourceSpec("link", url=link)
     if not content:
         raise InputError("The file has no content. Attach the video itself or give its link; nothing was posted.")
-    inline = InlineSource.from_text(content)
-    inline.content_type = require_video_type(inline.read_at(0, SNIFF_BYTES))
-    return SourceSpec("inline", inline=inline)
+    return SourceSpec("inline", inline=_typed(InlineSource.from_text(content)))
 
 
 def require_video_type(head: bytes) -> str:
