@@ -207,7 +207,7 @@ def host_problem(host: str) -> str | None:
 
 
 class BlockedAddressError(OSError):
-    pass
+    """A name resolved to an address that must not be reached (raised by PublicOnlyResolver)."""
 
 
 class PublicOnlyResolver(AbstractResolver):
@@ -295,9 +295,7 @@ def check_upload_url(upload_url) -> str:
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 
-async def _body(
-    response: aiohttp.ClientResponse, length: int, done: int = 0, size: int | None = None, piece_size: int = 2**20
-) -> AsyncIterator[bytes]:
+async def _body(response, length: int, done: int = 0, size: int | None = None, piece_size: int = 2**20):
     """Up to `length` bytes of a download, piece by piece. A download that breaks off raises TransferError saying
     how far it got (`done`: the file's bytes read before these); so does a body that ends before `length` when the
     file's `size` is known (with it unknown, the body's end is the file's)."""
@@ -403,26 +401,25 @@ class HeldBytes(VideoSource):
     size): in memory up to IN_MEMORY_CHUNK_MAX, else in a temporary file, so memory stays flat at any size."""
 
     def __init__(self, length: int | None = None):
-        self.size = self.filled = 0
+        self.size = 0
         self._file = tempfile.SpooledTemporaryFile(IN_MEMORY_CHUNK_MAX)  # noqa: SIM115 - see close()
         if length is None or length > IN_MEMORY_CHUNK_MAX:
             self._file.rollover()  # on disk from the first byte
 
     def append(self, piece: bytes) -> None:
         try:
-            self._file.seek(self.filled)  # after the bytes held, whatever read_at read last
+            self._file.seek(self.size)  # after the bytes held, whatever read_at read last
             self._file.write(piece)
         except OSError:
             raise TransferError(
                 "The video could not be kept in temporary storage while it was passed on (the disk may be full). "
                 "Use pull_from_url with a verified domain for a video this large; nothing was posted."
             ) from None
-        self.filled += len(piece)
-        self.size = self.filled
+        self.size += len(piece)
 
     def read_at(self, offset: int, length: int) -> bytes:
         self._file.seek(offset)
-        return self._file.read(max(0, min(length, self.filled - offset)))
+        return self._file.read(max(0, min(length, self.size - offset)))
 
     async def aclose(self) -> None:
         self.close()
@@ -448,12 +445,12 @@ class StreamSource(VideoSource):
         was sent, and the next plan's first part is larger: see alternative_plan)."""
         held = HeldBytes(length)
         if self._primed is not None:
-            if self._primed.filled > length:
+            if self._primed.size > length:
                 raise ValueError("a part already read cannot shrink")
-            held.append(self._primed.read_at(0, self._primed.filled))
+            held.append(self._primed.read_at(0, self._primed.size))
             self._primed.close()
         self._primed = held
-        await self._read(held, length - held.filled)
+        await self._read(held, length - held.size)
 
     async def load(self, first: int, last: int) -> Chunk:
         if self._primed is not None and first == 0:
@@ -465,7 +462,7 @@ class StreamSource(VideoSource):
             )
         else:
             held = await self._read(HeldBytes(last + 1 - first), last + 1 - first)
-        return Chunk(first, last, lambda: held.pieces(0, held.filled - 1), held.close)
+        return Chunk(first, last, lambda: held.pieces(0, held.size - 1), held.close)
 
     async def _read(self, held: HeldBytes, length: int) -> HeldBytes:
         """The next `length` bytes of the download, added to `held` (closed if they cannot all be read)."""
@@ -494,9 +491,8 @@ class ByteWindows(VideoSource):
         self._spans: list[tuple[int, bytes]] = []
 
     def add(self, offset: int, data: bytes) -> None:
-        spans = sorted([*self._spans, (offset, data)])
         merged: list[tuple[int, bytes]] = []
-        for start, chunk in spans:
+        for start, chunk in sorted([*self._spans, (offset, data)]):
             if merged and start <= merged[-1][0] + len(merged[-1][1]):
                 prev_start, prev = merged[-1]
                 merged[-1] = (prev_start, prev + chunk[prev_start + len(prev) - start :])
@@ -560,13 +556,12 @@ class SourceSpec:
 
 def resolve_video_source(file_obj: dict | None, files: list | None, video_url: str | None, pull: bool) -> SourceSpec:
     """One source, from `file`, `files` or `video_url`; `pull_from_url` hands the link to TikTok instead."""
-    given = [
-        name for name, value in (("file", file_obj), ("files", files), ("video_url", video_url)) if value is not None
-    ]
+    inputs = {"file": file_obj, "files": files, "video_url": video_url}
+    given = [name for name, value in inputs.items() if value is not None]
     if len(given) != 1:
-        named = " and ".join(given) if given else "none"
         raise InputError(
-            f"Give exactly one video source: file, files or video_url (given: {named}). Nothing was posted."
+            f"Give exactly one video source: file, files or video_url (given: {' and '.join(given) or 'none'}). "
+            "Nothing was posted."
         )
     check_length(video_url, "video_url", minimum=1, advice="Give an https:// link to the video.")
     if pull and not video_url:
@@ -625,12 +620,11 @@ async def _follow(session: aiohttp.ClientSession, url: str, headers=None) -> aio
             response = await session.get(current, allow_redirects=False, headers=headers)
         except (aiohttp.ClientError, asyncio.TimeoutError, BlockedAddressError) as error:
             # The resolver's refusal arrives as the connector error's os_error (or its cause).
-            for cause in (error, getattr(error, "os_error", None), error.__cause__):
-                if isinstance(cause, BlockedAddressError):
-                    raise InputError(
-                        f"The video link is not allowed: {cause}. Use a public link; nothing was posted."
-                    ) from None
-            if isinstance(error, aiohttp.ClientConnectorError):
+            causes = (error, getattr(error, "os_error", None), error.__cause__)
+            blocked = [cause for cause in causes if isinstance(cause, BlockedAddressError)]
+            if blocked:
+                failed = f"The video link is not allowed: {blocked[0]}. Use a public link"
+            elif isinstance(error, aiohttp.ClientConnectorError):
                 failed = f"Could not connect to {current.raw_host} to download the video. Check the link"
             else:
                 failed = f"Could not download the video from {current.raw_host}. Check the link works"
@@ -663,17 +657,16 @@ async def _spool(response: aiohttp.ClientResponse) -> HeldBytes:
     held = HeldBytes()
     try:
         async for piece in _body(response, MAX_VIDEO_BYTES + 1):
-            if held.filled < SNIFF_BYTES <= held.filled + len(piece):
-                require_video_type(held.read_at(0, SNIFF_BYTES) + piece[: SNIFF_BYTES - held.filled])
-            if held.filled + len(piece) > MAX_VIDEO_BYTES:
+            if held.size < SNIFF_BYTES <= held.size + len(piece):
+                require_video_type(held.read_at(0, SNIFF_BYTES) + piece[: SNIFF_BYTES - held.size])
+            if held.size + len(piece) > MAX_VIDEO_BYTES:
                 raise InputError("The linked video is larger than TikTok's 4 GB limit. Nothing was posted.")
             held.append(piece)
+        if held.size == 0:
+            raise InputError("The linked file is empty. Nothing was posted.")
     except BaseException:
         held.close()
         raise
-    if held.filled == 0:
-        held.close()
-        raise InputError("The linked file is empty. Nothing was posted.")
     return held
 
 
@@ -998,7 +991,6 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         "Content-Length": str(chunk.length),
         "Content-Range": f"bytes {chunk.first}-{chunk.last}/{plan.video_size}",
     }
-    final = index == len(spans) - 1
     watch = transfer_watch.get() or TransferWatch()
     body = _PartBody(chunk, watch, index)
     try:
@@ -1016,8 +1008,8 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         return index
     watch.active()
     if 200 <= status < 300:
-        if not final:
-            return index + 1
+        if index < len(spans) - 1:
+            return index + 1  # not the last part
         if status != 201 and not tries:
             return index  # not TikTok's documented 201: settled by sending the last part again
         # A 201, or a 2xx to a resend of the last part: TikTok holds it, unless its range names an earlier part.
