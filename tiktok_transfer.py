@@ -925,7 +925,7 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
     # However TikTok answers, the number of PUTs stays bounded.
     puts_left = len(spans) * CHUNK_ATTEMPTS
     async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as session:
-        index, attempts = 0, 0
+        index = 0
         pending = asyncio.ensure_future(source.load(*spans[0]))
         try:
             while index < len(spans):
@@ -935,21 +935,21 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                 if index + 1 < len(spans):
                     pending = asyncio.ensure_future(source.load(*spans[index + 1]))
                 try:
-                    while True:
+                    for tries in range(CHUNK_ATTEMPTS):
+                        if tries:  # TikTok wants this chunk again
+                            await asyncio.sleep(CHUNK_RETRY_DELAY_S * tries)
                         puts_left -= 1
                         watch.part = index + 1
-                        send = _send_chunk(session, upload_url, chunk, plan, content_type, spans, index, attempts)
+                        send = _send_chunk(session, upload_url, chunk, plan, content_type, spans, index, tries)
                         next_index = await send
-                        if next_index != index:
+                        if next_index != index or puts_left <= 0:
                             break
-                        attempts += 1  # TikTok wants this chunk again
-                        if attempts >= CHUNK_ATTEMPTS or puts_left <= 0:
-                            raise TransferError(
-                                f"TikTok kept failing to accept part {index + 1} of {len(spans)} of the video. "
-                                "Nothing was posted (TikTok discards incomplete uploads). Run the step again in a "
-                                "few minutes."
-                            )
-                        await asyncio.sleep(CHUNK_RETRY_DELAY_S * attempts)
+                    if next_index == index:
+                        raise TransferError(
+                            f"TikTok kept failing to accept part {index + 1} of {len(spans)} of the video. "
+                            "Nothing was posted (TikTok discards incomplete uploads). Run the step again in a "
+                            "few minutes."
+                        )
                 finally:
                     chunk.release()
                 if next_index != index + 1 and next_index < len(spans):
@@ -959,7 +959,6 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                     _discard(pending)
                     # A link source refuses a part it has already passed on; inline and spooled ones can seek.
                     pending = asyncio.ensure_future(source.load(*spans[next_index]))
-                attempts = 0
                 logger.info("chunk %d of %d sent; TikTok wants chunk %d next", index + 1, len(spans), next_index + 1)
                 index = next_index
         except TransferError as failure:
