@@ -15,22 +15,14 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
-from tiktok_api import (
-    InputError,
-    UserFacingError,
-    check_length,
-    format_size,
-)
-from tiktok_media import (
-    NotAVideo,
-    sniff_video_type,
-    wanted_span,
-)
+from tiktok_api import InputError, UserFacingError, check_length, format_size
+from tiktok_media import NotAVideo, sniff_video_type, wanted_span
 
 MAX_VIDEO_BYTES = 4 * 1024**3
 
@@ -55,12 +47,8 @@ class ChunkPlan:
 
     def ranges(self) -> list[tuple[int, int]]:
         """Inclusive (first, last) byte offsets; the last chunk absorbs the remainder."""
-        spans = []
-        for index in range(self.count):
-            first = index * self.chunk_size
-            last = self.video_size - 1 if index == self.count - 1 else first + self.chunk_size - 1
-            spans.append((first, last))
-        return spans
+        starts = [index * self.chunk_size for index in range(self.count)]
+        return [(first, following - 1) for first, following in pairwise([*starts, self.video_size])]
 
     def source_info(self) -> dict:
         return {
@@ -106,13 +94,8 @@ def alternative_plan(refused: ChunkPlan) -> ChunkPlan | None:
     upper = min(MAX_CHUNK, size // 2)
     # Chunk sizes that divide the file are size // k for the k that divide it (k is under 1,000 for 4 GB).
     exact = [size // k for k in range(2, size // MIN_CHUNK + 1) if size % k == 0]
-    exact = [c for c in exact if refused.chunk_size < c <= upper]
-    if exact:
-        chunk = min(exact)
-        return ChunkPlan(size, chunk, size // chunk)
-    if upper > refused.chunk_size:
-        return ChunkPlan(size, upper, size // upper)
-    return None
+    chunk = min((c for c in exact if refused.chunk_size < c <= upper), default=upper)
+    return ChunkPlan(size, chunk, size // chunk) if chunk > refused.chunk_size else None
 
 
 logger = logging.getLogger("tiktok.transfer")
@@ -204,8 +187,7 @@ def host_problem(host: str) -> str | None:
             return address_problem(ipaddress.IPv6Address(host))
         except ValueError:
             return "an address written in an unusual form"
-    name = host.lower()
-    name = name[:-1] if name.endswith(".") else name
+    name = host.lower().removesuffix(".")
     labels = name.split(".")
     if _NUMERIC_LABEL.fullmatch(labels[-1]):
         try:
@@ -225,7 +207,7 @@ def host_problem(host: str) -> str | None:
 
 
 class BlockedAddressError(OSError):
-    pass
+    """A name resolved to an address that must not be reached (raised by PublicOnlyResolver)."""
 
 
 class PublicOnlyResolver(AbstractResolver):
@@ -284,9 +266,9 @@ class LinkGuard:
         try:
             parsed = URL(upload_url)
         except (ValueError, TypeError):
-            parsed = None
-        host = (parsed.raw_host or "") if parsed is not None else ""
-        if parsed is None or parsed.scheme != "https" or not (host + ".").endswith(UPLOAD_HOST_SUFFIX + "."):
+            parsed = URL()  # refused below like any URL that is not https
+        host = parsed.raw_host or ""
+        if parsed.scheme != "https" or not (host + ".").endswith(UPLOAD_HOST_SUFFIX + "."):
             raise UserFacingError(
                 "TikTok's answer did not contain a usable TikTok upload address, so the video was not sent anywhere. "
                 "Run the step again; if it keeps happening, contact TikTok developer support."
@@ -313,19 +295,25 @@ def check_upload_url(upload_url) -> str:
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 
-def _storage_failed() -> TransferError:
-    return TransferError(
-        "The video could not be kept in temporary storage while it was passed on (the disk may be full). Use "
-        "pull_from_url with a verified domain for a video this large; nothing was posted."
-    )
-
-
-def _broke_off(got: int, size: int | None) -> TransferError:
-    of = f" of {format_size(size)}" if size else ""
-    return TransferError(
-        f"The download of the video broke off after {format_size(got)}{of}. Nothing was posted (TikTok discards an "
-        "upload that never completes). Check that the link still works and run the step again."
-    )
+async def _body(response, length: int, done: int = 0, size: int | None = None, piece_size: int = 2**20):
+    """Up to `length` bytes of a download, piece by piece. A download that breaks off raises TransferError saying
+    how far it got (`done`: the file's bytes read before these); so does a body that ends before `length` when the
+    file's `size` is known (with it unknown, the body's end is the file's)."""
+    while length > 0:
+        try:
+            piece = await response.content.read(min(piece_size, length))
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            piece = None
+        if piece == b"" and size is None:
+            return
+        if not piece:
+            of = f" of {format_size(size)}" if size else ""
+            raise TransferError(
+                f"The download of the video broke off after {format_size(done)}{of}. Nothing was posted (TikTok "
+                "discards an upload that never completes). Check that the link still works and run the step again."
+            )
+        done, length = done + len(piece), length - len(piece)
+        yield piece
 
 
 @dataclass
@@ -375,9 +363,8 @@ class InlineSource(VideoSource):
 
     def __init__(self, text: str, start: int):
         self._text, self._start = text, start
-        encoded = len(text) - start
-        padding = 0 if encoded == 0 else (2 if text.endswith("==") else 1 if text.endswith("=") else 0)
-        self.size = encoded // 4 * 3 - padding
+        padding = text[max(start, len(text) - 2) :].count("=")  # valid base64 pads only its last group
+        self.size = (len(text) - start) // 4 * 3 - padding
 
     @classmethod
     def from_text(cls, content: str) -> "InlineSource":
@@ -403,11 +390,10 @@ class InlineSource(VideoSource):
         length = min(length, self.size - offset)
         if length <= 0:
             return b""
-        first_group, end_group = offset // 3, -(-(offset + length) // 3)
-        a, b = self._start + first_group * 4, self._start + end_group * 4
+        # The whole 4-character groups (3 bytes each) that hold the bytes asked for.
+        a, b = self._start + offset // 3 * 4, self._start + -(-(offset + length) // 3) * 4
         raw = binascii.a2b_base64(self._text[a:b], strict_mode=True)
-        skip = offset - first_group * 3
-        return raw[skip : skip + length]
+        return raw[offset % 3 : offset % 3 + length]
 
 
 class HeldBytes(VideoSource):
@@ -415,35 +401,31 @@ class HeldBytes(VideoSource):
     size): in memory up to IN_MEMORY_CHUNK_MAX, else in a temporary file, so memory stays flat at any size."""
 
     def __init__(self, length: int | None = None):
-        self.size = self.filled = 0
-        self._memory = bytearray() if length is not None and length <= IN_MEMORY_CHUNK_MAX else None
-        self._file = None if self._memory is not None else tempfile.TemporaryFile()  # noqa: SIM115 - see close()
+        self.size = 0
+        self._file = tempfile.SpooledTemporaryFile(IN_MEMORY_CHUNK_MAX)  # noqa: SIM115 - see close()
+        if length is None or length > IN_MEMORY_CHUNK_MAX:
+            self._file.rollover()  # on disk from the first byte
 
     def append(self, piece: bytes) -> None:
         try:
-            if self._memory is not None:
-                self._memory += piece
-            else:
-                self._file.write(piece)
+            self._file.seek(self.size)  # after the bytes held, whatever read_at read last
+            self._file.write(piece)
         except OSError:
-            raise _storage_failed() from None
-        self.filled += len(piece)
-        self.size = self.filled
+            raise TransferError(
+                "The video could not be kept in temporary storage while it was passed on (the disk may be full). "
+                "Use pull_from_url with a verified domain for a video this large; nothing was posted."
+            ) from None
+        self.size += len(piece)
 
     def read_at(self, offset: int, length: int) -> bytes:
-        length = max(0, min(length, self.filled - offset))
-        if self._memory is not None:
-            return bytes(self._memory[offset : offset + length])
         self._file.seek(offset)
-        return self._file.read(length)
+        return self._file.read(max(0, min(length, self.size - offset)))
 
     async def aclose(self) -> None:
         self.close()
 
     def close(self) -> None:
-        self._memory = None
-        if self._file is not None:
-            self._file.close()
+        self._file.close()
 
 
 class StreamSource(VideoSource):
@@ -463,12 +445,12 @@ class StreamSource(VideoSource):
         was sent, and the next plan's first part is larger: see alternative_plan)."""
         held = HeldBytes(length)
         if self._primed is not None:
-            if self._primed.filled > length:
+            if self._primed.size > length:
                 raise ValueError("a part already read cannot shrink")
-            held.append(self._primed.read_at(0, self._primed.filled))
+            held.append(self._primed.read_at(0, self._primed.size))
             self._primed.close()
         self._primed = held
-        await self._read(held, length - held.filled)
+        await self._read(held, length - held.size)
 
     async def load(self, first: int, last: int) -> Chunk:
         if self._primed is not None and first == 0:
@@ -479,27 +461,19 @@ class StreamSource(VideoSource):
                 "the link. Run the step again; nothing was posted."
             )
         else:
-            held = HeldBytes(last + 1 - first)
-            await self._read(held, last + 1 - first)
-        return Chunk(first, last, lambda: held.pieces(0, held.filled - 1), held.close)
+            held = await self._read(HeldBytes(last + 1 - first), last + 1 - first)
+        return Chunk(first, last, lambda: held.pieces(0, held.size - 1), held.close)
 
-    async def _read(self, held: HeldBytes, length: int) -> None:
-        wanted = held.filled + length
+    async def _read(self, held: HeldBytes, length: int) -> HeldBytes:
+        """The next `length` bytes of the download, added to `held` (closed if they cannot all be read)."""
         try:
-            while held.filled < wanted:
-                piece = await self._response.content.read(min(wanted - held.filled, 2**20))
-                if not piece:
-                    break
+            async for piece in _body(self._response, length, self._position, self.size):
                 held.append(piece)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            pass  # reported below with how far the download got
         except BaseException:
             held.close()
             raise
-        if held.filled < wanted:
-            held.close()
-            raise _broke_off(self._position + held.filled - (wanted - length), self.size)
         self._position += length
+        return held
 
     async def aclose(self) -> None:
         if self._primed is not None:
@@ -508,18 +482,41 @@ class StreamSource(VideoSource):
         await self._session.close()
 
 
-class RangeSource(VideoSource):
+class ByteWindows(VideoSource):
+    """Byte ranges read from a link, by offset; read_at serves the contiguous bytes at hand (or none). Alone, the
+    head of a link the preflight reads for its facts only."""
+
+    def __init__(self, size: int | None) -> None:
+        self.size = size
+        self._spans: list[tuple[int, bytes]] = []
+
+    def add(self, offset: int, data: bytes) -> None:
+        merged: list[tuple[int, bytes]] = []
+        for start, chunk in sorted([*self._spans, (offset, data)]):
+            if merged and start <= merged[-1][0] + len(merged[-1][1]):
+                prev_start, prev = merged[-1]
+                merged[-1] = (prev_start, prev + chunk[prev_start + len(prev) - start :])
+            else:
+                merged.append((start, chunk))
+        self._spans = merged
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        for start, chunk in self._spans:
+            if start <= offset < start + len(chunk):
+                return chunk[offset - start : offset - start + length]
+        return b""
+
+
+class RangeSource(ByteWindows):
     """A link whose host answers Range requests: the inspector reads the windows the preflight fetched, and each
     part is read from the link while it is sent (memory stays at a piece), again by Range when TikTok wants it."""
 
-    def __init__(self, url: str, size: int, windows: "ByteWindows"):
-        self.url, self.size, self.windows = url, size, windows
+    def __init__(self, url: str, size: int):
+        super().__init__(size)
+        self.url = url
         self._session: aiohttp.ClientSession | None = None
         # Why reading the link failed, if it did: the upload then reports this, not a refusal by TikTok.
         self.failure: UserFacingError | None = None
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        return self.windows.read_at(offset, length)
 
     async def pieces(self, first: int, last: int) -> AsyncIterator[bytes]:
         if self._session is None:
@@ -531,22 +528,15 @@ class RangeSource(VideoSource):
             raise
         try:
             if response.status != 206 or content_range(response)[0] != first:
-                self.failure = TransferError(
+                raise TransferError(
                     "The video's host stopped answering requests for a part of the file, so it could not be passed "
                     "on to TikTok. Run the step again; nothing was posted."
                 )
-                raise self.failure
-            left = last + 1 - first
-            while left > 0:
-                try:
-                    piece = await response.content.read(min(PIECE_SIZE, left))
-                except (aiohttp.ClientError, asyncio.TimeoutError):
-                    piece = b""
-                if not piece:
-                    self.failure = _broke_off(last + 1 - left, self.size)
-                    raise self.failure
-                left -= len(piece)
+            async for piece in _body(response, last + 1 - first, first, self.size, PIECE_SIZE):
                 yield piece
+        except TransferError as failure:
+            self.failure = failure
+            raise
         finally:
             response.release()
 
@@ -566,25 +556,19 @@ class SourceSpec:
 
 def resolve_video_source(file_obj: dict | None, files: list | None, video_url: str | None, pull: bool) -> SourceSpec:
     """One source, from `file`, `files` or `video_url`; `pull_from_url` hands the link to TikTok instead."""
-    given = [
-        name for name, value in (("file", file_obj), ("files", files), ("video_url", video_url)) if value is not None
-    ]
+    inputs = {"file": file_obj, "files": files, "video_url": video_url}
+    given = [name for name, value in inputs.items() if value is not None]
     if len(given) != 1:
-        named = " and ".join(given) if given else "none"
         raise InputError(
-            f"Give exactly one video source: file, files or video_url (given: {named}). Nothing was posted."
+            f"Give exactly one video source: file, files or video_url (given: {' and '.join(given) or 'none'}). "
+            "Nothing was posted."
         )
     check_length(video_url, "video_url", minimum=1, advice="Give an https:// link to the video.")
-    if pull:
-        if not video_url:
-            raise InputError(
-                "pull_from_url works only with video_url. Give the link or turn it off; nothing was posted."
-            )
-        check_link(video_url)
-        return SourceSpec("pull", url=video_url)
+    if pull and not video_url:
+        raise InputError("pull_from_url works only with video_url. Give the link or turn it off; nothing was posted.")
     if video_url:
         check_link(video_url)
-        return SourceSpec("link", url=video_url)
+        return SourceSpec("pull" if pull else "link", url=video_url)
     if files is not None:
         file_obj = files[0]  # the platform's convention: a files list carries the video first
     content, link = file_obj.get("content"), file_obj.get("url")
@@ -595,9 +579,7 @@ def resolve_video_source(file_obj: dict | None, files: list | None, video_url: s
         return SourceSpec("link", url=link)
     if not content:
         raise InputError("The file has no content. Attach the video itself or give its link; nothing was posted.")
-    inline = InlineSource.from_text(content)
-    inline.content_type = require_video_type(inline.read_at(0, SNIFF_BYTES))
-    return SourceSpec("inline", inline=inline)
+    return SourceSpec("inline", inline=_typed(InlineSource.from_text(content)))
 
 
 def require_video_type(head: bytes) -> str:
@@ -632,30 +614,21 @@ def _request_url(url: str, what: str = "video link") -> URL:
 
 async def _follow(session: aiohttp.ClientSession, url: str, headers=None) -> aiohttp.ClientResponse:
     current = _request_url(url)
+    headers = {"Accept-Encoding": "identity", **(headers or {})}
     for _hop in range(MAX_REDIRECTS + 1):
         try:
-            response = await session.get(
-                current, allow_redirects=False, headers={"Accept-Encoding": "identity", **(headers or {})}
-            )
+            response = await session.get(current, allow_redirects=False, headers=headers)
         except (aiohttp.ClientError, asyncio.TimeoutError, BlockedAddressError) as error:
             # The resolver's refusal arrives as the connector error's os_error (or its cause).
-            blocked = [
-                e
-                for e in (error, getattr(error, "os_error", None), error.__cause__)
-                if isinstance(e, BlockedAddressError)
-            ]
+            causes = (error, getattr(error, "os_error", None), error.__cause__)
+            blocked = [cause for cause in causes if isinstance(cause, BlockedAddressError)]
             if blocked:
-                raise InputError(
-                    f"The video link is not allowed: {blocked[0]}. Use a public link; nothing was posted."
-                ) from None
-            if isinstance(error, aiohttp.ClientConnectorError):
-                raise InputError(
-                    f"Could not connect to {current.raw_host} to download the video. Check the link; nothing was "
-                    "posted."
-                ) from None
-            raise InputError(
-                f"Could not download the video from {current.raw_host}. Check the link works; nothing was posted."
-            ) from None
+                failed = f"The video link is not allowed: {blocked[0]}. Use a public link"
+            elif isinstance(error, aiohttp.ClientConnectorError):
+                failed = f"Could not connect to {current.raw_host} to download the video. Check the link"
+            else:
+                failed = f"Could not download the video from {current.raw_host}. Check the link works"
+            raise InputError(f"{failed}; nothing was posted.") from None
         if response.status in REDIRECT_STATUSES and "Location" in response.headers:
             response.release()
             try:
@@ -667,7 +640,7 @@ async def _follow(session: aiohttp.ClientSession, url: str, headers=None) -> aio
                 ) from None
             check_link(str(current), "redirected video link")
             continue
-        if response.status != 200 and not (response.status == 206 and "Range" in (headers or {})):
+        if response.status != 200 and not (response.status == 206 and "Range" in headers):
             response.release()
             raise InputError(
                 f"Downloading the video from {current.raw_host} failed with HTTP {response.status}. Check the link "
@@ -683,21 +656,17 @@ async def _spool(response: aiohttp.ClientResponse) -> HeldBytes:
     """Store a download of unknown size (or compressed); its first bytes are checked before the rest is fetched."""
     held = HeldBytes()
     try:
-        async for piece in response.content.iter_chunked(2**20):
-            if held.filled < SNIFF_BYTES <= held.filled + len(piece):
-                require_video_type(held.read_at(0, SNIFF_BYTES) + piece[: SNIFF_BYTES - held.filled])
-            if held.filled + len(piece) > MAX_VIDEO_BYTES:
+        async for piece in _body(response, MAX_VIDEO_BYTES + 1):
+            if held.size < SNIFF_BYTES <= held.size + len(piece):
+                require_video_type(held.read_at(0, SNIFF_BYTES) + piece[: SNIFF_BYTES - held.size])
+            if held.size + len(piece) > MAX_VIDEO_BYTES:
                 raise InputError("The linked video is larger than TikTok's 4 GB limit. Nothing was posted.")
             held.append(piece)
-    except (aiohttp.ClientError, asyncio.TimeoutError):
-        held.close()
-        raise _broke_off(held.filled, None) from None
+        if held.size == 0:
+            raise InputError("The linked file is empty. Nothing was posted.")
     except BaseException:
         held.close()
         raise
-    if held.filled == 0:
-        held.close()
-        raise InputError("The linked file is empty. Nothing was posted.")
     return held
 
 
@@ -710,31 +679,6 @@ PROBE_WINDOW_BYTES = 2**20
 PROBE_MAX_REQUESTS = 3
 # A `moov` larger than this is not read (a ten-minute phone video's is well under 2 MB).
 MAX_MOOV_BYTES = 16 * 2**20
-
-
-class ByteWindows:
-    """Byte ranges read from a link, by offset; read_at serves the contiguous bytes at hand (or none)."""
-
-    def __init__(self) -> None:
-        self._spans: list[tuple[int, bytes]] = []
-        self.requests = 1  # ranged GETs made for these windows
-
-    def add(self, offset: int, data: bytes) -> None:
-        spans = sorted([*self._spans, (offset, data)])
-        merged: list[tuple[int, bytes]] = []
-        for start, chunk in spans:
-            if merged and start <= merged[-1][0] + len(merged[-1][1]):
-                prev_start, prev = merged[-1]
-                merged[-1] = (prev_start, prev + chunk[prev_start + len(prev) - start :])
-            else:
-                merged.append((start, chunk))
-        self._spans = merged
-
-    def read_at(self, offset: int, length: int) -> bytes:
-        for start, chunk in self._spans:
-            if start <= offset < start + len(chunk):
-                return chunk[offset - start : offset - start + length]
-        return b""
 
 
 def content_range(response: aiohttp.ClientResponse) -> tuple[int | None, int | None, int | None]:
@@ -750,13 +694,10 @@ async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
     """Up to `limit` bytes of a body; a broken download gives what arrived."""
     data = bytearray()
     try:
-        while len(data) < limit:
-            piece = await response.content.read(min(limit - len(data), 2**20))
-            if not piece:
-                break
+        async for piece in _body(response, limit):
             data += piece
-    except (aiohttp.ClientError, asyncio.TimeoutError):
-        pass  # what arrived is all the preflight has
+    except TransferError:
+        pass  # the download broke off: what arrived is all the preflight has
     return bytes(data)
 
 
@@ -775,34 +716,31 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
         response = await _follow(session, url, headers={"Range": f"bytes=0-{PROBE_HEAD_BYTES - 1}"})
         if response.status == 206:
             got_first, _last, size = content_range(response)
-            size = size if got_first == 0 and not _encoded(response) else None
-            if size:
-                windows = ByteWindows()
-                windows.add(0, await _read_some(response, PROBE_HEAD_BYTES))
+            if size and got_first == 0 and not _encoded(response):
+                source = RangeSource(url, size)
+                source.add(0, await _read_some(response, PROBE_HEAD_BYTES))
                 response.release()
-                while windows.requests < PROBE_MAX_REQUESTS:
-                    span = wanted_span(windows.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
+                for _request in range(PROBE_MAX_REQUESTS - 1):  # the head was the first
+                    span = wanted_span(source.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
                     if span is None:
                         break
                     first, length = span
                     response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
-                    windows.requests += 1
                     usable = response.status == 206 and not _encoded(response)
                     if usable and content_range(response)[0] == first:
-                        windows.add(first, await _read_some(response, length))
+                        source.add(first, await _read_some(response, length))
                     response.release()
                     if not usable:
                         break
-                return _typed(RangeSource(url, size, windows), whole)
+                return _typed(source, whole)
             response.release()  # a range the preflight cannot use: the link is read whole, without Range
             if not whole:
                 return VideoSource()
             response = await _follow(session, url)
         size = None if _encoded(response) else response.content_length
         if not whole:
-            source = HeldBytes(PROBE_HEAD_BYTES)
-            source.append(await _read_some(response, PROBE_HEAD_BYTES))
-            source.size = size
+            source = ByteWindows(size)
+            source.add(0, await _read_some(response, PROBE_HEAD_BYTES))
             response.release()
         elif size is None:
             source = await _spool(response)
@@ -944,24 +882,18 @@ class _PartBody:
     def __init__(self, chunk: Chunk, watch: TransferWatch, index: int):
         self._chunk, self._watch, self._index = chunk, watch, index
 
-    def __aiter__(self):
-        return self._pieces()
-
-    async def _pieces(self):
+    async def __aiter__(self):
         watch, inner = self._watch, self._chunk.pieces()
         watch.awaiting_since = None
         try:
-            while True:
-                # A stall from here on is the source's (a link host), not TikTok's; left set when the deadline
-                # cancels the read, which is when the deadline reads it.
-                watch.reading = True
-                try:
-                    piece = await anext(inner)
-                except StopAsyncIteration:
-                    break
+            # While the next piece is awaited, a stall is the source's (a link host), not TikTok's; left set when
+            # the deadline cancels the read, which is when the deadline reads it.
+            watch.reading = True
+            async for piece in inner:
                 watch.reading = False
                 watch.active()
                 yield piece
+                watch.reading = True
             watch.reading = False
             watch.awaiting_since = time.monotonic()  # the consumer asked for more: every byte has been written
             watch.written_through = max(watch.written_through, self._index)
@@ -993,7 +925,7 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
     # However TikTok answers, the number of PUTs stays bounded.
     puts_left = len(spans) * CHUNK_ATTEMPTS
     async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as session:
-        index, attempts = 0, 0
+        index = 0
         pending = asyncio.ensure_future(source.load(*spans[0]))
         try:
             while index < len(spans):
@@ -1003,21 +935,21 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                 if index + 1 < len(spans):
                     pending = asyncio.ensure_future(source.load(*spans[index + 1]))
                 try:
-                    while True:
+                    for tries in range(CHUNK_ATTEMPTS):
+                        if tries:  # TikTok wants this chunk again
+                            await asyncio.sleep(CHUNK_RETRY_DELAY_S * tries)
                         puts_left -= 1
                         watch.part = index + 1
-                        send = _send_chunk(session, upload_url, chunk, plan, content_type, spans, index, attempts)
+                        send = _send_chunk(session, upload_url, chunk, plan, content_type, spans, index, tries)
                         next_index = await send
-                        if next_index != index:
+                        if next_index != index or puts_left <= 0:
                             break
-                        attempts += 1  # TikTok wants this chunk again
-                        if attempts >= CHUNK_ATTEMPTS or puts_left <= 0:
-                            raise TransferError(
-                                f"TikTok kept failing to accept part {index + 1} of {len(spans)} of the video. "
-                                "Nothing was posted (TikTok discards incomplete uploads). Run the step again in a "
-                                "few minutes."
-                            )
-                        await asyncio.sleep(CHUNK_RETRY_DELAY_S * attempts)
+                    if next_index == index:
+                        raise TransferError(
+                            f"TikTok kept failing to accept part {index + 1} of {len(spans)} of the video. "
+                            "Nothing was posted (TikTok discards incomplete uploads). Run the step again in a "
+                            "few minutes."
+                        )
                 finally:
                     chunk.release()
                 if next_index != index + 1 and next_index < len(spans):
@@ -1027,7 +959,6 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                     _discard(pending)
                     # A link source refuses a part it has already passed on; inline and spooled ones can seek.
                     pending = asyncio.ensure_future(source.load(*spans[next_index]))
-                attempts = 0
                 logger.info("chunk %d of %d sent; TikTok wants chunk %d next", index + 1, len(spans), next_index + 1)
                 index = next_index
         except TransferError as failure:
@@ -1045,11 +976,10 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
 
 def _discard(task: asyncio.Future) -> None:
     """Stop a read-ahead that is no longer wanted, without leaving an unretrieved exception behind."""
-    if task.done():
-        if not task.cancelled() and task.exception() is None:
-            task.result().release()
-    else:
+    if not task.done():
         task.cancel()
+    elif not task.cancelled() and task.exception() is None:
+        task.result().release()
 
 
 async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, spans, index, tries):
@@ -1060,27 +990,25 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         "Content-Length": str(chunk.length),
         "Content-Range": f"bytes {chunk.first}-{chunk.last}/{plan.video_size}",
     }
-    final = index == len(spans) - 1
     watch = transfer_watch.get() or TransferWatch()
     body = _PartBody(chunk, watch, index)
     try:
         # The upload URL is used exactly as issued, and a redirect away from it is never followed.
         target = URL(upload_url, encoded=True)
         async with session.put(target, data=body, headers=headers, allow_redirects=False) as response:
-            status = response.status
-            progress = content_range(response)[1]
+            status, progress = response.status, content_range(response)[1]
     except (aiohttp.ClientError, asyncio.TimeoutError):
+        status = progress = None
+    watch.awaiting_since = None  # (left as it is when the deadline cancels the wait: the deadline reads it)
+    watch.last_status = status
+    if status is None:
         watch.unanswered += 1
-        watch.awaiting_since = None
-        watch.last_status = None
         logger.warning("chunk %d of %d: no answer from TikTok, sending it again", index + 1, len(spans))
         return index
-    watch.awaiting_since = None  # (left as it is when the deadline cancels the wait: the deadline reads it)
     watch.active()
-    watch.last_status = status
     if 200 <= status < 300:
-        if not final:
-            return index + 1
+        if index < len(spans) - 1:
+            return index + 1  # not the last part
         if status != 201 and not tries:
             return index  # not TikTok's documented 201: settled by sending the last part again
         # A 201, or a 2xx to a resend of the last part: TikTok holds it, unless its range names an earlier part.
