@@ -5,9 +5,11 @@ https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide.
 """
 
 import asyncio
+import dataclasses
 import time
 
 from tiktok_api import (
+    normalize_videos,
     CONTENT_INIT_URL,
     MIN_REQUEST_S,
     SCOPE_REFUSALS,
@@ -21,7 +23,6 @@ from tiktok_api import (
     check_count,
     format_size,
     normalize_status,
-    post_id_string,
     query_creator,
     time_left,
 )
@@ -378,13 +379,8 @@ async def live_links(context, status: dict, privacy_level: str | None) -> dict:
             return {**links, "missing_scopes": ["video.list"], "explanation": why}
         why = f"its link could not be looked up{_code_note(error)}: run Get Post Status again in a minute to get it."
         return {**links, "explanation": f"Published (post id {post_id}); {why}"}
-    videos = data.get("videos")
-    for video in videos if isinstance(videos, list) else []:
-        if isinstance(video, dict) and post_id_string(video.get("id")) == post_id:
-            for name in POST_LINK_FIELDS[1:]:
-                value = video.get(name)
-                links[name] = value if isinstance(value, str) and value else None
-            break
+    found = next((video for video in normalize_videos(data.get("videos")) if video["id"] == post_id), {})
+    links.update({name: found.get(name) or None for name in POST_LINK_FIELDS[1:]})
     if links["share_url"] is None:
         why = f"Published (post id {post_id}); TikTok did not return its link yet: run Get Post Status again later."
     else:
@@ -447,18 +443,9 @@ async def video_report(context, spec) -> dict:
     facts, size = inspect_video(source.read_at, source.size), source.size
     await source.aclose()
     problems = media_problems(facts, max_seconds)
-    report.update(
-        ok=not problems,
-        problems=problems,
-        container=facts.container,
-        codec=facts.codec_name,
-        duration_seconds=None if facts.duration_seconds is None else round(facts.duration_seconds, 3),
-        width=facts.width,
-        height=facts.height,
-        frame_rate=facts.frame_rate,
-        size_bytes=size,
-        unchecked=unchecked_rules(facts, max_seconds, why_no_limit),
-    )
+    duration = None if facts.duration_seconds is None else round(facts.duration_seconds, 3)
+    report.update(dataclasses.asdict(facts), codec=facts.codec_name, duration_seconds=duration, size_bytes=size)
+    report.update(ok=not problems, problems=problems, unchecked=unchecked_rules(facts, max_seconds, why_no_limit))
     return report
 
 
