@@ -52,17 +52,12 @@ MAX_READ_BYTES = 4 * 2**20
 # stts entries read for the frame rate (8 bytes each); a longer table is summed from its first entries.
 MAX_STTS_ENTRIES = 16384
 
+# Sample entry four-ccs (MP4/MOV) and CodecIDs (WebM/Matroska) of the codecs TikTok takes, by codec.
 CODEC_NAMES = {
-    "avc1": "H.264",
-    "avc3": "H.264",
-    "hvc1": "H.265",
-    "hev1": "H.265",
-    "vp08": "VP8",
-    "vp09": "VP9",
-    "V_MPEG4/ISO/AVC": "H.264",
-    "V_MPEGH/ISO/HEVC": "H.265",
-    "V_VP8": "VP8",
-    "V_VP9": "VP9",
+    **dict.fromkeys(("avc1", "avc3", "V_MPEG4/ISO/AVC"), "H.264"),
+    **dict.fromkeys(("hvc1", "hev1", "V_MPEGH/ISO/HEVC"), "H.265"),
+    **dict.fromkeys(("vp08", "V_VP8"), "VP8"),
+    **dict.fromkeys(("vp09", "V_VP9"), "VP9"),
 }
 ALLOWED_CODECS = ("H.264", "H.265", "VP8", "VP9")
 

@@ -705,6 +705,11 @@ def _encoded(response: aiohttp.ClientResponse) -> bool:
     return response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
 
 
+def _plain_length(response: aiohttp.ClientResponse) -> int | None:
+    """The body's length in bytes of the file itself: unknown when the body is compressed on the way."""
+    return None if _encoded(response) else response.content_length
+
+
 async def open_link(url: str, *, whole: bool = True) -> VideoSource:
     """A linked video as a source, read without the token through the link guard, its facts at hand for the
     inspector. A host that answers Range with the file's size gives a RangeSource: its head and the windows the
@@ -737,7 +742,7 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
             if not whole:
                 return VideoSource()
             response = await _follow(session, url)
-        size = None if _encoded(response) else response.content_length
+        size = _plain_length(response)
         if not whole:
             source = ByteWindows(size)
             source.add(0, await _read_some(response, PROBE_HEAD_BYTES))
@@ -780,14 +785,10 @@ async def _probe_photo(session: aiohttp.ClientSession, url: str) -> tuple[bytes,
     """The first 64 KiB of a photo and its size (from Content-Range, else Content-Length), in one ranged GET."""
     response = await _follow(session, url, headers={"Range": f"bytes=0-{PHOTO_HEAD_BYTES - 1}"})
     try:
-        if response.status == 206:
-            size = content_range(response)[2]
-        else:
-            size = None if _encoded(response) else response.content_length
-        head = await _read_some(response, PHOTO_HEAD_BYTES)
+        size = content_range(response)[2] if response.status == 206 else _plain_length(response)
+        return await _read_some(response, PHOTO_HEAD_BYTES), size
     finally:
         response.release()
-    return head, size
 
 
 async def probe_photos(urls: list[str], timeout: float) -> list[tuple[bytes, int | None] | None]:
@@ -869,7 +870,7 @@ class TransferWatch:
         return waiting or self.unanswered > 0 or now - self.last_activity >= UPLOAD_SILENCE_S
 
 
-# Set by the caller's deadline around upload_chunks (tiktok.within_transfer_deadline); None elsewhere.
+# Set by the deadline around upload_chunks (tiktok_posting.within_transfer_deadline); None elsewhere.
 transfer_watch: contextvars.ContextVar[TransferWatch | None] = contextvars.ContextVar("transfer_watch", default=None)
 
 
