@@ -719,34 +719,31 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
     session = new_download_session()
     try:
         response = await _follow(session, url, headers={"Range": f"bytes=0-{PROBE_HEAD_BYTES - 1}"})
-        if response.status == 206:
-            got_first, _last, size = content_range(response)
-            if size and got_first == 0 and not _encoded(response):
-                source = RangeSource(url, size)
-                source.add(0, await _read_some(response, PROBE_HEAD_BYTES))
-                response.release()
-                for _request in range(PROBE_MAX_REQUESTS - 1):  # the head was the first
-                    span = wanted_span(source.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
-                    if span is None:
-                        break
-                    first, length = span
-                    response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
-                    usable = response.status == 206 and not _encoded(response)
-                    if usable and content_range(response)[0] == first:
-                        source.add(first, await _read_some(response, length))
-                    response.release()
-                    if not usable:
-                        break
-                return _typed(source, whole)
+        got_first, _last, size = content_range(response)
+        ranged = response.status == 206 and got_first == 0 and bool(size) and not _encoded(response)
+        if response.status == 206 and not ranged:
             response.release()  # a range the preflight cannot use: the link is read whole, without Range
             if not whole:
                 return VideoSource()
             response = await _follow(session, url)
-        size = _plain_length(response)
-        if not whole:
-            source = ByteWindows(size)
+        size = size if ranged else _plain_length(response)
+        if ranged or not whole:
+            # The head: of a RangeSource, or alone (a link read for its facts only, which a plain GET cannot window).
+            source = RangeSource(url, size) if ranged else ByteWindows(size)
             source.add(0, await _read_some(response, PROBE_HEAD_BYTES))
             response.release()
+            for _request in range(PROBE_MAX_REQUESTS - 1 if ranged else 0):  # windows only by Range; the head was one
+                span = wanted_span(source.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
+                if span is None:
+                    break
+                first, length = span
+                response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
+                usable = response.status == 206 and not _encoded(response)
+                if usable and content_range(response)[0] == first:
+                    source.add(first, await _read_some(response, length))
+                response.release()
+                if not usable:
+                    break
         elif size is None:
             source = await _spool(response)
             response.release()
