@@ -242,24 +242,21 @@ class LinkGuard:
             parsed = URL(url)
         except (ValueError, TypeError):
             raise InputError(f"The {what} is not a valid URL. Give a full https:// link; nothing was posted.") from None
-        if parsed.scheme != "https":
-            raise InputError(f"The {what} must start with https://. Give a secure link; nothing was posted.")
-        if parsed.user is not None or parsed.password is not None:
-            raise InputError(
-                f"The {what} contains a user name or password. Use a link without credentials, such as a pre-signed "
-                "link; nothing was posted."
-            )
         try:
             host = parsed.raw_host  # the ASCII form: an international name arrives IDNA-encoded
         except (ValueError, TypeError):
             host = None
-        if not host:
-            raise InputError(f"The {what} has no host name. Give a full https:// link; nothing was posted.")
-        if problem := host_problem(host):
-            raise InputError(
-                f"The {what} points to {problem}, which is not allowed. Use a public link; nothing was posted."
-            )
-        return parsed
+        if parsed.scheme != "https":
+            refusal = "must start with https://. Give a secure link"
+        elif parsed.user is not None or parsed.password is not None:
+            refusal = "contains a user name or password. Use a link without credentials, such as a pre-signed link"
+        elif not host:
+            refusal = "has no host name. Give a full https:// link"
+        elif problem := host_problem(host):
+            refusal = f"points to {problem}, which is not allowed. Use a public link"
+        else:
+            return parsed
+        raise InputError(f"The {what} {refusal}; nothing was posted.")
 
     def check_upload_url(self, upload_url) -> str:
         """The video only ever goes to TikTok's own upload host, over https, exactly as TikTok issued the URL."""
