@@ -440,14 +440,12 @@ class StreamSource(VideoSource):
     async def prime(self, length: int) -> None:
         """Read the first part now, or grow it to `length` (TikTok refused the first chunk plan before anything
         was sent, and the next plan's first part is larger: see alternative_plan)."""
-        held = HeldBytes(length)
-        if self._primed is not None:
-            if self._primed.size > length:
-                raise ValueError("a part already read cannot shrink")
-            held.append(self._primed.read_at(0, self._primed.size))
-            self._primed.close()
-        self._primed = held
-        await self._read(held, length - held.size)
+        if self._primed is None:
+            self._primed = HeldBytes(length)
+        elif self._primed.size > length:
+            raise ValueError("a part already read cannot shrink")
+        # A part grown past IN_MEMORY_CHUNK_MAX moves to disk by itself (SpooledTemporaryFile rolls over).
+        await self._read(self._primed, length - self._primed.size)
 
     async def load(self, first: int, last: int) -> Chunk:
         if self._primed is not None and first == 0:
