@@ -933,8 +933,7 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                             await asyncio.sleep(CHUNK_RETRY_DELAY_S * tries)
                         puts_left -= 1
                         watch.part = index + 1
-                        send = _send_chunk(session, upload_url, chunk, plan, content_type, spans, index, tries)
-                        next_index = await send
+                        next_index = await _send_chunk(session, upload_url, chunk, plan, content_type, index, tries)
                         if next_index != index or puts_left <= 0:
                             break
                     if next_index == index:
@@ -975,8 +974,8 @@ def _discard(task: asyncio.Future) -> None:
         task.result().release()
 
 
-async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, spans, index, tries):
-    """Send one chunk; return the index of the chunk TikTok needs next (== index means resend, len(spans) means
+async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, index, tries):
+    """Send one chunk; return the index of the chunk TikTok needs next (== index means resend, plan.count means
     TikTok holds the whole video). `tries`: how many times this chunk was sent before."""
     headers = {
         "Content-Type": content_type,
@@ -996,30 +995,32 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
     watch.last_status = status
     if status is None:
         watch.unanswered += 1
-        logger.warning("chunk %d of %d: no answer from TikTok, sending it again", index + 1, len(spans))
+        logger.warning("chunk %d of %d: no answer from TikTok, sending it again", index + 1, plan.count)
         return index
     watch.active()
     if 200 <= status < 300:
-        if index < len(spans) - 1:
+        if index < plan.count - 1:
             return index + 1  # not the last part
         if status != 201 and not tries:
             return index  # not TikTok's documented 201: settled by sending the last part again
         # A 201, or a 2xx to a resend of the last part: TikTok holds it, unless its range names an earlier part.
-        resume = len(spans) if status == 201 or progress is None else resume_index(progress, spans, plan.video_size)
-        if resume is not None and (resume == len(spans) or resume <= index):
+        if status == 201 or progress is None:
+            return plan.count
+        resume = resume_index(progress, plan.ranges(), plan.video_size)
+        if resume is not None:  # the whole file, or this last part or an earlier one
             return resume
     elif status >= 500:
-        logger.warning("chunk %d of %d: TikTok answered HTTP %d, sending it again", index + 1, len(spans), status)
+        logger.warning("chunk %d of %d: TikTok answered HTTP %d, sending it again", index + 1, plan.count, status)
         return index
     elif status == 416:
         # TikTok's range says where it stands. It is followed only where it is consistent with what went out:
         # TikTok can hold no more than the parts whose bytes were all written (aiohttp may have sent this one in a
         # first attempt that it resent by itself). A range covering the whole file after the last part went out
         # is completion.
-        resume = resume_index(progress, spans, plan.video_size)
+        resume = resume_index(progress, plan.ranges(), plan.video_size)
         if resume is not None and (resume <= index or resume <= watch.written_through + 1):
             return resume
-    raise TransferError(_put_failure(status, index, len(spans)))
+    raise TransferError(_put_failure(status, index, plan.count))
 
 
 def _put_failure(status: int, index: int, count: int) -> str:
