@@ -838,7 +838,6 @@ class TransferWatch:
     part: int = 0
     parts: int = 0
     last_activity: float = field(default_factory=time.monotonic)
-    awaiting_since: float | None = None  # a part's bytes are all out and its answer has not come
     unanswered: int = 0  # PUTs that got no answer at all
     # The highest part whose every byte was written to a socket at least once (also by a resend aiohttp makes by
     # itself, which the integration never sees): TikTok may hold every part up to it.
@@ -857,9 +856,9 @@ class TransferWatch:
     def stalled(self) -> bool:
         if not self.uploading or self.reading:
             return False
-        now = time.monotonic()
-        waiting = self.awaiting_since is not None and now - self.awaiting_since >= UPLOAD_SILENCE_S
-        return waiting or self.unanswered > 0 or now - self.last_activity >= UPLOAD_SILENCE_S
+        # Silence since the last piece written or answer heard also covers a part whose bytes are all out and whose
+        # answer has not come: its last piece was the last activity.
+        return self.unanswered > 0 or time.monotonic() - self.last_activity >= UPLOAD_SILENCE_S
 
 
 # Set by the deadline around upload_chunks (tiktok_posting.within_transfer_deadline); None elsewhere.
@@ -877,7 +876,6 @@ class _PartBody:
 
     async def __aiter__(self):
         watch, inner = self._watch, self._chunk.pieces()
-        watch.awaiting_since = None
         try:
             # While the next piece is awaited, a stall is the source's (a link host), not TikTok's; left set when
             # the deadline cancels the read, which is when the deadline reads it.
@@ -887,8 +885,7 @@ class _PartBody:
                 watch.active()
                 yield piece
                 watch.reading = True
-            watch.reading = False
-            watch.awaiting_since = time.monotonic()  # the consumer asked for more: every byte has been written
+            watch.reading = False  # the consumer asked for more: every byte has been written
             watch.written_through = max(watch.written_through, self._index)
         finally:
             await inner.aclose()  # a send cut short still releases the part's download
@@ -991,7 +988,6 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
             status, progress = response.status, content_range(response)[1]
     except (aiohttp.ClientError, asyncio.TimeoutError):
         status = progress = None
-    watch.awaiting_since = None  # (left as it is when the deadline cancels the wait: the deadline reads it)
     watch.last_status = status
     if status is None:
         watch.unanswered += 1
