@@ -14,6 +14,7 @@ import socket
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -850,9 +851,6 @@ class TransferWatch:
         """Once every byte of the last part went out, the post may exist, whatever the answer (or none) says."""
         return self.parts > 0 and self.written_through >= self.parts - 1
 
-    def active(self) -> None:
-        self.last_activity = time.monotonic()
-
     def stalled(self) -> bool:
         if not self.uploading or self.reading:
             return False
@@ -875,20 +873,18 @@ class _PartBody:
         self._chunk, self._watch, self._index = chunk, watch, index
 
     async def __aiter__(self):
-        watch, inner = self._watch, self._chunk.pieces()
-        try:
+        watch = self._watch
+        async with aclosing(self._chunk.pieces()) as inner:  # a send cut short still releases the part's download
             # While the next piece is awaited, a stall is the source's (a link host), not TikTok's; left set when
             # the deadline cancels the read, which is when the deadline reads it.
             watch.reading = True
             async for piece in inner:
                 watch.reading = False
-                watch.active()
+                watch.last_activity = time.monotonic()
                 yield piece
                 watch.reading = True
             watch.reading = False  # the consumer asked for more: every byte has been written
             watch.written_through = max(watch.written_through, self._index)
-        finally:
-            await inner.aclose()  # a send cut short still releases the part's download
 
 
 class UploadUnconfirmed(TransferError):
@@ -910,7 +906,7 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
     spans = plan.ranges()
     watch = transfer_watch.get() or TransferWatch()
     watch.uploading, watch.parts = True, len(spans)
-    watch.active()
+    watch.last_activity = time.monotonic()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
     # However TikTok answers, the number of PUTs stays bounded.
     puts_left = len(spans) * CHUNK_ATTEMPTS
@@ -993,7 +989,7 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         watch.unanswered += 1
         logger.warning("chunk %d of %d: no answer from TikTok, sending it again", index + 1, plan.count)
         return index
-    watch.active()
+    watch.last_activity = time.monotonic()
     if 200 <= status < 300:
         if index < plan.count - 1:
             return index + 1  # not the last part
