@@ -905,6 +905,7 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
     was posted": it raises UploadUnconfirmed."""
     spans = plan.ranges()
     watch = transfer_watch.get() or TransferWatch()
+    transfer_watch.set(watch)  # each part's send reports to this same watch, also where no deadline set one
     watch.uploading, watch.parts = True, len(spans)
     watch.last_activity = time.monotonic()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
@@ -975,7 +976,7 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         "Content-Length": str(chunk.length),
         "Content-Range": f"bytes {chunk.first}-{chunk.last}/{plan.video_size}",
     }
-    watch = transfer_watch.get() or TransferWatch()
+    watch = transfer_watch.get()
     body = _PartBody(chunk, watch, index)
     try:
         # The upload URL is used exactly as issued, and a redirect away from it is never followed.
