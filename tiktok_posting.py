@@ -166,13 +166,21 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
     try:
         if not checked:  # refused before any init
             check_media(inspect_video(source.read_at, source.size), max_duration)
-        plan = plan_chunks(source.size)
-        try:
-            data = await call_tiktok(context, init_url, body={**body, "source_info": plan.source_info()}, publish=True)
-        except TikTokError as refusal:
-            if not chunk_size_refused(refusal, plan):
-                raise
-            plan, data = await init_with_another_plan(context, init_url, body, source, plan, refusal, moving_until)
+        # After TikTok's definite refusal of the first plan's chunk size, one other legal plan; never a third init.
+        plans = [plan_chunks(source.size)]
+        for plan in plans:
+            try:
+                source_info = plan.source_info()
+                data = await call_tiktok(context, init_url, body={**body, "source_info": source_info}, publish=True)
+                break
+            except TikTokError as refusal:
+                if not chunk_size_refused(refusal, plan):
+                    raise
+                if len(plans) > 1 or (another := alternative_plan(plan)) is None:
+                    raise chunk_plans_refused(plans, refusal) from None
+                if isinstance(source, StreamSource):  # its first part, already read, grows to the new plan's
+                    await within_transfer_deadline(source.prime(another.ranges()[0][1] + 1), moving_until)
+                plans.append(another)
         publish_id = _publish_id(data)
         upload_url = check_upload_url(data.get("upload_url"))
         status = "PROCESSING_UPLOAD"
@@ -209,24 +217,13 @@ def chunk_size_refused(error: TikTokError, plan) -> bool:
     return chunk_code and plan.count > 1 and definite_refusal(error)
 
 
-async def init_with_another_plan(context, init_url, body, source, refused, refusal, moving_until):
-    """Init once more with another legal chunk plan; if TikTok refuses that too, say what the user can do."""
-    plan = alternative_plan(refused)
-    if plan is not None:
-        if isinstance(source, StreamSource):  # its first part, already read, grows to the new plan's
-            await within_transfer_deadline(source.prime(plan.ranges()[0][1] + 1), moving_until)
-        try:
-            data = await call_tiktok(context, init_url, body={**body, "source_info": plan.source_info()}, publish=True)
-            return plan, data
-        except TikTokError as second:
-            if not chunk_size_refused(second, plan):
-                raise
-            refusal = second
-    tried = " and ".join(f"{p.count} parts of {p.chunk_size:,} bytes" for p in (refused, plan) if p is not None)
+def chunk_plans_refused(plans, refusal: TikTokError) -> UserFacingError:
+    """TikTok refused every chunk plan tried: what the user can do."""
+    tried = " and ".join(f"{p.count} parts of {p.chunk_size:,} bytes" for p in plans)
     says = f" TikTok says: {refusal.detail.rstrip('.')}." if refusal.detail else ""
     log = f" (TikTok log_id: {refusal.log_id})" if refusal.log_id else ""
-    raise UserFacingError(
-        f"TikTok error {refusal.code}: TikTok refused to take this {format_size(refused.video_size)} video in "
+    return UserFacingError(
+        f"TikTok error {refusal.code}: TikTok refused to take this {format_size(plans[0].video_size)} video in "
         f"several parts (tried {tried}).{says} TikTok has been refusing uploads in several parts since about "
         "August 2026, and a video over 64 MB cannot go in one; nothing was posted. Post a file of at most "
         "64,000,000 bytes (it goes in one part), or host the video on a domain verified in your TikTok developer "
