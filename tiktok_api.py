@@ -700,8 +700,8 @@ async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
         except TikTokError as error:
             if error.code not in SCOPE_REFUSALS:
                 raise
-    if not merged:
-        merged = await get(["user.info.basic"])
+    # No optional scope probed or granted: the basic fields alone.
+    merged = merged or await get(["user.info.basic"])
     return merged, missing_user_scopes(merged, granted)
 
 
