@@ -332,8 +332,7 @@ async def follow_post(context, publish_id: str, wait_seconds: int, privacy_level
     while True:
         answer = await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}, retry_429=False)
         status = normalize_status(answer)
-        settled = status["is_final"] or status["waiting_on_user"]
-        if settled or time.monotonic() + STATUS_POLL_INTERVAL_S > stop_at:
+        if status["is_final"] or status["waiting_on_user"] or time.monotonic() + STATUS_POLL_INTERVAL_S > stop_at:
             break
         await asyncio.sleep(STATUS_POLL_INTERVAL_S)
     return {**status, **await live_links(context, status, privacy_level)}
