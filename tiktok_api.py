@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import contextvars
 import functools
-import itertools
 import json
 import logging
 import math
@@ -564,7 +563,8 @@ async def call_tiktok(
     read_envelope: it becomes TikTok's data or a plain error, and for a publish request anything that is not a
     definite answer says that the post may have been created."""
     secrets = secrets_of(getattr(context, "auth", None))
-    for attempt in itertools.count():
+    # Each try's pause before the next one; None: no try is left.
+    for pause in (*READ_RETRY_DELAYS_S, None):
         left = time_left()
         if left < MIN_REQUEST_S:
             when = "before the post could be sent to TikTok; nothing was sent. Run it again" if publish else ""
@@ -583,7 +583,9 @@ async def call_tiktok(
             )
         except Exception as error:
             retry = _rate_limited(error) and retry_429 or _network(error) is not None
-            if retry and not publish and await _pause_before_retry(attempt):
+            # Another try only if one is left and the step still has room for it after the pause.
+            if retry and not publish and pause is not None and time_left() >= pause + MIN_REQUEST_S:
+                await asyncio.sleep(pause)
                 continue
             raise _fetch_failure(error, publish, secrets) from None
         payload = read_envelope(getattr(reply, "data", None))
@@ -625,19 +627,10 @@ def _fetch_failure(error: Exception, publish: bool, secrets) -> UserFacingError:
     return UserFacingError(f"{what}. {todo}")
 
 
-async def _pause_before_retry(attempt: int) -> bool:
-    """Wait before another try, if one is left and the step still has room for it after the pause."""
-    if attempt >= len(READ_RETRY_DELAYS_S) or time_left() < READ_RETRY_DELAYS_S[attempt] + MIN_REQUEST_S:
-        return False
-    await asyncio.sleep(READ_RETRY_DELAYS_S[attempt])
-    return True
-
-
 def _error_from_body(body, http_status: int | None, publish: bool, secrets=()) -> TikTokError:
     code, detail, log_id = envelope_error(read_envelope(body))
     # A publish request that failed without a definite answer may still have created the post.
-    uncertain = publish and (code in (None, "internal_error") or (http_status or 0) >= 500)
-    advice = PUBLISH_UNCERTAIN if uncertain else None
+    advice = PUBLISH_UNCERTAIN if publish and (code in (None, "internal_error") or (http_status or 0) >= 500) else None
     return TikTokError(code, detail, log_id, http_status, advice=advice, secrets=secrets)
 
 
@@ -656,7 +649,9 @@ def user_errors(execute):
                 return await execute(self, inputs, context)
         except asyncio.CancelledError:
             # The platform stopped the step (a BaseException, which the handler below would miss).
-            return ActionError(message=_stopped_message(_publish_sent.get()))
+            after_post = f", after the post was sent to TikTok. {PUBLISH_UNCERTAIN}"
+            outcome = after_post if _publish_sent.get() else "; nothing was posted or changed. Run it again."
+            return ActionError(message=f"The step was stopped before it finished{outcome}")
         except UserFacingError as error:
             # The last line of defence: no message carries a credential of the connection, whatever its shape.
             return ActionError(message=redact(str(error), secrets_of(getattr(context, "auth", None))))
@@ -664,25 +659,16 @@ def user_errors(execute):
             # Only the type and place: exception texts can carry HTTP bodies.
             where = traceback.extract_tb(error.__traceback__)[-1]
             logger.error("unexpected %s at %s:%s", type(error).__name__, where.filename, where.lineno)
+            report = "report it to the integration's maintainers."
             if _publish_sent.get():
-                return ActionError(
-                    message=f"The TikTok step failed unexpectedly ({type(error).__name__}) after the post was sent "
-                    f"to TikTok. {PUBLISH_UNCERTAIN} If it keeps happening, report it to the integration's maintainers."
-                )
-            return ActionError(
-                message=f"The TikTok step failed unexpectedly ({type(error).__name__}); nothing was posted. Run it "
-                "again; if it keeps failing, report it to the integration's maintainers."
-            )
+                outcome = f" after the post was sent to TikTok. {PUBLISH_UNCERTAIN} If it keeps happening, {report}"
+            else:
+                outcome = f"; nothing was posted. Run it again; if it keeps failing, {report}"
+            return ActionError(message=f"The TikTok step failed unexpectedly ({type(error).__name__}){outcome}")
         finally:
             _publish_sent.reset(sent)
 
     return wrapper
-
-
-def _stopped_message(publish_sent: bool) -> str:
-    if publish_sent:
-        return f"The step was stopped before it finished, after the post was sent to TikTok. {PUBLISH_UNCERTAIN}"
-    return "The step was stopped before it finished; nothing was posted or changed. Run it again."
 
 
 async def query_creator(context) -> dict:
@@ -714,8 +700,8 @@ async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
         except TikTokError as error:
             if error.code not in SCOPE_REFUSALS:
                 raise
-    if not merged:
-        merged = await get(["user.info.basic"])
+    # No optional scope probed or granted: the basic fields alone.
+    merged = merged or await get(["user.info.basic"])
     return merged, missing_user_scopes(merged, granted)
 
 
@@ -733,13 +719,10 @@ async def list_videos(context, max_count: int, cursor) -> tuple[list[dict], obje
         data = await call_tiktok(context, VIDEO_LIST_URL, params={"fields": ",".join(VIDEO_FIELDS)}, body=body)
         videos += normalize_videos(data.get("videos"))
         has_more = bool(data.get("has_more"))
-        cursor = _next_cursor(data.get("cursor"), cursor)
+        # TikTok's cursor is a number (a timestamp in ms); anything else keeps the previous one.
+        if isinstance(data.get("cursor"), int) and not isinstance(data.get("cursor"), bool):
+            cursor = data["cursor"]
     return videos, cursor, has_more
-
-
-def _next_cursor(value, previous):
-    """TikTok's cursor is a number (a timestamp in ms); anything else keeps the previous one."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else previous
 
 
 def insights_explanation(analyzed: int, asked: int, has_more: bool, missing: list[str]) -> str:

@@ -5,6 +5,7 @@ https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide.
 """
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 
@@ -165,25 +166,31 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
     try:
         if not checked:  # refused before any init
             check_media(inspect_video(source.read_at, source.size), max_duration)
-        content_type = source.content_type
-        plan = plan_chunks(source.size)
-        try:
-            data = await call_tiktok(context, init_url, body={**body, "source_info": plan.source_info()}, publish=True)
-        except TikTokError as refusal:
-            if not chunk_size_refused(refusal, plan):
-                raise
-            plan, data = await init_with_another_plan(context, init_url, body, source, plan, refusal, moving_until)
+        # After TikTok's definite refusal of the first plan's chunk size, one other legal plan; never a third init.
+        plans = [plan_chunks(source.size)]
+        for plan in plans:
+            try:
+                source_info = plan.source_info()
+                data = await call_tiktok(context, init_url, body={**body, "source_info": source_info}, publish=True)
+                break
+            except TikTokError as refusal:
+                if not chunk_size_refused(refusal, plan):
+                    raise
+                if len(plans) > 1 or (another := alternative_plan(plan)) is None:
+                    raise chunk_plans_refused(plans, refusal) from None
+                if isinstance(source, StreamSource):  # its first part, already read, grows to the new plan's
+                    await within_transfer_deadline(source.prime(another.ranges()[0][1] + 1), moving_until)
+                plans.append(another)
         publish_id = _publish_id(data)
         upload_url = check_upload_url(data.get("upload_url"))
         status = "PROCESSING_UPLOAD"
         try:
-            await within_transfer_deadline(upload_chunks(source, plan, upload_url, content_type), moving_until)
+            await within_transfer_deadline(upload_chunks(source, plan, upload_url, source.content_type), moving_until)
         except UploadUnconfirmed as unconfirmed:
             status = await settle_upload(context, publish_id, plan.video_size, unconfirmed)
         except TransferError:
             # A part read from the link as it was sent: when reading failed, say so rather than blame TikTok.
-            failure = getattr(source, "failure", None)
-            if failure is not None:
+            if (failure := getattr(source, "failure", None)) is not None:
                 raise failure from None
             raise
     finally:
@@ -194,7 +201,7 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
         "source": "FILE_UPLOAD",
         "video_size": plan.video_size,
         "chunk_count": plan.count,
-        "content_type": content_type,
+        "content_type": source.content_type,
     }
 
 
@@ -210,24 +217,13 @@ def chunk_size_refused(error: TikTokError, plan) -> bool:
     return chunk_code and plan.count > 1 and definite_refusal(error)
 
 
-async def init_with_another_plan(context, init_url, body, source, refused, refusal, moving_until):
-    """Init once more with another legal chunk plan; if TikTok refuses that too, say what the user can do."""
-    plan = alternative_plan(refused)
-    if plan is not None:
-        if isinstance(source, StreamSource):  # its first part, already read, grows to the new plan's
-            await within_transfer_deadline(source.prime(plan.ranges()[0][1] + 1), moving_until)
-        try:
-            data = await call_tiktok(context, init_url, body={**body, "source_info": plan.source_info()}, publish=True)
-            return plan, data
-        except TikTokError as second:
-            if not chunk_size_refused(second, plan):
-                raise
-            refusal = second
-    tried = " and ".join(f"{p.count} parts of {p.chunk_size:,} bytes" for p in (refused, plan) if p is not None)
+def chunk_plans_refused(plans, refusal: TikTokError) -> UserFacingError:
+    """TikTok refused every chunk plan tried: what the user can do."""
+    tried = " and ".join(f"{p.count} parts of {p.chunk_size:,} bytes" for p in plans)
     says = f" TikTok says: {refusal.detail.rstrip('.')}." if refusal.detail else ""
     log = f" (TikTok log_id: {refusal.log_id})" if refusal.log_id else ""
-    raise UserFacingError(
-        f"TikTok error {refusal.code}: TikTok refused to take this {format_size(refused.video_size)} video in "
+    return UserFacingError(
+        f"TikTok error {refusal.code}: TikTok refused to take this {format_size(plans[0].video_size)} video in "
         f"several parts (tried {tried}).{says} TikTok has been refusing uploads in several parts since about "
         "August 2026, and a video over 64 MB cannot go in one; nothing was posted. Post a file of at most "
         "64,000,000 bytes (it goes in one part), or host the video on a domain verified in your TikTok developer "
@@ -301,17 +297,15 @@ AFTER_UPLOAD = ("SEND_TO_USER_INBOX", "PUBLISH_COMPLETE")
 async def settle_upload(context, publish_id: str, video_size: int, unconfirmed: UploadUnconfirmed) -> str:
     """The last part went out but TikTok's upload server did not confirm it: ask TikTok's status before saying
     anything, since the post may exist. Returns the status when it shows that the whole video arrived."""
-    status = None
-    if time_left() >= MIN_REQUEST_S:
-        try:
-            answer = await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}, retry_429=False)
-            status = normalize_status(answer)
-        except UserFacingError:
-            pass
-    held = status["uploaded_bytes"] if status and status["status"] == "PROCESSING_UPLOAD" else None
+    status = {}
+    # No answer (call_tiktok sends nothing when the step has no time left) says nothing either way.
+    with contextlib.suppress(UserFacingError):
+        answer = await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}, retry_429=False)
+        status = normalize_status(answer)
+    held = status["uploaded_bytes"] if status.get("status") == "PROCESSING_UPLOAD" else None
     if status and (status["status"] in AFTER_UPLOAD or (held or 0) >= video_size):
         return status["status"]
-    if status and status["status"] == "FAILED":
+    if status.get("status") == "FAILED":
         raise TransferError(unconfirmed.refusal or f"{status['explanation']} Nothing was posted.")
     if unconfirmed.refusal and held is not None:
         raise TransferError(unconfirmed.refusal)  # refused, and TikTok's status confirms it lacks part of the video
@@ -338,8 +332,7 @@ async def follow_post(context, publish_id: str, wait_seconds: int, privacy_level
     while True:
         answer = await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}, retry_429=False)
         status = normalize_status(answer)
-        settled = status["is_final"] or status["waiting_on_user"]
-        if settled or time.monotonic() + STATUS_POLL_INTERVAL_S > stop_at:
+        if status["is_final"] or status["waiting_on_user"] or time.monotonic() + STATUS_POLL_INTERVAL_S > stop_at:
             break
         await asyncio.sleep(STATUS_POLL_INTERVAL_S)
     return {**status, **await live_links(context, status, privacy_level)}
@@ -516,8 +509,7 @@ async def post_photos(context, photo_urls: list[str], cover_index: int, post_mod
     creator, forced = {}, []
     if post_mode == "MEDIA_UPLOAD":
         # With MEDIA_UPLOAD the creator decides these in the TikTok app: a value given here would be ignored.
-        given = [name for name, value in direct_only.items() if value is not None]
-        if given:
+        if given := [name for name, value in direct_only.items() if value is not None]:
             raise InputError(
                 f"{', '.join(given)} only apply to DIRECT_POST; with MEDIA_UPLOAD the creator chooses them in the "
                 "TikTok app. Remove them or use DIRECT_POST; nothing was posted."
@@ -534,15 +526,13 @@ async def post_photos(context, photo_urls: list[str], cover_index: int, post_mod
         # Comments stay off unless the user explicitly allowed them (TikTok's posting guidelines).
         requested = {"disable_comment": direct_only["disable_comment"] is not False}
         creator, interactions, forced = await check_creator_settings(context, privacy_level, brand_content, requested)
-        post_info.update(
-            {
-                "privacy_level": privacy_level,
-                **interactions,
-                "auto_add_music": bool(direct_only["auto_add_music"]),
-                "brand_content_toggle": brand_content,
-                "brand_organic_toggle": bool(direct_only["brand_organic_toggle"]),
-            }
-        )
+        post_info |= {
+            "privacy_level": privacy_level,
+            **interactions,
+            "auto_add_music": bool(direct_only["auto_add_music"]),
+            "brand_content_toggle": brand_content,
+            "brand_organic_toggle": bool(direct_only["brand_organic_toggle"]),
+        }
     body = {
         "media_type": "PHOTO",
         "post_mode": post_mode,
