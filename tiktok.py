@@ -55,14 +55,11 @@ tiktok = Integration.load()
 logger = logging.getLogger("tiktok")
 
 
-USER_SCOPES = tuple(USER_FIELDS_BY_SCOPE)
-
-
 @tiktok.action("get_user_info")
 class GetUserInfo(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
-        user, missing = await fetch_user(context, list(USER_SCOPES))
+        user, missing = await fetch_user(context, list(USER_FIELDS_BY_SCOPE))
         return ActionResult(data={**normalize_user(user), "missing_scopes": missing})
 
 
