@@ -152,10 +152,8 @@ class GetVideos(ActionHandler):
 class GetVideo(ActionHandler):
     @user_errors
     async def execute(self, inputs, context):
-        for position, video_id in enumerate(inputs["video_ids"]):
-            check_pattern(
-                video_id, r"\s*[0-9]{1,32}\s*", f"Video id #{position + 1}", "a TikTok video id (1 to 32 digits)"
-            )
+        for position, video_id in enumerate(inputs["video_ids"], start=1):
+            check_pattern(video_id, r"\s*[0-9]{1,32}\s*", f"Video id #{position}", "a TikTok video id (1 to 32 digits)")
         video_ids = [v.strip() for v in inputs["video_ids"]]
         check_count(video_ids, "video_ids", 20, "ids", "Look them up in several steps.")
         check_unique(video_ids, "Video id")

@@ -515,6 +515,7 @@ class RangeSource(ByteWindows):
         self.failure: UserFacingError | None = None
 
     async def pieces(self, first: int, last: int) -> AsyncIterator[bytes]:
+        self.failure = None  # a read that failed once and then worked is no reason the upload failed
         if self._session is None:
             self._session = new_download_session()
         try:
@@ -749,12 +750,13 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
                     f"The linked video is {format_size(size)}; TikTok accepts at most 4 GB. Nothing was posted."
                 )
             source, session = StreamSource(session, response, size), None  # the source owns the session now
-            try:
+        try:  # a source refused here (not a video, a broken first part) closes what it holds
+            if isinstance(source, StreamSource):
                 await source.prime(plan_chunks(size).chunk_size)
-            except BaseException:
-                await source.aclose()
-                raise
-        return _typed(source, whole)
+            return _typed(source, whole)
+        except BaseException:
+            await source.aclose()
+            raise
     finally:
         if session is not None:
             await session.close()
@@ -905,7 +907,7 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
     was posted": it raises UploadUnconfirmed."""
     spans = plan.ranges()
     watch = transfer_watch.get() or TransferWatch()
-    transfer_watch.set(watch)  # each part's send reports to this same watch, also where no deadline set one
+    token = transfer_watch.set(watch)  # each part's send reports to this same watch, also where no deadline set one
     watch.uploading, watch.parts = True, len(spans)
     watch.last_activity = time.monotonic()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
@@ -956,6 +958,7 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
             raise
         finally:
             _discard(pending)
+            transfer_watch.reset(token)
             if index >= len(spans):
                 watch.uploading = False  # a deadline that hits after this is not the upload's
 

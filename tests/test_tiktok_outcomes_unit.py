@@ -381,3 +381,45 @@ class TestPlainRefusals:
 
         assert "The post may have been created anyway" in message
         assert urls(mock_context) == [INBOX_INIT]
+
+
+class TestWhatAFailedLinkLeavesBehind:
+    async def test_a_link_that_is_not_a_video_closes_its_download(
+        self, integration, mock_context, loopback, monkeypatch
+    ):
+        sessions, opened = [], tiktok_transfer.new_download_session
+
+        def recording():
+            sessions.append(opened())
+            return sessions[-1]
+
+        monkeypatch.setattr(tiktok_transfer, "new_download_session", recording)
+        mock_context.fetch.return_value = ok(creator())
+        url = loopback.host("/photo.mp4", b"\xff\xd8\xff" + bytes(300_000), ranges=False)  # a JPEG, no Range
+
+        data = data_of(await integration.execute_action("check_video", {"file": {"url": url}}, mock_context))
+
+        assert data["problems"][0].startswith("The file is not an MP4, MOV or WebM video")
+        assert sessions and all(session.closed for session in sessions)
+
+    async def test_a_link_read_that_failed_once_is_not_blamed_for_a_later_refusal(
+        self, integration, mock_context, loopback, monkeypatch
+    ):
+        video_for("multi-part", monkeypatch)
+        url = loopback.host("/clip.mp4", SMALL, cut_on_get=2)  # the preflight's head, then part 1 breaks off once
+        loopback.put_answers = [None, (403, {})]  # part 1 (sent again) is stored; part 2 is refused
+        mock_context.fetch.side_effect = upload_answers(loopback, INBOX_INIT, PUBLISH_ID)
+
+        message = message_of(
+            await integration.execute_action("upload_video_draft", {"file": {"url": url}}, mock_context)
+        )
+
+        assert message.startswith("TikTok refused part 2 of 3 of the video because the upload link expired")
+
+    async def test_an_upload_leaves_no_watch_behind_in_its_callers_context(self, loopback):
+        plan = ChunkPlan(len(SMALL), len(SMALL), 1)
+        source = tiktok_transfer.InlineSource.from_text(b64(SMALL))
+
+        await tiktok_transfer.upload_chunks(source, plan, loopback.url("/upload/"), "video/mp4")
+
+        assert tiktok_transfer.transfer_watch.get() is None and loopback.received == SMALL

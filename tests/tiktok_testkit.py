@@ -372,7 +372,8 @@ class LoopbackServer:
 
     `host(path, body, length=False)` serves without Content-Length (chunked); `cut_after=N` sends N bytes of the
     body and then drops the connection; `stall_on_get=k` sends half of the k-th GET's body, then nothing more
-    (time fast-forwards until the client gives up); a GET with a Range header gets 206 and Content-Range, as most
+    (time fast-forwards until the client gives up); `cut_on_get=k` sends half of the k-th GET's body, then drops
+    the connection; a GET with a Range header gets 206 and Content-Range, as most
     hosts answer, unless `ranges=False` (a host that ignores Range and always sends the whole file). Uploads answer as
     TikTok documents (206 for a part, 201 after the last one, 416 with TikTok's progress header `bytes 0-N/T` when
     a part does not continue what arrived) unless `put_answers` holds scripted answers, used in order, each one of:
@@ -409,6 +410,7 @@ class LoopbackServer:
         ranges: bool = True,
         cut_after=None,
         stall_on_get=None,
+        cut_on_get=None,
     ) -> str:
         self.files[path] = {
             "body": body,
@@ -418,6 +420,7 @@ class LoopbackServer:
             "ranges": ranges,
             "cut_after": cut_after,
             "stall_on_get": stall_on_get,
+            "cut_on_get": cut_on_get,
         }
         return self.url(path)
 
@@ -470,14 +473,14 @@ class LoopbackServer:
             await response.write(body[: len(body) // 2])
             await self.fast_forward.while_unanswered(request, self.released)
             return response
-        if hosted["cut_after"] is not None:
+        if hosted["cut_after"] is not None or hosted["cut_on_get"] == len(self.served(request.path)):
             response = web.StreamResponse(status=status, headers=headers)
             if hosted["length"]:
                 response.content_length = len(body)
             else:
                 response.enable_chunked_encoding()
             await response.prepare(request)
-            await response.write(body[: hosted["cut_after"]])
+            await response.write(body[: len(body) // 2 if hosted["cut_after"] is None else hosted["cut_after"]])
             request.transport.close()  # what was written still goes out, then the connection drops
             return response
         if not hosted["length"]:
