@@ -458,7 +458,7 @@ class StreamSource(VideoSource):
             )
         else:
             held = await self._read(HeldBytes(last + 1 - first), last + 1 - first)
-        return Chunk(first, last, lambda: held.pieces(0, held.size - 1), held.close)
+        return Chunk(first, last, lambda: held.pieces(0, last - first), held.close)
 
     async def _read(self, held: HeldBytes, length: int) -> HeldBytes:
         """The next `length` bytes of the download, added to `held` (closed if they cannot all be read)."""
