@@ -29,10 +29,15 @@ def test_every_action_and_trigger_has_exactly_one_live_test():
 
 @pytest.mark.parametrize(
     "test, subject",
-    [("test_get_videos_returns_ids", "get_videos"), ("test_get_video_reads_one", "get_video"), ("test_other", None)],
+    [
+        ("test_get_videos_returns_ids", "get_videos"),
+        ("test_get_video_reads_one", "get_video"),
+        ("test_get_video_status_follows", "get_video_status"),
+        ("test_other", None),
+    ],
 )
 def test_a_test_belongs_to_the_longest_action_name_it_starts_with(test, subject):
-    assert live_run.subject_of(test, ["get_video", "get_videos"]) == subject
+    assert live_run.subject_of(test, ["get_video", "get_videos", "get_video_status"]) == subject
 
 
 def test_a_run_without_a_token_records_every_action_as_skipped_with_the_reason(tmp_path, monkeypatch):

@@ -33,8 +33,8 @@ def subjects() -> list[str]:
 
 
 def subject_of(test_name: str, names: list[str]) -> str | None:
-    """The action a test runs: its name starts with `test_<action>_` (the longest name that fits wins, so that
-    test_get_videos_... is get_videos and test_get_video_... is get_video)."""
+    """The action a test runs: its name starts with `test_<action>_`; the longest name that fits wins, where one
+    action's name starts with another's and an underscore."""
     bare = test_name.removeprefix("test_") + "_"
     fitting = [name for name in names if bare.startswith(name + "_")]
     return max(fitting, key=len, default=None)

@@ -37,7 +37,7 @@ from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTHORIZE_URL = "https://www.tiktok.com/v2/auth/authorize/"
-TOKEN_URL = "https://open.tiktokapis.com/v2/oauth/token/"
+TOKEN_URL = "https://open.tiktokapis.com/v2/oauth/token/"  # nosec B105 - an address, not a secret
 REVOKE_URL = "https://open.tiktokapis.com/v2/oauth/revoke/"
 # A fixed port, so that the URI can be registered as it is; TikTok also accepts `http://127.0.0.1:*/callback/`.
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback/"
@@ -49,9 +49,9 @@ PKCE_ENCODINGS = ("hex", "base64url")
 # TIKTOK_PKCE_ENCODING=base64url switches if TikTok answers "Code verifier or code challenge is invalid".
 DEFAULT_PKCE_ENCODING = "hex"
 
-ACCESS_TOKEN = "TIKTOK_ACCESS_TOKEN"
+ACCESS_TOKEN = "TIKTOK_ACCESS_TOKEN"  # nosec B105 - .env key names, not secrets
 ACCESS_EXPIRES = "TIKTOK_ACCESS_TOKEN_EXPIRES_AT"
-REFRESH_TOKEN = "TIKTOK_REFRESH_TOKEN"
+REFRESH_TOKEN = "TIKTOK_REFRESH_TOKEN"  # nosec B105
 REFRESH_EXPIRES = "TIKTOK_REFRESH_TOKEN_EXPIRES_AT"
 GRANTED_SCOPES = "TIKTOK_GRANTED_SCOPES"
 TOKEN_KEYS = (ACCESS_TOKEN, ACCESS_EXPIRES, REFRESH_TOKEN, REFRESH_EXPIRES, GRANTED_SCOPES)
