@@ -146,7 +146,9 @@ class OAuthEndpoints:
         if media_type != "application/x-www-form-urlencoded":
             return self._oauth_error("invalid_request", "Content-Type must be application/x-www-form-urlencoded.")
         app = self.oauth.apps.get(form.get("client_key", ""))
-        if app is None or not secrets.compare_digest(form.get("client_secret", ""), app.client_secret):
+        if app is None or not secrets.compare_digest(
+            form.get("client_secret", "").encode(), app.client_secret.encode()
+        ):
             return self._oauth_error("invalid_client", "Client key or secret is incorrect.")
         if endpoint == "oauth_revoke":
             self.revoke_token(form.get("token", ""))

@@ -34,7 +34,7 @@ class Browser:
         self.tasks: list[asyncio.Task] = []
         self.callback_answer = b""
 
-    def __call__(self, url: str) -> bool:
+    def __call__(self, url: str) -> bool | None:
         self.pages.append(url)
         self.tasks.append(asyncio.get_running_loop().create_task(self.visit(url)))
         return True
@@ -42,7 +42,9 @@ class Browser:
     async def visit(self, url: str) -> None:
         async with aiohttp.ClientSession() as session:
             async with session.get(url, allow_redirects=False) as response:
-                location = response.headers["Location"]
+                location = response.headers.get("Location")
+        if location is None:  # TikTok's error page: the user is left there, nothing comes back
+            return
         parts = urlsplit(location)
         query = dict(parse_qsl(parts.query))
         if self.tamper:
@@ -81,8 +83,7 @@ async def sign_in(env_path, sandbox, browser=None, **options):
             say=said.append,
             clock=sandbox.clock,
             redirect_uri=ANY_PORT,
-            timeout=5,
-            **options,
+            **{"timeout": 5} | options,
         )
     finally:
         await asyncio.gather(*browser.tasks)  # a failure of the stand-in browser itself shows here
@@ -137,13 +138,21 @@ async def test_the_code_is_exchanged_url_decoded_with_the_same_redirect_uri_form
     assert tiktok.oauth.codes[code].used and "%" not in code
 
 
+async def test_a_redirect_uri_the_app_did_not_register_ends_in_a_line_naming_it(env_path, tiktok):
+    tiktok.register_app(KEY, SECRET, redirect_uris=("http://127.0.0.1:9999/elsewhere/",))
+
+    with pytest.raises(tl.LoginError, match=r"register http://127\.0\.0\.1:\d+/callback/ for the app"):
+        await sign_in(env_path, tiktok, timeout=0)  # the page never redirects: no need to wait for it
+
+
 @pytest.mark.parametrize(
     "tamper, reason",
     [
         (lambda q: q | {"state": "forged"}, "carried a state this sign-in did not send"),
         (lambda q: {k: v for k, v in q.items() if k != "state"}, "carried no state"),
+        (lambda q: q | {"state": "é"}, "carried a state this sign-in did not send"),
     ],
-    ids=["wrong", "missing"],
+    ids=["wrong", "missing", "not-ascii"],
 )
 async def test_a_callback_with_a_wrong_or_missing_state_is_refused_and_nothing_is_exchanged(
     env_path, tiktok, tamper, reason

@@ -231,12 +231,15 @@ class Callback:
         try:
             return await asyncio.wait_for(asyncio.shield(self.query), timeout)
         except TimeoutError:
-            raise LoginError(f"no answer from TikTok's sign-in page within {int(timeout)} seconds") from None
+            raise LoginError(
+                f"no answer from TikTok's sign-in page within {int(timeout)} seconds; if the page showed an error, "
+                f"register {self.redirect_uri} for the app under Login Kit for Desktop (or set TIKTOK_REDIRECT_URI)"
+            ) from None
 
 
 def code_from(query: Mapping[str, str], state: str) -> tuple[str, list[str]]:
     """(code, granted scopes) from the callback, or the plain reason it cannot be used."""
-    if not secrets.compare_digest(query.get("state", ""), state):
+    if not secrets.compare_digest(query.get("state", "").encode(), state.encode()):
         what = "carried no state" if not query.get("state") else "carried a state this sign-in did not send"
         raise LoginError(f"refused the callback: it {what} (a forged or stale redirect); nothing was exchanged")
     if query.get("error"):
