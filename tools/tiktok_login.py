@@ -483,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     path = env_file()
     try:
         if args.command == "login":
-            browser = (lambda url: False) if args.no_browser else webbrowser.open
+            browser = (lambda url: None) if args.no_browser else webbrowser.open
             asyncio.run(login(path=path, open_browser=browser, redirect_uri=args.redirect_uri, encoding=args.pkce))
         elif args.command == "refresh":
             if asyncio.run(refresh(path=path, force=args.force)) is None:
@@ -494,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     except LoginError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("cancelled: nothing was stored", file=sys.stderr)
+        return 130
     return 0
 
 
