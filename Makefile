@@ -20,7 +20,7 @@ FIND_PYTHON = for c in "$$PYTHON" python3.14 python3.13 \
 	    PYENV_VERSION=3.13.0 "$$c" -c 'import sys; print(sys.executable)'; exit 0; fi; \
 	done; exit 1
 
-.PHONY: help venv test lint unit export export-ci demo run samples sandbox-reset bench bench-small clean
+.PHONY: help venv test lint unit export export-ci demo run samples sandbox-reset bench bench-small clean login logout live-test
 
 help:
 	@echo "make demo   - run every action end to end against the built-in TikTok sandbox (no credentials)"
@@ -33,6 +33,10 @@ help:
 	@echo "make sandbox-reset - forget what earlier make run calls did in the sandbox (.sandbox/)"
 	@echo "make bench  - streaming benchmark (64 MB and 256 MB links, inline base64; figures in docs/benchmarks.md)"
 	@echo "make bench-small - the same on small sizes, once each (part of make test)"
+	@echo "make login  - sign in to real TikTok in the browser; your tokens go to .env (0600); make run LIVE=1 uses them"
+	@echo "make live-test - refresh the token if needed, run every action against real TikTok (posts only with"
+	@echo "              TIKTOK_LIVE_POSTS=1), add a dated summary to docs/live-runs.md"
+	@echo "make logout - revoke the token at TikTok and clear it from .env"
 
 # make_venv DIR: a virtualenv at DIR with a Python 3.13+ (recreated when it holds an older one).
 define make_venv
@@ -109,6 +113,16 @@ bench: $(STAMP)
 # The benchmark on small sizes, once each (seconds): part of `make test` so that it cannot break unseen.
 bench-small: $(STAMP)
 	$(PY) -m bench.stream_bench --small
+
+# A maintainer's own TikTok token (tools/tiktok_login.py; TIKTOK_CLIENT_KEY/SECRET in the environment or .env).
+login: $(STAMP)
+	@$(PY) -m tools.tiktok_login login
+
+logout: $(STAMP)
+	@$(PY) -m tools.tiktok_login logout
+
+live-test: $(STAMP)
+	@$(PY) -m tools.live_run
 
 clean:
 	rm -rf $(VENV) $(CI_VENV) $(OLDEST_VENV) dist .pytest_cache .ruff_cache

@@ -18,7 +18,8 @@ INPUT travels in the environment, never through shell quoting inside make, so an
 file object.
 
 Against the built-in sandbox by default, whose state persists between runs in ``.sandbox/`` (see
-``sandbox/playground.py``); against real TikTok when TIKTOK_ACCESS_TOKEN is set.
+``sandbox/playground.py``); against real TikTok when TIKTOK_ACCESS_TOKEN is set, or with LIVE=1 (the token
+`make login` stored, refreshed when under an hour is left).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from pathlib import Path
 
 from sandbox.platform import load_integration, make_context
 from sandbox.state_check import Damaged, load_json
+from tools.tiktok_login import LoginError, fresh_token_for_run
 
 CONNECTED_ACCOUNT = "connected_account"
 OK, FAILED, USAGE = 0, 1, 2
@@ -148,7 +150,10 @@ def run(action: str | None, input_text: str | None) -> tuple[dict, int]:
         inputs = read_inputs(input_text)
     except UsageError as error:
         return {"error": str(error), "type": "usage_error"}, USAGE
-    live_token = os.environ.get("TIKTOK_ACCESS_TOKEN")
+    try:
+        live_token = live_access_token()
+    except LoginError as error:
+        return {"error": str(error), "type": "login_error"}, FAILED
     with contextlib.redirect_stdout(sys.stderr):  # the SDK prints its HTTP errors; stdout is for the JSON only
         try:
             if live_token:
@@ -158,6 +163,12 @@ def run(action: str | None, input_text: str | None) -> tuple[dict, int]:
         except Exception as error:  # a crash still answers with one JSON document
             logging.getLogger(__name__).exception("the action crashed")
             return {"error": f"{type(error).__name__}: {error}", "type": "error"}, FAILED
+
+
+def live_access_token() -> str | None:
+    """Real TikTok's token: TIKTOK_ACCESS_TOKEN, or with LIVE=1 the one `make login` stored in .env, refreshed
+    first when under an hour is left. None: the sandbox."""
+    return fresh_token_for_run(os.environ)
 
 
 def run_in_sandbox(action: str, inputs: dict) -> tuple[dict, int]:

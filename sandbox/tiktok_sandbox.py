@@ -27,6 +27,7 @@ from yarl import URL
 
 from .display import DisplayEndpoints
 from .media import make_mov, make_mp4, make_webm
+from .oauth import AUTHORIZE_ORIGIN, AUTHORIZE_PATH, OAUTH_ROUTES, OAuthEndpoints, OAuthState
 from .posting import PostingEndpoints
 from .state import (
     ALL_SCOPES,
@@ -94,7 +95,7 @@ class _Fault:
     after_receive: bool
 
 
-class TikTokSandbox(DisplayEndpoints, PostingEndpoints):
+class TikTokSandbox(DisplayEndpoints, PostingEndpoints, OAuthEndpoints):
     """TikTok's v2 API, emulated. See the module docstring and tests/test_sandbox.py for the rules it enforces.
 
     Keyword arguments not listed below are settings of the default creator account (see ``state.Account``),
@@ -160,6 +161,7 @@ class TikTokSandbox(DisplayEndpoints, PostingEndpoints):
         self._seq = 0
         self._log_seq = 0
         self._mock = SandboxMock(self)
+        self.oauth = OAuthState()
 
         self.token = token
         self.account = self.add_token(token, scopes=scopes, **account_settings)
@@ -336,6 +338,10 @@ class TikTokSandbox(DisplayEndpoints, PostingEndpoints):
             reply = self._upload(request)
         elif endpoint in ("download", "external"):
             reply = self._download(request)
+        elif endpoint == "authorize":
+            reply = self._authorize(request)
+        elif endpoint in OAUTH_ROUTES.values():
+            reply = self._oauth(endpoint, request)
         else:
             reply = self._api(endpoint, request, record)
         if fault is not None:
@@ -348,7 +354,11 @@ class TikTokSandbox(DisplayEndpoints, PostingEndpoints):
         origin_path = str(url.with_query(None).with_fragment(None))
         upload_base = URL(self.upload_base)
         if url.origin() == URL(API_BASE).origin():
-            return _API_ROUTES.get((request.method, url.path), "unknown")
+            return _API_ROUTES.get((request.method, url.path)) or OAUTH_ROUTES.get(
+                (request.method, url.path), "unknown"
+            )
+        if url.origin() == URL(AUTHORIZE_ORIGIN).origin() and url.path == AUTHORIZE_PATH and request.method == "GET":
+            return "authorize"
         if origin_path == str(upload_base.with_query(None)):
             return "upload"
         return "download" if request.method in ("GET", "HEAD") else "external"

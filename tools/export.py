@@ -53,8 +53,9 @@ def integration_readme(text: str) -> str:
 def env_block() -> str:
     lines = [
         "# -- TikTok --",
-        "# A user access token (act....) with the scopes in tiktok/config.json, from a TikTok app's Login Kit flow;",
-        "# the destructive tests also need a real MP4 of a few seconds.",
+        "# A user access token (act....) with the scopes in tiktok/config.json, from a TikTok app's Login Kit flow.",
+        "# Optional: TIKTOK_TEST_VIDEO, a real MP4 of a few seconds (check_video and the posts); TIKTOK_LIVE_POSTS=1",
+        "# to run the posting tests; TIKTOK_TEST_PHOTO_URL, a JPEG on a URL prefix verified for the app.",
     ]
     lines += [f"# {name}=" for name in live_test_variables()]
     return "\n".join(lines) + "\n"

@@ -1,8 +1,10 @@
 """Stand-in for the integrations monorepo's root conftest.py, written from its documented behaviour (not copied):
-Integration.load() resolves config.json beside the calling module, and a bare `mock_context` fixture exists.
+Integration.load() resolves config.json beside the calling module, and bare `mock_context` and `env_credentials`
+fixtures exist.
 tools/export_ci.py places it above the exported folder to prove the tests work beside it."""
 
 import inspect
+import os
 from pathlib import Path
 from unittest.mock import AsyncMock, MagicMock
 
@@ -27,3 +29,11 @@ def mock_context():
     ctx.fetch = AsyncMock(name="fetch")
     ctx.auth = {}
     return ctx
+
+
+@pytest.fixture
+def env_credentials():
+    def read(name):
+        return os.environ.get(name) or None
+
+    return read
