@@ -2,6 +2,8 @@
 video.list they ask for (https://developers.tiktok.com/doc/tiktok-api-v2-video-list), the records they return, and
 the plain sentence they raise when TikTok refuses."""
 
+import time
+
 import pytest
 import tiktok_api
 from autohive_integrations_sdk import FetchResponse, ValidationError
@@ -147,6 +149,21 @@ class TestNewVideo:
         assert mock_context.fetch.await_args_list == [listed(20)]
         assert numbers(records) == [2, 3, 4]  # oldest first; created exactly an hour before is not new
         assert [r["data"]["create_time"] for r in records] == [T - HOUR + 1, T - 1, T + 600]
+
+    async def test_an_iso_time_without_offset_is_utc_whatever_the_servers_zone(
+        self, integration, mock_context, monkeypatch
+    ):
+        monkeypatch.setenv("TZ", "Pacific/Auckland")
+        time.tzset()
+        try:
+            mock_context.fetch.side_effect = [page([clip(2, T - HOUR + 1), clip(1, T - HOUR)], has_more=False)]
+
+            records = await integration.execute_polling_trigger("new_video", {}, "2026-09-21T14:13:20", mock_context)
+        finally:
+            monkeypatch.undo()
+            time.tzset()
+
+        assert numbers(records) == [2]
 
     async def test_nothing_new_is_one_request_and_no_record(self, integration, mock_context):
         mock_context.fetch.side_effect = [page([clip(n, T - HOUR - n) for n in range(20)], cursor=5)]
