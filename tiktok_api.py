@@ -756,9 +756,6 @@ POLL_OVERLAP_S = 3600
 POLL_VIDEOS_MAX = 100
 
 
-DAY_S = 86400
-
-
 def poll_time(last_poll_ts) -> float | None:
     """last_poll_ts in Unix seconds: None (or empty) on the first poll, else an ISO 8601 time (UTC unless it says
     otherwise) or a Unix time in seconds or milliseconds, as a number or as text."""
@@ -773,10 +770,9 @@ def poll_time(last_poll_ts) -> float | None:
     except ValueError:
         number = math.nan
     if isinstance(last_poll_ts, bool) or not math.isfinite(number) or number < 0:
-        shown = clean_detail(text, limit=40)
         raise UserFacingError(
-            f"last_poll_ts {shown!r} is neither an ISO 8601 time nor a Unix time, so the poll cannot tell which "
-            "videos are new."
+            f"last_poll_ts {clean_detail(text, limit=40)!r} is neither an ISO 8601 time nor a Unix time, so the "
+            "poll cannot tell which videos are new."
         )
     # 10^11 seconds is the year 5138, 10^11 milliseconds 1973: larger numbers are milliseconds.
     return number / 1000 if number >= 1e11 else number
@@ -813,7 +809,7 @@ async def new_videos(context, last_poll_ts) -> list[dict]:
 
 async def videos_reaching(context, views: int, within_days: int) -> list[dict]:
     """video_reached_views' videos: those of the last within_days days with at least `views` views."""
-    recent = await videos_since(context, time.time() - within_days * DAY_S)
+    recent = await videos_since(context, time.time() - within_days * 86400)
     return [v for v in recent if v["view_count"] >= views]
 
 
