@@ -29,6 +29,7 @@ help:
 	@echo "              and as CONTRIBUTING runs folders, beside another integration's tests in both orders"
 	@echo "make export - write dist/tiktok (the folder for Autohive's monorepo) and dist/ROOT_ENV_EXAMPLE.txt"
 	@echo "make run ACTION=get_user_info [INPUT='{...}' or INPUT=file.json] - run one action, print its JSON (sandbox unless TIKTOK_ACCESS_TOKEN is set)"
+	@echo "make run TRIGGER=new_video [LAST_POLL_TS=2026-11-20T00:00:00Z] [INPUT='{...}'] - one poll of a polling trigger, print its records"
 	@echo "make samples - write the sample videos and photos to samples/ (for file inputs)"
 	@echo "make sandbox-reset - forget what earlier make run calls did in the sandbox (.sandbox/)"
 	@echo "make bench  - streaming benchmark (64 MB and 256 MB links, inline base64; figures in docs/benchmarks.md)"
@@ -97,6 +98,10 @@ demo: $(STAMP)
 # a caption: apostrophes, `$`, newlines.
 override INPUT := $(value INPUT)
 export INPUT
+# TRIGGER=name runs one poll of a polling trigger instead of an action; LAST_POLL_TS is the time of the previous
+# poll (none: the first poll).
+override LAST_POLL_TS := $(value LAST_POLL_TS)
+export TRIGGER LAST_POLL_TS
 run:
 	@$(MAKE) --no-print-directory -s $(STAMP) >&2
 	@$(PY) -m sandbox.run $(ACTION)

@@ -14,6 +14,7 @@ from autohive_integrations_sdk import (
     ConnectedAccountHandler,
     ConnectedAccountInfo,
     Integration,
+    PollingTriggerHandler,
 )
 
 from tiktok_api import (
@@ -45,6 +46,7 @@ from tiktok_api import (
     user_errors,
     whole_number,
 )
+from tiktok_api import new_videos, trigger_errors, videos_reaching
 from tiktok_media import NotAVideo
 from tiktok_posting import follow_post, post_photos, post_video, publish_video, video_report
 from tiktok_transfer import resolve_video_source
@@ -210,6 +212,25 @@ class GetAccountInsights(ActionHandler):
                 "explanation": insights_explanation(len(videos), video_count, has_more, missing),
             }
         )
+
+
+@tiktok.polling_trigger("new_video")
+class NewVideo(PollingTriggerHandler):
+    @trigger_errors
+    async def poll(self, inputs, last_poll_ts, context):
+        return [{"id": video["id"], "data": video} for video in await new_videos(context, last_poll_ts)]
+
+
+@tiktok.polling_trigger("video_reached_views")
+class VideoReachedViews(PollingTriggerHandler):
+    @trigger_errors
+    async def poll(self, inputs, last_poll_ts, context):
+        views = whole_number(inputs.get("views", 10000))
+        within_days = whole_number(inputs.get("within_days", 30))
+        return [
+            {"id": f"{video['id']}:{views}", "data": {**video, "views_threshold": views}}
+            for video in await videos_reaching(context, views, within_days)
+        ]
 
 
 @tiktok.connected_account()

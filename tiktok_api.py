@@ -8,6 +8,7 @@ https://developers.tiktok.com/doc/tiktok-api-v2-error-handling).
 import asyncio
 import contextlib
 import contextvars
+import datetime
 import functools
 import json
 import logging
@@ -741,3 +742,89 @@ def insights_explanation(analyzed: int, asked: int, has_more: bool, missing: lis
     if analyzed < asked:
         return f"The account has {analyzed} public videos; all of them were analysed."
     return f"Analysed the {analyzed} most recent public videos."
+
+
+# ---- Polling triggers -----------------------------------------------------------------------------------------------
+
+# new_video also asks for the hour before last_poll_ts: TikTok lists a video only once it is processed and
+# reviewed, often minutes after its create_time, and the platform's clock and TikTok's may differ. The platform
+# keeps one record per id, so a video seen by two polls starts one workflow.
+POLL_OVERLAP_S = 3600
+
+
+# A poll reads at most this many videos (five pages of video.list), the newest ones.
+POLL_VIDEOS_MAX = 100
+
+
+def poll_time(last_poll_ts) -> float | None:
+    """last_poll_ts in Unix seconds: None (or empty) on the first poll, else an ISO 8601 time (UTC unless it says
+    otherwise) or a Unix time in seconds or milliseconds, as a number or as text."""
+    if last_poll_ts is None or str(last_poll_ts).strip() == "":
+        return None
+    text = str(last_poll_ts).strip()
+    try:
+        if not isinstance(last_poll_ts, (int, float)) and not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+            moment = datetime.datetime.fromisoformat(text)
+            return moment.replace(tzinfo=moment.tzinfo or datetime.UTC).timestamp()
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if isinstance(last_poll_ts, bool) or not math.isfinite(number) or number < 0:
+        raise UserFacingError(
+            f"last_poll_ts {clean_detail(text, limit=40)!r} is neither an ISO 8601 time nor a Unix time, so the "
+            "poll cannot tell which videos are new."
+        )
+    # 10^11 seconds is the year 5138, 10^11 milliseconds 1973: larger numbers are milliseconds.
+    return number / 1000 if number >= 1e11 else number
+
+
+async def videos_since(context, since: float) -> list[dict]:
+    """The account's videos created after `since` (Unix seconds), oldest first; of more than POLL_VIDEOS_MAX, the
+    newest. video.list pages go from the newest down, so paging stops at the first page that reaches `since`. A
+    video without a create_time counts as new (the platform keeps it once, by its id)."""
+    found, cursor = [], None
+    for page_number in range(POLL_VIDEOS_MAX // LIST_PAGE_MAX):
+        # Returning only the newest pages would skip the older new videos for good: the next poll asks for videos
+        # after its own last_poll_ts. A failed poll is tried again from the same one.
+        if page_number and time_left() < MIN_PAGE_S:
+            raise UserFacingError(
+                f"TikTok answered too slowly to list every new video within one poll ({len(found)} read). None was "
+                "returned, so the next poll lists them again."
+            )
+        page, cursor, has_more = await list_videos(context, LIST_PAGE_MAX, cursor)
+        new = [v for v in page if v["create_time"] is None or v["create_time"] > since]
+        found += new
+        if len(new) < len(page) or not has_more or cursor is None:
+            break
+    return list({v["id"]: v for v in reversed(found) if v["id"]}.values())
+
+
+async def new_videos(context, last_poll_ts) -> list[dict]:
+    """new_video's videos: on the first poll the newest one only (a sample, not the account's history)."""
+    since = poll_time(last_poll_ts)
+    if since is None:
+        return (await list_videos(context, 1, None))[0][:1]
+    return await videos_since(context, since - POLL_OVERLAP_S)
+
+
+async def videos_reaching(context, views: int, within_days: int) -> list[dict]:
+    """video_reached_views' videos: those of the last within_days days with at least `views` views."""
+    recent = await videos_since(context, time.time() - within_days * 86400)
+    return [v for v in recent if v["view_count"] >= views]
+
+
+def trigger_errors(poll):
+    """A poll's failure raised with the sentence an action would show as its text: the SDK has no error result for
+    polling triggers and hands whatever poll raises to the platform."""
+
+    @functools.wraps(poll)
+    async def wrapper(self, inputs, last_poll_ts, context):
+        async def run(_self, _inputs, _context):
+            return await poll(self, inputs, last_poll_ts, context)
+
+        outcome = await user_errors(run)(self, inputs, context)
+        if isinstance(outcome, ActionError):
+            raise UserFacingError(outcome.message)
+        return outcome
+
+    return wrapper

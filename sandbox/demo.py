@@ -1,5 +1,5 @@
-"""`make demo`: one realistic scenario, every action, through the integration's real code and the real SDK,
-against the built-in TikTok sandbox. No credentials needed.
+"""`make demo`: one realistic scenario, every action and one poll of a trigger, through the integration's real code
+and the real SDK, against the built-in TikTok sandbox. No credentials needed.
 """
 
 import asyncio
@@ -27,6 +27,7 @@ def line(label: str, value) -> None:
 async def scenario(sandbox: TikTokSandbox) -> int:
     tiktok = load_integration().tiktok
     failures = 0
+    demo_started = sandbox.clock()  # the sandbox's own time, which the posted videos carry
 
     async def run(action: str, inputs: dict):
         nonlocal failures
@@ -132,6 +133,14 @@ async def scenario(sandbox: TikTokSandbox) -> int:
     inits = {name: len(sandbox.calls(name)) for name in ("video_init", "inbox_init", "content_init")}
     line("publish requests", f"{sum(inits.values())} in the whole demo, one per post (the refused post sent none)")
     failures += refused.type.value != "action_error" or inits != {"video_init": 1, "inbox_init": 1, "content_init": 1}
+
+    heading(10, "Polling trigger New TikTok video: one poll, with the demo's start as the previous poll")
+    async with make_context(sandbox.token) as context:
+        records = await tiktok.execute_polling_trigger("new_video", {}, str(int(demo_started)), context)
+    for record in records:
+        print(f"   record {record['id']}  {(record['data']['title'] or '')[:40]}")
+    line("records", f"{len(records)}: the video posted above (Autohive starts one workflow per record id)")
+    failures += len(records) != 1
     return failures
 
 
@@ -146,7 +155,8 @@ def main() -> int:
         f"\n{'✓ demo finished' if not failures else f'✗ {failures} step(s) failed'}: {requests} requests to the "
         f"TikTok sandbox in {time.monotonic() - started:.1f} s"
     )
-    print('Next, run actions one by one: `make run ACTION=get_creator_info` (README, "Try it").')
+    print('Next, run actions one by one: `make run ACTION=get_creator_info` (README, "Try it"),')
+    print("or one poll of a trigger: `make run TRIGGER=new_video`.")
     return 1 if failures else 0
 
 

@@ -3,12 +3,16 @@
     make run ACTION=get_creator_info
     make run ACTION=create_video_post INPUT='{"file": "samples/clip.mp4", "privacy_level": "SELF_ONLY"}'
     make run ACTION=get_videos INPUT=inputs.json
+    make run TRIGGER=new_video LAST_POLL_TS=2026-11-20T00:00:00Z
+    make run TRIGGER=video_reached_views INPUT='{"views": 1000}'
 
     python -m sandbox.run ACTION [--input JSON_OR_PATH]     (without --input, INPUT is read from the environment)
+    TRIGGER=new_video [LAST_POLL_TS=...] python -m sandbox.run      (one poll of a polling trigger)
 
-Output: stdout carries exactly one JSON document: the action's data, or ``{"error": "...", "type": "..."}``.
+Output: stdout carries exactly one JSON document: the action's data (a trigger's list of records), or
+``{"error": "...", "type": "..."}``.
 Everything else (the SDK's prints, logs, which TikTok is used) goes to stderr. Exit status: 0 for a result,
-1 when the action (or the SDK's input check) refused or failed, 2 for bad usage (no or unknown ACTION, INPUT
+1 when the action or poll (or the SDK's input check) refused or failed, 2 for bad usage (no or unknown ACTION, INPUT
 that is not a JSON object or a readable file or is nested too deeply, a `file` path that does not exist, a
 sandbox state that cannot be used). A sandbox state that cannot be saved after the action ran does not change
 the document or the status: a warning on stderr says so.
@@ -36,6 +40,8 @@ import mimetypes
 import os
 import sys
 from pathlib import Path
+
+from autohive_integrations_sdk import ValidationError
 
 from sandbox.platform import load_integration, make_context
 from sandbox.state_check import Damaged, load_json
@@ -108,6 +114,10 @@ def known_actions() -> list[str]:
     return sorted(json.loads(CONFIG.read_text())["actions"])
 
 
+def known_triggers() -> list[str]:
+    return sorted(json.loads(CONFIG.read_text()).get("polling_triggers", {}))
+
+
 def to_jsonable(value):
     if dataclasses.is_dataclass(value):
         return {k: to_jsonable(v) for k, v in dataclasses.asdict(value).items()}
@@ -121,7 +131,13 @@ def to_jsonable(value):
 
 
 def outcome(result) -> tuple[dict, int]:
-    """(the JSON document to print, the exit status) for an SDK IntegrationResult."""
+    """(the JSON document to print, the exit status) for an SDK IntegrationResult, or for a poll's records or the
+    exception it raised (the SDK has no result type for polling triggers)."""
+    if isinstance(result, list):
+        return to_jsonable(result), OK
+    if isinstance(result, Exception):
+        kind = "validation_error" if isinstance(result, ValidationError) else "trigger_error"
+        return {"error": str(result), "type": kind}, FAILED
     kind = result.type.value
     if kind == "action":
         return to_jsonable(result.result.data), OK
@@ -132,20 +148,37 @@ def outcome(result) -> tuple[dict, int]:
     return {"error": message, "type": kind}, FAILED
 
 
-async def execute(action: str, inputs: dict, token: str):
+async def execute(action: str, inputs: dict, token: str, poll: tuple[str, str | None] | None = None):
+    """The action's result, or with `poll` (trigger, last_poll_ts) one poll's records or what it raised."""
     module = load_integration()
     async with make_context(token) as context:
+        if poll:
+            try:
+                return await module.tiktok.execute_polling_trigger(poll[0], inputs, poll[1], context)
+            except (ValidationError, module.UserFacingError) as error:
+                return error
         if action == CONNECTED_ACCOUNT:
             return await module.tiktok.get_connected_account(context)
         return await module.tiktok.execute_action(action, inputs, context)
 
 
-def run(action: str | None, input_text: str | None) -> tuple[dict, int]:
-    """Everything but the printing: (document, exit status). Prints of the SDK go to stderr."""
+def run(
+    action: str | None, input_text: str | None, trigger: str | None = None, last_poll_ts: str | None = None
+) -> tuple[dict, int]:
+    """Everything but the printing: (document, exit status). Prints of the SDK go to stderr. With `trigger`, one
+    poll of that polling trigger, given last_poll_ts (none: the first poll)."""
+    poll = (trigger, last_poll_ts or None) if trigger else None
     try:
-        if not action:
-            raise UsageError("no action given: make run ACTION=name [INPUT='{json}' | INPUT=path.json]")
-        if action != CONNECTED_ACCOUNT and action not in known_actions():
+        if action and trigger:
+            raise UsageError("give ACTION or TRIGGER, not both")
+        if trigger and trigger not in known_triggers():
+            raise UsageError(f"unknown trigger {trigger!r}; one of: {', '.join(known_triggers())}")
+        if not action and not trigger:
+            raise UsageError(
+                "no action given: make run ACTION=name [INPUT='{json}' | INPUT=path.json], or "
+                "make run TRIGGER=name [LAST_POLL_TS=time]"
+            )
+        if action and action != CONNECTED_ACCOUNT and action not in known_actions():
             raise UsageError(f"unknown action {action!r}; one of: {', '.join(known_actions())}, {CONNECTED_ACCOUNT}")
         inputs = read_inputs(input_text)
     except UsageError as error:
@@ -158,8 +191,8 @@ def run(action: str | None, input_text: str | None) -> tuple[dict, int]:
         try:
             if live_token:
                 print("running against real TikTok (TIKTOK_ACCESS_TOKEN is set)")
-                return outcome(asyncio.run(execute(action, inputs, live_token)))
-            return run_in_sandbox(action, inputs)
+                return outcome(asyncio.run(execute(action, inputs, live_token, poll)))
+            return run_in_sandbox(action, inputs, poll)
         except Exception as error:  # a crash still answers with one JSON document
             logging.getLogger(__name__).exception("the action crashed")
             return {"error": f"{type(error).__name__}: {error}", "type": "error"}, FAILED
@@ -171,7 +204,7 @@ def live_access_token() -> str | None:
     return fresh_token_for_run(os.environ)
 
 
-def run_in_sandbox(action: str, inputs: dict) -> tuple[dict, int]:
+def run_in_sandbox(action: str, inputs: dict, poll=None) -> tuple[dict, int]:
     """A state that cannot be used is refused before the action runs (and is not saved back); one that cannot be
     saved after it ran only adds a warning on stderr: the action's result (or crash) is still what is reported."""
     from sandbox.playground import SaveError, StateError, exclusive, open_playground, save_playground, state_dir
@@ -184,7 +217,7 @@ def run_in_sandbox(action: str, inputs: dict) -> tuple[dict, int]:
             return {"error": str(error), "type": "usage_error"}, USAGE
         try:
             with sandbox:
-                return outcome(asyncio.run(execute(action, inputs, sandbox.token)))
+                return outcome(asyncio.run(execute(action, inputs, sandbox.token, poll)))
         finally:
             try:
                 save_playground(sandbox)
@@ -199,7 +232,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="  %(message)s")
     input_text = args.input if args.input is not None else os.environ.get("INPUT")
-    document, status = run(args.action or os.environ.get("ACTION"), input_text)
+    trigger, last_poll_ts = os.environ.get("TRIGGER"), os.environ.get("LAST_POLL_TS")
+    document, status = run(args.action or os.environ.get("ACTION"), input_text, trigger, last_poll_ts)
     print(json.dumps(document, indent=2, ensure_ascii=False))
     return status
 

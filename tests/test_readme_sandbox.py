@@ -66,8 +66,8 @@ def make_run_lines() -> list[tuple[int, list[str], int, str | None]]:
 
 def test_every_make_run_mention_is_a_tested_line():
     """A `make run` written anywhere else in the README (prose, other blocks) would escape this suite."""
-    mentions = README.read_text().count("make run ACTION=")
-    assert len(make_run_lines()) == mentions >= 10
+    mentions = len(re.findall(r"make run (?:ACTION|TRIGGER)=", README.read_text()))
+    assert len(make_run_lines()) == mentions >= 13
 
 
 def test_readme_make_run_lines_in_order(tmp_path, monkeypatch, capsys):
@@ -85,12 +85,13 @@ def test_readme_make_run_lines_in_order(tmp_path, monkeypatch, capsys):
             continue
         if target != "run":  # make demo, make test: the rest of the suite covers them
             continue
-        monkeypatch.delenv("INPUT", raising=False)
-        if "INPUT" in assignments:
-            monkeypatch.setenv("INPUT", assignments["INPUT"])
-        status = runner.main([assignments["ACTION"]])
+        for name in ("INPUT", "TRIGGER", "LAST_POLL_TS"):  # a trigger poll is `make run TRIGGER=name`
+            monkeypatch.delenv(name, raising=False)
+            if name in assignments:
+                monkeypatch.setenv(name, assignments[name])
+        status = runner.main([assignments["ACTION"]] if "ACTION" in assignments else [])
         out = capsys.readouterr().out
-        where = f"README line {number} ({assignments['ACTION']})"
+        where = f"README line {number} ({assignments.get('ACTION') or assignments['TRIGGER']})"
         document = json.loads(out)  # exactly one JSON document: trailing text would fail here
         assert out == json.dumps(document, indent=2, ensure_ascii=False) + "\n", where
         assert status == expected_exit, f"{where} exited {status}, the README says {expected_exit}: {document}"
@@ -174,3 +175,67 @@ def test_runner_reads_input_files_and_refuses_a_damaged_state(tmp_path, monkeypa
     assert runner.main(["get_videos"]) == 2
     document = json.loads(capsys.readouterr().out)
     assert document["type"] == "usage_error" and "make sandbox-reset" in document["error"]
+
+
+def test_runner_polls_a_trigger_as_the_platform_does(tmp_path, monkeypatch, capsys):
+    """TRIGGER runs one poll: the first (no LAST_POLL_TS) returns the newest video only, a later one the videos
+    posted after LAST_POLL_TS less an hour, oldest first; a poll that raises is one JSON error with status 1."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(STATE_ENV, str(tmp_path / "state"))
+    for name in ("TIKTOK_ACCESS_TOKEN", "ACTION", "INPUT", "LAST_POLL_TS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TRIGGER", "new_video")
+    assert runner.main([]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert [record["id"] for record in first] == [first[0]["data"]["id"]]
+    monkeypatch.setenv("LAST_POLL_TS", "2026-11-17T00:00:00Z")  # the sandbox's clock starts on 2026-11-21
+    assert runner.main([]) == 0
+    later = json.loads(capsys.readouterr().out)
+    times = [record["data"]["create_time"] for record in later]
+    assert (
+        len(later) > 1 and times == sorted(times) and min(times) > 1794873600 - 3600
+    )  # 2026-11-17T00:00:00Z less an hour
+    assert later[-1]["id"] == first[0]["id"]
+    monkeypatch.setenv("LAST_POLL_TS", "soon")
+    assert runner.main([]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["type"] == "trigger_error" and "neither an ISO 8601 time nor a Unix time" in document["error"]
+    monkeypatch.setenv("TRIGGER", "video_reached_views")
+    monkeypatch.setenv("INPUT", '{"views": 1000}')
+    assert runner.main([]) == 0
+    reached = json.loads(capsys.readouterr().out)
+    assert reached and all(r["data"]["view_count"] >= 1000 and r["id"].endswith(":1000") for r in reached)
+
+
+@pytest.mark.parametrize(
+    "action, trigger, input_text, status, kind, words",
+    [
+        (None, "new_videos", None, 2, "usage_error", "unknown trigger 'new_videos'; one of: new_video, video_"),
+        ("get_videos", "new_video", None, 2, "usage_error", "give ACTION or TRIGGER, not both"),
+        (None, "video_reached_views", '{"views": 0}', 1, "validation_error", "0 is less than the minimum of 1"),
+    ],
+)
+def test_runner_refuses_a_wrong_trigger_run(
+    tmp_path, monkeypatch, capsys, action, trigger, input_text, status, kind, words
+):
+    monkeypatch.setenv(STATE_ENV, str(tmp_path / "state"))
+    for name in ("TIKTOK_ACCESS_TOKEN", "ACTION", "INPUT", "LAST_POLL_TS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TRIGGER", trigger)
+    if input_text is not None:
+        monkeypatch.setenv("INPUT", input_text)
+    assert runner.main([action] if action else []) == status
+    document = json.loads(capsys.readouterr().out)
+    assert document["type"] == kind and words in document["error"]
+
+
+@pytest.mark.skipif(MAKE is None, reason="needs make")
+def test_make_run_passes_trigger_and_last_poll_ts(tmp_path):
+    """Through the real Makefile: TRIGGER and LAST_POLL_TS reach the runner (a first poll would give one record)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MAKE") and key != "MFLAGS"}
+    env.pop("TIKTOK_ACCESS_TOKEN", None)
+    env[STATE_ENV] = str(tmp_path / "state")
+    command = [MAKE, "run", "TRIGGER=new_video", "LAST_POLL_TS=2026-11-17T00:00:00Z"]
+    polled = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)  # nosec B603
+    assert polled.returncode == 0, polled.stderr
+    assert len(json.loads(polled.stdout)) > 1

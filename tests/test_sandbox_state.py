@@ -42,9 +42,9 @@ def runs(tmp_path, monkeypatch, capsys):
     started = []
     execute = runner.execute
 
-    async def recording_execute(action, inputs, token):
+    async def recording_execute(action, inputs, token, poll=None):
         started.append(action)
-        return await execute(action, inputs, token)
+        return await execute(action, inputs, token, poll)
 
     monkeypatch.setattr(runner, "execute", recording_execute)
 

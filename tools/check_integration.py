@@ -22,6 +22,7 @@ SKIP_DIRS = {
 # the CI's version step then asks for a major bump.
 REPLACED_VERSION = (1, 0, 0)
 ACTION_FIELDS = ("display_name", "description", "input_schema", "output_schema")
+TRIGGER_FIELDS = ("description", "polling_interval", "input_schema", "output_schema")
 
 
 def python_files():
@@ -65,6 +66,12 @@ def check_structure(config: dict) -> list[str]:
             problems.append(f"action {name} is not lowercase")
         if sorted(action) != sorted(ACTION_FIELDS):
             problems.append(f"action {name} must have exactly {', '.join(ACTION_FIELDS)}")
+    for name, trigger in config.get("polling_triggers", {}).items():
+        # The SDK reads exactly these (display_name is the form's label); its interval parser takes "<n>s|m|h|d".
+        if name != name.lower() or not set(TRIGGER_FIELDS) <= set(trigger) <= {*TRIGGER_FIELDS, "display_name"}:
+            problems.append(f"polling trigger {name} must be lowercase with {', '.join(TRIGGER_FIELDS)}")
+        if not re.fullmatch(r"[1-9][0-9]*[smhd]", str(trigger.get("polling_interval"))):
+            problems.append(f"polling trigger {name}: polling_interval must be like 30s, 5m, 1h or 1d")
     auth = config.get("auth", {})
     if auth.get("type") != "platform" or not auth.get("provider") or not isinstance(auth.get("scopes"), list):
         problems.append("auth must be platform OAuth with a provider and a scopes list")
@@ -133,7 +140,7 @@ def check_house_sizes() -> list[str]:
     if words > README_WORDS_MAX:
         problems.append(f"the exported README has {words} words; at most {README_WORDS_MAX}")
     config = json.loads((FOLDER / "config.json").read_text())
-    for name, action in config.get("actions", {}).items():
+    for name, action in {**config.get("actions", {}), **config.get("polling_triggers", {})}.items():
         if len(action.get("description", "")) > ACTION_DESCRIPTION_MAX:
             problems.append(f"{name}: its description is over {ACTION_DESCRIPTION_MAX} characters")
         pending = [(name, action.get("input_schema") or {})]
@@ -205,8 +212,14 @@ def _is_inputs_read(node) -> tuple[str, str] | None:
     return None
 
 
+# The decorator of each kind of handler, and the method that reads its inputs.
+HANDLER_KINDS = {"action": ("actions", "execute"), "polling_trigger": ("polling_triggers", "poll")}
+
+
 def check_sync(config: dict) -> list[str]:
-    problems, handled = [], {}
+    """Every action and polling trigger of config.json has one handler and the other way round, and each handler
+    reads exactly the inputs its schema declares, required ones with inputs[...] and optional ones with .get()."""
+    problems, handled = [], {kind: {} for kind in HANDLER_KINDS}
     for path in python_files():
         tree = ast.parse(path.read_text(), str(path))
         for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
@@ -214,41 +227,44 @@ def check_sync(config: dict) -> list[str]:
                 if (
                     isinstance(deco, ast.Call)
                     and isinstance(deco.func, ast.Attribute)
-                    and deco.func.attr == "action"
+                    and deco.func.attr in HANDLER_KINDS
                     and deco.args
                     and isinstance(deco.args[0], ast.Constant)
                 ):
-                    execute = next(
+                    method_name = HANDLER_KINDS[deco.func.attr][1]
+                    method = next(
                         (
                             f
                             for f in cls.body
-                            if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == "execute"
+                            if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == method_name
                         ),
                         None,
                     )
                     reads: dict[str, set] = {}
-                    for node in ast.walk(execute) if execute else ():
+                    for node in ast.walk(method) if method else ():
                         found = _is_inputs_read(node)
                         if found:
                             reads.setdefault(found[1], set()).add(found[0])
-                    handled[deco.args[0].value] = reads
-    actions = config.get("actions", {})
-    for name in actions.keys() - handled.keys():
-        problems.append(f"action {name} is in config.json but has no @action handler")
-    for name in handled.keys() - actions.keys():
-        problems.append(f"handler {name} is not in config.json")
-    for name in actions.keys() & handled.keys():
-        schema, reads = actions[name]["input_schema"], handled[name]
-        declared, required = set(schema.get("properties", {})), set(schema.get("required", []))
-        for key in reads.keys() - declared:
-            problems.append(f"{name}: input {key!r} is read but not declared")
-        for key in declared - reads.keys():
-            problems.append(f"{name}: input {key!r} is declared but never read")
-        for key in declared & reads.keys():
-            if key in required and reads[key] == {"get"}:
-                problems.append(f"{name}: required input {key!r} is read with inputs.get()")
-            if key not in required and reads[key] == {"direct"}:
-                problems.append(f"{name}: optional input {key!r} is read with inputs[...]")
+                    handled[deco.func.attr][deco.args[0].value] = reads
+    for kind, (section, _method) in HANDLER_KINDS.items():
+        what = kind.replace("_", " ")
+        entries = config.get(section, {})
+        for name in entries.keys() - handled[kind].keys():
+            problems.append(f"{what} {name} is in config.json but has no @{kind} handler")
+        for name in handled[kind].keys() - entries.keys():
+            problems.append(f"{what} handler {name} is not in config.json")
+        for name in entries.keys() & handled[kind].keys():
+            schema, reads = entries[name]["input_schema"], handled[kind][name]
+            declared, required = set(schema.get("properties", {})), set(schema.get("required", []))
+            for key in reads.keys() - declared:
+                problems.append(f"{name}: input {key!r} is read but not declared")
+            for key in declared - reads.keys():
+                problems.append(f"{name}: input {key!r} is declared but never read")
+            for key in declared & reads.keys():
+                if key in required and reads[key] == {"get"}:
+                    problems.append(f"{name}: required input {key!r} is read with inputs.get()")
+                if key not in required and reads[key] == {"direct"}:
+                    problems.append(f"{name}: optional input {key!r} is read with inputs[...]")
     return problems
 
 
@@ -342,7 +358,8 @@ def main() -> int:
     for problem in problems:
         print(f"check_integration: {problem}", file=sys.stderr)
     if not problems:
-        print(f"check_integration: structure, config/code sync and fetch pattern OK ({len(config['actions'])} actions)")
+        counts = f"{len(config['actions'])} actions, {len(config.get('polling_triggers', {}))} polling triggers"
+        print(f"check_integration: structure, config/code sync and fetch pattern OK ({counts})")
     return 1 if problems else 0
 
 
