@@ -360,12 +360,12 @@ async def live_links(context, status: dict, privacy_level: str | None) -> dict:
         return links
     post_ids = status["publicaly_available_post_id"]
     if not post_ids:
-        # A post everyone sees gets its public id once it passes moderation; any other post never does. Get Post
+        # A post everyone sees gets its public id once it passes moderation, any other post never does; Get Post
         # Status does not know the privacy level (None), so it says both.
         why = (
-            f"Published for {AUDIENCE.get(privacy_level, 'everyone')}. A post everyone sees gets its public id and "
-            "link once it passes TikTok's moderation (a minute to hours): run Get Post Status again later. Other "
-            "posts never get them."
+            "Published. A post everyone sees gets its public id and link once it passes TikTok's moderation (a minute "
+            "to hours): run Get Post Status again later."
+            + (" Other posts never get them." if privacy_level is None else "")
         )
         if privacy_level not in (None, "PUBLIC_TO_EVERYONE"):
             why = f"Published for {AUDIENCE[privacy_level]}: only a post everyone sees gets a public id and link."

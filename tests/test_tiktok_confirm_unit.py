@@ -128,8 +128,8 @@ class TestGetPostStatus:
         assert data_of(result) == status_result(
             publicaly_available_post_id=[],
             **NO_LINKS,
-            explanation="Published for everyone. A post everyone sees gets its public id and link once it passes "
-            "TikTok's moderation (a minute to hours): run Get Post Status again later. Other posts never get them.",
+            explanation="Published. A post everyone sees gets its public id and link once it passes TikTok's "
+            "moderation (a minute to hours): run Get Post Status again later. Other posts never get them.",
         )
 
     @pytest.mark.parametrize(("status", "code"), [(401, "scope_not_authorized"), (400, "scope_permission_missed")])
@@ -283,9 +283,24 @@ class TestCreateVideoPost:
             explanation="Published and public: post_url links to the post.",
         )
 
-    async def test_a_private_post_that_completes_says_it_has_no_link(self, integration, mock_context):
-        mock_context.fetch.side_effect = [ok(creator()), ok({"publish_id": PUBLISH_ID}), completed([])]
-        inputs = {**POST_INPUTS, "privacy_level": "SELF_ONLY", "wait_seconds": 20}
+    @pytest.mark.parametrize(
+        ("privacy_level", "audience"),
+        [
+            ("SELF_ONLY", "the creator only"),
+            ("MUTUAL_FOLLOW_FRIENDS", "the creator's friends"),
+            ("FOLLOWER_OF_CREATOR", "the creator's followers"),
+        ],
+    )
+    async def test_a_post_not_for_everyone_that_completes_says_it_has_no_link(
+        self, integration, mock_context, privacy_level, audience
+    ):
+        options = ["PUBLIC_TO_EVERYONE", privacy_level]
+        mock_context.fetch.side_effect = [
+            ok(creator(privacy_level_options=options)),
+            ok({"publish_id": PUBLISH_ID}),
+            completed([]),
+        ]
+        inputs = {**POST_INPUTS, "privacy_level": privacy_level, "wait_seconds": 20}
 
         result = await integration.execute_action("create_video_post", inputs, mock_context)
 
@@ -294,8 +309,20 @@ class TestCreateVideoPost:
             status="PUBLISH_COMPLETE",
             **PUBLISHED,
             is_final=True,
-            privacy_level="SELF_ONLY",
-            explanation="Published for the creator only: only a post everyone sees gets a public id and link.",
+            privacy_level=privacy_level,
+            explanation=f"Published for {audience}: only a post everyone sees gets a public id and link.",
+        )
+
+    async def test_a_public_post_without_its_id_yet_says_to_look_again(self, integration, mock_context):
+        mock_context.fetch.side_effect = [ok(creator()), ok({"publish_id": PUBLISH_ID}), completed([])]
+
+        result = await integration.execute_action(
+            "create_video_post", {**POST_INPUTS, "wait_seconds": 20}, mock_context
+        )
+
+        assert data_of(result)["explanation"] == (
+            "Published. A post everyone sees gets its public id and link once it passes TikTok's moderation (a "
+            "minute to hours): run Get Post Status again later."
         )
 
     async def test_without_video_list_the_post_still_succeeds(self, integration, mock_context):

@@ -290,6 +290,38 @@ class TestCreateVideoPost:
         assert "61.5 seconds" in message and "at most 60" in message
         assert urls(mock_context) == [CREATOR_INFO]
 
+    @pytest.mark.parametrize(("seconds", "sent"), [(0, 0), (11.9994, 11999)])
+    async def test_a_cover_frame_within_the_video_is_sent_in_ms(
+        self, integration, mock_context, loopback, seconds, sent
+    ):
+        mock_context.fetch.side_effect = upload_answers(loopback, VIDEO_INIT, creator_data=creator())
+        inputs = {"file": {"content": b64(make_mp4(2048, duration_s=12.0))}, "privacy_level": "SELF_ONLY"}
+
+        data_of(
+            await integration.execute_action(
+                "create_video_post", {**inputs, "cover_frame_seconds": seconds}, mock_context
+            )
+        )
+
+        assert fetched(mock_context)[1].kwargs["json"]["post_info"]["video_cover_timestamp_ms"] == sent
+
+    @pytest.mark.parametrize("seconds", [12, 60])
+    async def test_a_cover_frame_past_the_end_stops_before_init(self, integration, mock_context, seconds):
+        mock_context.fetch.side_effect = [ok(creator())]
+        inputs = {"file": {"content": b64(make_mp4(2048, duration_s=12.0))}, "privacy_level": "SELF_ONLY"}
+
+        message = message_of(
+            await integration.execute_action(
+                "create_video_post", {**inputs, "cover_frame_seconds": seconds}, mock_context
+            )
+        )
+
+        assert message == (
+            f"cover_frame_seconds is {seconds}, but the video is 12 seconds long. Choose a moment within the video, or "
+            "leave it out for the first frame; nothing was posted."
+        )
+        assert urls(mock_context) == [CREATOR_INFO]
+
     async def test_privacy_level_the_creator_does_not_offer_stops_before_init(self, integration, mock_context):
         options = ["FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
         mock_context.fetch.side_effect = [ok(creator(privacy_level_options=options))]
