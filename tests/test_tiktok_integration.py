@@ -56,7 +56,7 @@ async def test_video_list_returns_string_ids(integration, live):
 
 @pytest.mark.destructive
 async def test_post_a_private_video(integration, live):
-    inputs = {"file": _video_file(), "privacy_level": "SELF_ONLY", "title": "Autohive integration test #test"}
+    inputs = {"file": _video_file(), "privacy_level": "SELF_ONLY", "caption": "Autohive integration test #test"}
     result = await integration.execute_action("create_video_post", inputs, live)
     assert result.type.value == "action", result.result
     status = await integration.execute_action(
