@@ -454,13 +454,6 @@ def check_count(items: list, name: str, maximum: int, what: str, advice: str) ->
         raise _refusal(f"{name} has {len(items)} {what}; at most {maximum} are allowed. {advice}")
 
 
-def check_unique(values: list[str], what: str) -> None:
-    """Refuse a repeated value by position, never by content (the lists checked hold at most a few dozen)."""
-    for position, value in enumerate(values, start=1):
-        if (first := values.index(value) + 1) < position:
-            raise _refusal(f"{what} #{position} repeats {what.lower()} #{first}; give each one once.")
-
-
 # A video id, or a TikTok video link as the app shares it (https://www.tiktok.com/@name/video/7300..., a query
 # string after it); the id is its one group either way.
 _VIDEO_ID_OR_LINK = re.compile(
@@ -479,7 +472,10 @@ def read_video_ids(values: list) -> list[str]:
             "or a link such as https://www.tiktok.com/@name/video/7300000000000000000."
         )
     ids = [match[1] or match[2] for match in found]
-    check_unique(ids, "Video id")
+    # A repeat is named by position, never by content (at most 20 ids).
+    for position, video_id in enumerate(ids, start=1):
+        if (first := ids.index(video_id) + 1) < position:
+            raise _refusal(f"Video id #{position} repeats video id #{first}; give each one once.")
     return ids
 
 
