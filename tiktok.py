@@ -6,8 +6,6 @@ the chunked upload) in tiktok_transfer.py; a video's and a photo's facts and Tik
 tiktok_media.py.
 """
 
-import logging
-
 from autohive_integrations_sdk import (
     ActionHandler,
     ActionResult,
@@ -17,7 +15,6 @@ from autohive_integrations_sdk import (
 )
 
 import tiktok_api
-from tiktok_api import INBOX_INIT_URL
 from tiktok_media import NotAVideo
 from tiktok_posting import follow_post, post_photos, post_video, posting_explanation, publish_video, video_report
 from tiktok_transfer import resolve_video_source
@@ -40,9 +37,6 @@ def register_action(name: str, register=tiktok.action):
 tiktok.action = register_action
 
 
-logger = logging.getLogger("tiktok")
-
-
 @tiktok.action("get_user_info")
 class GetUserInfo(ActionHandler):
     async def execute(self, inputs, context):
@@ -53,19 +47,17 @@ class GetUserInfo(ActionHandler):
 @tiktok.action("get_creator_info")
 class GetCreatorInfo(ActionHandler):
     async def execute(self, inputs, context):
+        reason = "TikTok offers no privacy level for this account right now, so it cannot post: try again later."
         try:
             creator = await tiktok_api.query_creator(context)
+            reason = None if creator["privacy_level_options"] else reason
         except tiktok_api.TikTokError as error:
             if error.code not in tiktok_api.CREATOR_CAP_CODES:
                 raise
             # A posting cap or ban is an answer a workflow can branch on; TikTok sends no creator details with it.
-            unknown = dict.fromkeys(tiktok_api.normalize_creator({})) | {"privacy_level_options": []}
+            creator = dict.fromkeys(tiktok_api.normalize_creator({})) | {"privacy_level_options": []}
             reason = tiktok_api.cannot_post_reason(error.code, error.log_id)
-            return ActionResult(data={**unknown, "can_post": False, "cannot_post_reason": reason})
-        if not creator["privacy_level_options"]:
-            reason = "TikTok offers no privacy level for this account right now, so it cannot post: try again later."
-            return ActionResult(data={**creator, "can_post": False, "cannot_post_reason": reason})
-        return ActionResult(data={**creator, "can_post": True, "cannot_post_reason": None})
+        return ActionResult(data={**creator, "can_post": reason is None, "cannot_post_reason": reason})
 
 
 @tiktok.action("create_video_post")
@@ -97,7 +89,7 @@ class UploadVideoDraft(ActionHandler):
         spec = resolve_video_source(
             inputs.get("file"), inputs.get("files"), inputs.get("video_url"), inputs.get("pull_from_url", False)
         )
-        result = await publish_video(context, INBOX_INIT_URL, spec)
+        result = await publish_video(context, tiktok_api.INBOX_INIT_URL, spec)
         explanation = posting_explanation(None)
         return ActionResult(data={**result, **tiktok_api.status_flags(result["status"]), "explanation": explanation})
 
@@ -199,7 +191,7 @@ class TikTokAccount(ConnectedAccountHandler):
         except tiktok_api.UserFacingError as error:
             raise tiktok_api.ConnectedAccountError(f"Could not read the connected TikTok account. {error}") from None
         except Exception as error:
-            logger.warning("connected account lookup failed: %s", type(error).__name__)
+            tiktok_api.logger.warning("connected account lookup failed: %s", type(error).__name__)
             raise tiktok_api.ConnectedAccountError(
                 f"Could not read the connected TikTok account ({type(error).__name__}). Reconnect it, or try again "
                 "in a minute."

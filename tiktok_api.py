@@ -73,9 +73,6 @@ VIDEO_FIELDS = ("id", "title", "video_description", "create_time", "cover_image_
 VIDEO_FIELDS += ("duration", "width", "height", "like_count", "comment_count", "share_count", "view_count")
 
 
-FINAL_STATUSES = ("PUBLISH_COMPLETE", "FAILED")
-
-
 class UserFacingError(Exception):
     """A failure whose message is already written for the person running the workflow."""
 
@@ -197,7 +194,6 @@ STATUS_EXPLANATIONS = {
     "PROCESSING_DOWNLOAD": "TikTok is downloading the media from the link.",
     "SEND_TO_USER_INBOX": "The draft is in the creator's TikTok inbox: open the notification in the TikTok app to "
     "finish and post it.",
-    "PUBLISH_COMPLETE": "Published.",
     "FAILED": "The post failed.",
 }
 
@@ -238,10 +234,11 @@ def normalize_status(data: dict) -> dict:
     if status == "FAILED" and fail_reason:
         reason = clean_detail(fail_reason, limit=80)
         explanation = f"The post failed ({reason}): " + FAIL_REASONS.get(fail_reason, "see TikTok's reason.")
+    flags = status_flags(status)
     return {
         "status": status,
-        **status_flags(status),
-        "is_final": status in FINAL_STATUSES,
+        **flags,
+        "is_final": flags["published"] or flags["failed"],
         "waiting_on_user": status == "SEND_TO_USER_INBOX",
         "fail_reason": fail_reason if status == "FAILED" else None,
         "publicaly_available_post_id": post_ids,
@@ -486,6 +483,10 @@ def cannot_post_reason(code: str, log_id: str | None) -> str:
     return f"{what[0].upper()}{what[1:]}: {todo[0].lower()}{todo[1:].rstrip('.')} ({reference})."
 
 
+# What Get Account Insights shows of each of its top videos.
+TOP_VIDEO_FIELDS = ("id", "title", "created_at", "share_url", "post_url", "view_count", "engagement_rate")
+
+
 def account_insights(videos: list[dict]) -> dict:
     """Totals over normalised videos; the engagement rate is get_videos' formula applied to the totals."""
     views = [v["view_count"] for v in videos]
@@ -500,13 +501,7 @@ def account_insights(videos: list[dict]) -> dict:
         "median_views": statistics.median(views) if videos else None,
         "average_views": round(total_views / len(videos), 2) if videos else None,
         "average_engagement_rate": (round(engaged / total_views * 100, 2) if total_views else 0.0) if videos else None,
-        "top_videos": [
-            {
-                key: v[key]
-                for key in ("id", "title", "created_at", "share_url", "post_url", "view_count", "engagement_rate")
-            }
-            for v in top
-        ],
+        "top_videos": [{key: v[key] for key in TOP_VIDEO_FIELDS} for v in top],
         "first_video_time": first,
         "first_video_at": iso_time(first),
         "last_video_time": last,
@@ -683,28 +678,22 @@ NOT_TAKEN = {
 }
 
 
-def check_known_inputs(action, inputs: dict) -> None:
-    """An input the action does not declare is refused in words (a typo is never dropped silently), naming the
-    input meant where that is clear. The schema allows any input, so the SDK's jsonschema words never show."""
-    known = list(action.input_schema.get("properties", {}))
-    title = action.name.replace("_", " ").title()
-    problems = []
-    for name in [name for name in inputs if name not in known][:3]:
-        shown = clean_detail(name, limit=40)
-        close = difflib.get_close_matches(name, known, n=1)
-        if (renamed := RENAMED.get(name, "")).partition(",")[0] in known:
-            problems.append(f"{title} has no {shown}: version 2.0 renamed it to {renamed}.")
-        elif why := NOT_TAKEN.get((action.name, RENAMED.get(name, name))) or (
-            not close and NOT_TAKEN.get((action.name, None))
-        ):
-            problems.append(f"{title} has no {shown}: {why}.")
-        elif close:
-            problems.append(f"{title} has no input {shown}: did you mean {close[0]}?")
-        else:
-            takes = f"its inputs are {', '.join(known)}" if known else "it takes no inputs"
-            problems.append(f"{title} has no input {shown}; {takes}.")
-    if problems:
-        raise _refusal(" ".join(problems))
+def unknown_input(action, name: str, known: list[str]) -> str:
+    """One sentence for an input the action does not declare, naming the input meant where that is clear: a typo
+    is never dropped silently. The schema allows any input, so the SDK's jsonschema words never show."""
+    title, shown = action.name.replace("_", " ").title(), clean_detail(name, limit=40)
+    close = difflib.get_close_matches(name, known, n=1)
+    if (renamed := RENAMED.get(name, "")).partition(",")[0] in known:
+        return f"{title} has no {shown}: version 2.0 renamed it to {renamed}."
+    if why := NOT_TAKEN.get((action.name, RENAMED.get(name, name))) or (
+        not close and NOT_TAKEN.get((action.name, None))
+    ):
+        return f"{title} has no {shown}: {why}."
+    if close:
+        return f"{title} has no input {shown}: did you mean {close[0]}?"
+    return f"{title} has no input {shown}; " + (
+        f"its inputs are {', '.join(known)}." if known else "it takes no inputs."
+    )
 
 
 def user_errors(execute, action):
@@ -715,7 +704,9 @@ def user_errors(execute, action):
     async def wrapper(self, inputs, context):
         sent = _publish_sent.set(False)
         try:
-            check_known_inputs(action, inputs)
+            known = list(action.input_schema.get("properties", {}))
+            if unknown := [unknown_input(action, name, known) for name in inputs if name not in known]:
+                raise _refusal(" ".join(unknown[:3]))
             with step_budget():
                 return await execute(self, inputs, context)
         except asyncio.CancelledError:

@@ -400,9 +400,8 @@ async def confirm_post(context, publish_id: str, wait_seconds: int, privacy_leve
     """After a direct post: with wait_seconds, its status and links within what is left of the step. A failure
     here never fails the step: the video is already with TikTok, and running the step again would post it twice."""
     pending = {
-        "published": False,
-        "failed": False,
-        "is_final": False,
+        # Not published, failed or final yet: TikTok has only just taken the video.
+        **dict.fromkeys(("published", "failed", "is_final"), False),
         "fail_reason": None,
         "publicaly_available_post_id": [],
         **NO_POST_LINKS,
