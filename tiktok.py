@@ -6,8 +6,6 @@ the chunked upload) in tiktok_transfer.py; a video's and a photo's facts and Tik
 tiktok_media.py.
 """
 
-import logging
-
 from autohive_integrations_sdk import (
     ActionHandler,
     ActionResult,
@@ -17,108 +15,98 @@ from autohive_integrations_sdk import (
     PollingTriggerHandler,
 )
 
-from tiktok_api import (
-    CREATOR_CAP_CODES,
-    INBOX_INIT_URL,
-    SCOPE_REFUSALS,
-    USER_FIELDS_BY_SCOPE,
-    VIDEO_FIELDS,
-    VIDEO_QUERY_URL,
-    ConnectedAccountError,
-    InputError,
-    TikTokError,
-    UserFacingError,
-    account_insights,
-    call_tiktok,
-    cannot_post_reason,
-    check_count,
-    check_length,
-    check_pattern,
-    check_unique,
-    fetch_user,
-    insights_explanation,
-    list_videos,
-    normalize_creator,
-    normalize_user,
-    normalize_videos,
-    query_creator,
-    step_budget,
-    user_errors,
-    whole_number,
-)
-from tiktok_api import new_videos, trigger_errors, videos_reaching
+import tiktok_api
 from tiktok_media import NotAVideo
-from tiktok_posting import follow_post, post_photos, post_video, publish_video, video_report
+from tiktok_posting import follow_post, post_photos, post_video, posting_explanation, publish_video, video_report
 from tiktok_transfer import resolve_video_source
+
 
 tiktok = Integration.load()
 
 
-logger = logging.getLogger("tiktok")
+def register_action(name: str, register=tiktok.action):
+    """The SDK's registration (@tiktok.action), with what every handler shares in one place: an input the action
+    does not declare is refused in words before it runs, and every failure reaches the user as an ActionError."""
+
+    def decorator(handler):
+        handler.execute = tiktok_api.user_errors(handler.execute, tiktok.config.actions[name])
+        return register(name)(handler)
+
+    return decorator
+
+
+def register_trigger(name: str, register=tiktok.polling_trigger):
+    """The same for a polling trigger (@tiktok.polling_trigger): a failure is raised as the user's sentence."""
+
+    def decorator(handler):
+        handler.poll = tiktok_api.trigger_errors(handler.poll, tiktok.config.polling_triggers[name])
+        return register(name)(handler)
+
+    return decorator
+
+
+tiktok.action, tiktok.polling_trigger = register_action, register_trigger
 
 
 @tiktok.action("get_user_info")
 class GetUserInfo(ActionHandler):
-    @user_errors
     async def execute(self, inputs, context):
-        user, missing = await fetch_user(context, list(USER_FIELDS_BY_SCOPE))
-        return ActionResult(data={**normalize_user(user), "missing_scopes": missing})
+        user, missing = await tiktok_api.fetch_user(context, list(tiktok_api.USER_FIELDS_BY_SCOPE))
+        return ActionResult(data={**tiktok_api.normalize_user(user), "missing_scopes": missing})
 
 
 @tiktok.action("get_creator_info")
 class GetCreatorInfo(ActionHandler):
-    @user_errors
     async def execute(self, inputs, context):
+        reason = "TikTok offers no privacy level for this account right now, so it cannot post: try again later."
         try:
-            creator = await query_creator(context)
-        except TikTokError as error:
-            if error.code not in CREATOR_CAP_CODES:
+            creator = await tiktok_api.query_creator(context)
+            reason = None if creator["privacy_level_options"] else reason
+        except tiktok_api.TikTokError as error:
+            if error.code not in tiktok_api.CREATOR_CAP_CODES:
                 raise
             # A posting cap or ban is an answer a workflow can branch on; TikTok sends no creator details with it.
-            unknown = dict.fromkeys(normalize_creator({})) | {"privacy_level_options": []}
-            reason = cannot_post_reason(error.code, error.log_id)
-            return ActionResult(data={**unknown, "can_post": False, "cannot_post_reason": reason})
-        if not creator["privacy_level_options"]:
-            reason = "TikTok offers no privacy level for this account right now, so it cannot post: try again later."
-            return ActionResult(data={**creator, "can_post": False, "cannot_post_reason": reason})
-        return ActionResult(data={**creator, "can_post": True, "cannot_post_reason": None})
+            creator = dict.fromkeys(tiktok_api.normalize_creator({})) | {"privacy_level_options": []}
+            reason = tiktok_api.cannot_post_reason(error.code, error.log_id)
+        return ActionResult(data={**creator, "can_post": reason is None, "cannot_post_reason": reason})
 
 
 @tiktok.action("create_video_post")
 class CreateVideoPost(ActionHandler):
-    @user_errors
     async def execute(self, inputs, context):
         spec = resolve_video_source(
             inputs.get("file"), inputs.get("files"), inputs.get("video_url"), inputs.get("pull_from_url", False)
         )
-        chosen = {
+        cover_seconds = inputs.get("cover_frame_seconds")
+        # By TikTok's names: interactions are sent as disable_*, the cover frame in milliseconds.
+        post_info = {
             "privacy_level": inputs["privacy_level"],
-            "title": inputs.get("title"),
-            "disable_comment": inputs.get("disable_comment", True),
-            "disable_duet": inputs.get("disable_duet", True),
-            "disable_stitch": inputs.get("disable_stitch", True),
-            "video_cover_timestamp_ms": whole_number(inputs.get("video_cover_timestamp_ms")),
+            "title": inputs.get("caption"),
+            "disable_comment": not inputs.get("allow_comments", False),
+            "disable_duet": not inputs.get("allow_duet", False),
+            "disable_stitch": not inputs.get("allow_stitch", False),
+            "video_cover_timestamp_ms": None if cover_seconds is None else round(cover_seconds * 1000),
             "brand_content_toggle": inputs.get("brand_content_toggle", False),
             "brand_organic_toggle": inputs.get("brand_organic_toggle", False),
             "is_aigc": inputs.get("is_aigc", False),
         }
-        wait_seconds = whole_number(inputs.get("wait_seconds", 0))
-        return ActionResult(data=await post_video(context, spec, chosen, wait_seconds))
+        wait_seconds = tiktok_api.whole_number(inputs.get("wait_seconds", 0))
+        return ActionResult(data=await post_video(context, spec, post_info, wait_seconds))
 
 
 @tiktok.action("upload_video_draft")
 class UploadVideoDraft(ActionHandler):
-    @user_errors
     async def execute(self, inputs, context):
         spec = resolve_video_source(
             inputs.get("file"), inputs.get("files"), inputs.get("video_url"), inputs.get("pull_from_url", False)
         )
-        return ActionResult(data=await publish_video(context, INBOX_INIT_URL, spec))
+        result = await publish_video(context, tiktok_api.INBOX_INIT_URL, spec)
+        explanation = posting_explanation(None)
+        return ActionResult(data={**result, **tiktok_api.status_flags(result["status"]), "explanation": explanation})
 
 
 @tiktok.action("check_video")
 class CheckVideo(ActionHandler):
-    @user_errors
     async def execute(self, inputs, context):
         try:
             spec = resolve_video_source(inputs.get("file"), inputs.get("files"), inputs.get("video_url"), False)
@@ -129,107 +117,94 @@ class CheckVideo(ActionHandler):
 
 @tiktok.action("get_post_status")
 class GetPostStatus(ActionHandler):
-    @user_errors
     async def execute(self, inputs, context):
         publish_id = inputs["publish_id"].strip()
-        wait_seconds = whole_number(inputs.get("wait_seconds", 0))
-        if not publish_id:
-            raise InputError("publish_id is empty. Use the publish_id returned by a post or draft step.")
-        check_length(publish_id, "publish_id", maximum=64, advice="Use the publish_id a post or draft step returned.")
+        wait_seconds = tiktok_api.whole_number(inputs.get("wait_seconds", 0))
+        advice = "Use the publish_id a post or draft step returned."
+        tiktok_api.check_length(publish_id, "publish_id", minimum=1, maximum=64, advice=advice)
         status = await follow_post(context, publish_id, wait_seconds)
         return ActionResult(data={"publish_id": publish_id, **status})
 
 
 @tiktok.action("get_videos")
 class GetVideos(ActionHandler):
-    @user_errors
     async def execute(self, inputs, context):
-        max_count = whole_number(inputs.get("max_count", 20))
-        cursor = whole_number(inputs.get("cursor"))
-        videos, cursor, has_more = await list_videos(context, max_count, cursor)
+        max_count = tiktok_api.whole_number(inputs.get("max_count", 20))
+        cursor = tiktok_api.whole_number(inputs.get("cursor"))
+        videos, cursor, has_more = await tiktok_api.list_videos(context, max_count, cursor)
         return ActionResult(data={"videos": videos, "cursor": cursor, "has_more": has_more})
 
 
 @tiktok.action("get_video")
 class GetVideo(ActionHandler):
-    @user_errors
     async def execute(self, inputs, context):
-        for position, video_id in enumerate(inputs["video_ids"], start=1):
-            check_pattern(video_id, r"\s*[0-9]{1,32}\s*", f"Video id #{position}", "a TikTok video id (1 to 32 digits)")
-        video_ids = [v.strip() for v in inputs["video_ids"]]
-        check_count(video_ids, "video_ids", 20, "ids", "Look them up in several steps.")
-        check_unique(video_ids, "Video id")
-        body = {"filters": {"video_ids": video_ids}}
-        data = await call_tiktok(context, VIDEO_QUERY_URL, params={"fields": ",".join(VIDEO_FIELDS)}, body=body)
-        videos = normalize_videos(data.get("videos"))
+        video_ids = tiktok_api.read_video_ids(inputs["video_ids"])
+        videos = await tiktok_api.query_videos(context, video_ids)
         found = {v["id"] for v in videos}
         return ActionResult(data={"videos": videos, "not_found": [v for v in video_ids if v not in found]})
 
 
 @tiktok.action("create_photo_post")
 class CreatePhotoPost(ActionHandler):
-    @user_errors
     async def execute(self, inputs, context):
-        cover_index = whole_number(inputs.get("photo_cover_index", 0))
+        cover_photo = tiktok_api.whole_number(inputs.get("cover_photo", 1))
         post_mode = inputs.get("post_mode", "DIRECT_POST")
-        text = {"title": inputs.get("title"), "description": inputs.get("description")}
+        text = {"title": inputs.get("title"), "description": inputs.get("caption")}
+        # Given or not (None) by the user's names: with MEDIA_UPLOAD a given one is refused, else defaults apply.
         direct_only = {
             "privacy_level": inputs.get("privacy_level"),
-            "disable_comment": inputs.get("disable_comment"),
+            "allow_comments": inputs.get("allow_comments"),
             "auto_add_music": inputs.get("auto_add_music"),
             "brand_content_toggle": inputs.get("brand_content_toggle"),
             "brand_organic_toggle": inputs.get("brand_organic_toggle"),
         }
-        data = await post_photos(context, inputs["photo_urls"], cover_index, post_mode, text, direct_only)
+        data = await post_photos(context, inputs["photo_urls"], cover_photo, post_mode, text, direct_only)
         return ActionResult(data=data)
 
 
 @tiktok.action("get_account_insights")
 class GetAccountInsights(ActionHandler):
-    @user_errors
     async def execute(self, inputs, context):
-        video_count = whole_number(inputs.get("video_count", 20))
+        video_count = tiktok_api.whole_number(inputs.get("video_count", 20))
         try:
-            user, missing = await fetch_user(context, ["user.info.stats"])
+            user, missing = await tiktok_api.fetch_user(context, ["user.info.stats"])
             missing = [scope for scope in missing if scope == "user.info.stats"]
-        except TikTokError as error:
-            if error.code not in SCOPE_REFUSALS:
+        except tiktok_api.TikTokError as error:
+            if error.code not in tiktok_api.SCOPE_REFUSALS:
                 raise
             user, missing = {}, ["user.info.stats"]
         try:
-            videos, _cursor, has_more = await list_videos(context, video_count, None)
-        except TikTokError as error:
-            if error.code not in SCOPE_REFUSALS:
+            videos, _cursor, has_more = await tiktok_api.list_videos(context, video_count, None)
+        except tiktok_api.TikTokError as error:
+            if error.code not in tiktok_api.SCOPE_REFUSALS:
                 raise
             videos, has_more, missing = [], False, [*missing, "video.list"]
-        videos, stats = videos[:video_count], normalize_user(user)
+        videos, stats = videos[:video_count], tiktok_api.normalize_user(user)
         return ActionResult(
             data={
                 "follower_count": stats["follower_count"],
                 "likes_count": stats["likes_count"],
-                **account_insights(videos),
+                **tiktok_api.account_insights(videos),
                 "missing_scopes": missing,
-                "explanation": insights_explanation(len(videos), video_count, has_more, missing),
+                "explanation": tiktok_api.insights_explanation(len(videos), video_count, has_more, missing),
             }
         )
 
 
 @tiktok.polling_trigger("new_video")
 class NewVideo(PollingTriggerHandler):
-    @trigger_errors
     async def poll(self, inputs, last_poll_ts, context):
-        return [{"id": video["id"], "data": video} for video in await new_videos(context, last_poll_ts)]
+        return [{"id": video["id"], "data": video} for video in await tiktok_api.new_videos(context, last_poll_ts)]
 
 
 @tiktok.polling_trigger("video_reached_views")
 class VideoReachedViews(PollingTriggerHandler):
-    @trigger_errors
     async def poll(self, inputs, last_poll_ts, context):
-        views = whole_number(inputs.get("views", 10000))
-        within_days = whole_number(inputs.get("within_days", 30))
+        views = tiktok_api.whole_number(inputs.get("views", 10000))
+        within_days = tiktok_api.whole_number(inputs.get("within_days", 30))
         return [
             {"id": f"{video['id']}:{views}", "data": {**video, "views_threshold": views}}
-            for video in await videos_reaching(context, views, within_days)
+            for video in await tiktok_api.videos_reaching(context, views, within_days)
         ]
 
 
@@ -239,13 +214,13 @@ class TikTokAccount(ConnectedAccountHandler):
         # On failure the SDK's guide asks for an exception with a clear message: the platform then logs it and
         # caches nothing, where an empty ConnectedAccountInfo would be cached as the account.
         try:
-            with step_budget():
-                user, _missing = await fetch_user(context, ["user.info.basic", "user.info.profile"])
-        except UserFacingError as error:
-            raise ConnectedAccountError(f"Could not read the connected TikTok account. {error}") from None
+            with tiktok_api.step_budget():
+                user, _missing = await tiktok_api.fetch_user(context, ["user.info.basic", "user.info.profile"])
+        except tiktok_api.UserFacingError as error:
+            raise tiktok_api.ConnectedAccountError(f"Could not read the connected TikTok account. {error}") from None
         except Exception as error:
-            logger.warning("connected account lookup failed: %s", type(error).__name__)
-            raise ConnectedAccountError(
+            tiktok_api.logger.warning("connected account lookup failed: %s", type(error).__name__)
+            raise tiktok_api.ConnectedAccountError(
                 f"Could not read the connected TikTok account ({type(error).__name__}). Reconnect it, or try again "
                 "in a minute."
             ) from None

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import contextvars
 import datetime
+import difflib
 import functools
 import json
 import logging
@@ -68,25 +69,8 @@ USER_FIELDS_BY_SCOPE = {
 
 # The Video Object minus embed_html (a large HTML snippet nobody maps in a workflow) and never the doc's bogus
 # "fps": https://developers.tiktok.com/doc/tiktok-api-v2-video-object
-VIDEO_FIELDS = (
-    "id",
-    "title",
-    "video_description",
-    "create_time",
-    "cover_image_url",
-    "share_url",
-    "embed_link",
-    "duration",
-    "width",
-    "height",
-    "like_count",
-    "comment_count",
-    "share_count",
-    "view_count",
-)
-
-
-FINAL_STATUSES = ("PUBLISH_COMPLETE", "FAILED")
+VIDEO_FIELDS = ("id", "title", "video_description", "create_time", "cover_image_url", "share_url", "embed_link")
+VIDEO_FIELDS += ("duration", "width", "height", "like_count", "comment_count", "share_count", "view_count")
 
 
 class UserFacingError(Exception):
@@ -99,15 +83,6 @@ class InputError(UserFacingError):
 
 def format_size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
-
-
-def post_id_string(value) -> str | None:
-    """Post ids are 19-digit integers: keep them exact as text (never through float)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
-        return value.strip()
-    return None
 
 
 def _text(value) -> str | None:
@@ -144,6 +119,11 @@ def _count(value) -> int | None:
 USER_FIELD_READERS = {"is_verified": _flag} | dict.fromkeys(USER_FIELDS_BY_SCOPE["user.info.stats"], _count)
 
 
+def post_id_string(value) -> str | None:
+    """Post ids are 19-digit int64 numbers, sent as numbers or text: keep them exact as text (never through float)."""
+    return None if (number := _count(value)) is None else str(number)
+
+
 def normalize_user(user: dict) -> dict:
     user = _fields(user)
     names = [name for fields in USER_FIELDS_BY_SCOPE.values() for name in fields]
@@ -177,12 +157,27 @@ VIDEO_TEXT_FIELDS = ("title", "video_description", "cover_image_url", "share_url
 VIDEO_COUNT_FIELDS = ("like_count", "comment_count", "share_count", "view_count")
 
 
+# The last second ISO 8601 writes with four digits; TikTok's int64 times go far beyond it.
+ISO_TIME_MAX = 253402300799
+
+
+def iso_time(seconds: int | None) -> str | None:
+    """A Unix time in seconds as ISO 8601 UTC (2026-01-31T09:30:00Z), for the steps that take dates."""
+    if seconds is None or seconds > ISO_TIME_MAX:
+        return None
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def normalize_video(video: dict) -> dict:
-    """One video (an object) of a list or query answer."""
+    """One video (an object) of a list or query answer, with the date, length and link in plain form beside
+    TikTok's own fields."""
     # Every field is text or a number; the id is set apart below, and a missing count reads as 0.
     out = {name: (_text if name in VIDEO_TEXT_FIELDS else _count)(video.get(name)) for name in VIDEO_FIELDS}
     raw_id = video.get("id")
     out["id"] = post_id_string(raw_id) or (raw_id if isinstance(raw_id, str) else "")
+    out.update(created_at=iso_time(out["create_time"]), duration_seconds=out["duration"])
+    # TikTok's share_url carries its tracking parameters; the post's own address is the link without them.
+    out["post_url"] = out["share_url"] and out["share_url"].partition("?")[0]
     likes, comments, shares, views = (out[name] or 0 for name in VIDEO_COUNT_FIELDS)
     out.update(like_count=likes, comment_count=comments, share_count=shares, view_count=views)
     out["engagement_rate"] = round((likes + comments + shares) / views * 100, 2) if views > 0 else 0.0
@@ -199,7 +194,6 @@ STATUS_EXPLANATIONS = {
     "PROCESSING_DOWNLOAD": "TikTok is downloading the media from the link.",
     "SEND_TO_USER_INBOX": "The draft is in the creator's TikTok inbox: open the notification in the TikTok app to "
     "finish and post it.",
-    "PUBLISH_COMPLETE": "Published. A public post can take a while to pass moderation before its id appears.",
     "FAILED": "The post failed.",
 }
 
@@ -225,6 +219,11 @@ FAIL_REASONS = {
 }
 
 
+def status_flags(status: str) -> dict:
+    """What a workflow branches on beside TikTok's status: is_final alone is true for FAILED too."""
+    return {"published": status == "PUBLISH_COMPLETE", "failed": status == "FAILED"}
+
+
 def normalize_status(data: dict) -> dict:
     data = _fields(data)
     status = _text(data.get("status")) or "UNKNOWN"
@@ -235,9 +234,11 @@ def normalize_status(data: dict) -> dict:
     if status == "FAILED" and fail_reason:
         reason = clean_detail(fail_reason, limit=80)
         explanation = f"The post failed ({reason}): " + FAIL_REASONS.get(fail_reason, "see TikTok's reason.")
+    flags = status_flags(status)
     return {
         "status": status,
-        "is_final": status in FINAL_STATUSES,
+        **flags,
+        "is_final": flags["published"] or flags["failed"],
         "waiting_on_user": status == "SEND_TO_USER_INBOX",
         "fail_reason": fail_reason if status == "FAILED" else None,
         "publicaly_available_post_id": post_ids,
@@ -283,9 +284,9 @@ ERROR_ADVICE = {
         "Set the TikTok account to private in the TikTok app and use privacy level SELF_ONLY.",
     ),
     "url_ownership_unverified": (
-        "the link's domain is not verified for this app in the TikTok developer portal",
-        "Verify the domain or URL prefix in the developer portal, or turn pull_from_url off so the integration "
-        "uploads the file itself.",
+        "TikTok only pulls from domains the app's owner verified, and this link is on another",
+        "For a video, leave pull_from_url off: the integration then uploads the file itself. For photos, host them "
+        "where TikTok's pull works, or post a video.",
     ),
     "privacy_level_option_mismatch": (
         "the privacy level is not one this account offers",
@@ -444,23 +445,35 @@ def check_length(value: str | None, name: str, *, minimum: int = 0, maximum: int
         raise _refusal(f"{name} is {length} characters long; at most {maximum} are allowed. {advice}")
 
 
-def check_pattern(value: str | None, pattern: str, name: str, rule: str) -> None:
-    """A string pattern rule, refused in plain words: `rule` says what is expected; the value is never echoed."""
-    if value is not None and not re.fullmatch(pattern, value):
-        raise _refusal(f"{name} must be {rule}; the value given ({len(value)} characters) is not.")
-
-
 def check_count(items: list, name: str, maximum: int, what: str, advice: str) -> None:
     """A list's size limit in plain words, without echoing the list (links may carry signatures)."""
     if len(items) > maximum:
         raise _refusal(f"{name} has {len(items)} {what}; at most {maximum} are allowed. {advice}")
 
 
-def check_unique(values: list[str], what: str) -> None:
-    """Refuse a repeated value by position, never by content (the lists checked hold at most a few dozen)."""
-    for position, value in enumerate(values, start=1):
-        if (first := values.index(value) + 1) < position:
-            raise _refusal(f"{what} #{position} repeats {what.lower()} #{first}; give each one once.")
+# A video id, or a TikTok video link as the app shares it (https://www.tiktok.com/@name/video/7300..., a query
+# string after it); the id is its one group either way.
+_VIDEO_ID_OR_LINK = re.compile(
+    r"([0-9]{1,32})|(?:https?://)?(?:www\.|m\.)?tiktok\.com/@[^/?#\s]*/video/([0-9]{1,32})(?:[/?#]\S*)?", re.IGNORECASE
+)
+
+
+def read_video_ids(values: list) -> list[str]:
+    """get_video's ids from what people have: ids as text or numbers, and TikTok video links. Those it cannot read
+    are refused by position, never echoed."""
+    check_count(values, "video_ids", 20, "ids", "Look them up in several steps.")
+    found = [_VIDEO_ID_OR_LINK.fullmatch(str(value).strip()) for value in values]
+    if unread := [f"#{position}" for position, match in enumerate(found, start=1) if not match]:
+        raise _refusal(
+            f"Could not read video_ids {', '.join(unread)} as a TikTok video id or video link: give the id's digits "
+            "or a link such as https://www.tiktok.com/@name/video/7300000000000000000."
+        )
+    ids = [match[1] or match[2] for match in found]
+    # A repeat is named by position, never by content (at most 20 ids).
+    for position, video_id in enumerate(ids, start=1):
+        if (first := ids.index(video_id) + 1) < position:
+            raise _refusal(f"Video id #{position} repeats video id #{first}; give each one once.")
+    return ids
 
 
 def cannot_post_reason(code: str, log_id: str | None) -> str:
@@ -470,12 +483,17 @@ def cannot_post_reason(code: str, log_id: str | None) -> str:
     return f"{what[0].upper()}{what[1:]}: {todo[0].lower()}{todo[1:].rstrip('.')} ({reference})."
 
 
+# What Get Account Insights shows of each of its top videos.
+TOP_VIDEO_FIELDS = ("id", "title", "created_at", "share_url", "post_url", "view_count", "engagement_rate")
+
+
 def account_insights(videos: list[dict]) -> dict:
     """Totals over normalised videos; the engagement rate is get_videos' formula applied to the totals."""
     views = [v["view_count"] for v in videos]
     total_views = sum(views)
     engaged = sum(v["like_count"] + v["comment_count"] + v["share_count"] for v in videos)
     times = [v["create_time"] for v in videos if v["create_time"] is not None]
+    first, last = min(times, default=None), max(times, default=None)
     top = sorted(videos, key=lambda v: v["view_count"], reverse=True)[:3]  # stable: newer first among equals
     return {
         "videos_analyzed": len(videos),
@@ -483,11 +501,11 @@ def account_insights(videos: list[dict]) -> dict:
         "median_views": statistics.median(views) if videos else None,
         "average_views": round(total_views / len(videos), 2) if videos else None,
         "average_engagement_rate": (round(engaged / total_views * 100, 2) if total_views else 0.0) if videos else None,
-        "top_videos": [
-            {key: v[key] for key in ("id", "title", "share_url", "view_count", "engagement_rate")} for v in top
-        ],
-        "first_video_time": min(times, default=None),
-        "last_video_time": max(times, default=None),
+        "top_videos": [{key: v[key] for key in TOP_VIDEO_FIELDS} for v in top],
+        "first_video_time": first,
+        "first_video_at": iso_time(first),
+        "last_video_time": last,
+        "last_video_at": iso_time(last),
     }
 
 
@@ -639,13 +657,56 @@ class ConnectedAccountError(UserFacingError):
     """The connected account could not be read; the message is written for the person connecting it."""
 
 
-def user_errors(execute):
-    """Every failure reaches the user as an ActionError: the platform shows an escaped exception as a crash."""
+# Inputs version 1.x named otherwise: the 2.0 name, and what changed beyond the name.
+RENAMED = {
+    "title": "caption",
+    "description": "caption",
+    "disable_comment": "allow_comments, with the opposite meaning (true allows comments)",
+    "disable_duet": "allow_duet, with the opposite meaning (true allows Duet)",
+    "disable_stitch": "allow_stitch, with the opposite meaning (true allows Stitch)",
+    "video_cover_timestamp_ms": "cover_frame_seconds, in seconds (1500 ms is 1.5)",
+    "photo_cover_index": "cover_photo, counted from 1 (the first photo is 1)",
+}
+
+
+# Why an action does not take an input people bring from another action; (action, None) for any other input.
+NOT_TAKEN = {
+    ("upload_video_draft", "caption"): "TikTok's drafts take the video only; add the caption in the TikTok app",
+    ("upload_video_draft", None): "TikTok's drafts take the video only; the creator chooses the settings in the app",
+    ("check_video", None): "it only checks the video; the post's settings go in Create Video Post",
+    ("create_photo_post", "pull_from_url"): "TikTok always downloads the photos from their links itself",
+}
+
+
+def unknown_input(action, name: str, known: list[str]) -> str:
+    """One sentence for an input the action does not declare, naming the input meant where that is clear: a typo
+    is never dropped silently. The schema allows any input, so the SDK's jsonschema words never show."""
+    title, shown = action.name.replace("_", " ").title(), clean_detail(name, limit=40)
+    close = difflib.get_close_matches(name, known, n=1)
+    if (renamed := RENAMED.get(name, "")).partition(",")[0] in known:
+        return f"{title} has no {shown}: version 2.0 renamed it to {renamed}."
+    if why := NOT_TAKEN.get((action.name, RENAMED.get(name, name))) or (
+        not close and NOT_TAKEN.get((action.name, None))
+    ):
+        return f"{title} has no {shown}: {why}."
+    if close:
+        return f"{title} has no input {shown}: did you mean {close[0]}?"
+    return f"{title} has no input {shown}; " + (
+        f"its inputs are {', '.join(known)}." if known else "it takes no inputs."
+    )
+
+
+def user_errors(execute, action):
+    """Every failure reaches the user as an ActionError: the platform shows an escaped exception as a crash. An
+    input `action` (the SDK's action config) does not declare is refused first."""
 
     @functools.wraps(execute)
     async def wrapper(self, inputs, context):
         sent = _publish_sent.set(False)
         try:
+            known = list(action.input_schema.get("properties", {}))
+            if unknown := [unknown_input(action, name, known) for name in inputs if name not in known]:
+                raise _refusal(" ".join(unknown[:3]))
             with step_budget():
                 return await execute(self, inputs, context)
         except asyncio.CancelledError:
@@ -704,6 +765,13 @@ async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
     # No optional scope probed or granted: the basic fields alone.
     merged = merged or await get(["user.info.basic"])
     return merged, missing_user_scopes(merged, granted)
+
+
+async def query_videos(context, video_ids: list[str], fields=VIDEO_FIELDS) -> list[dict]:
+    """Those of video_ids that are the account's videos (/v2/video/query/, scope video.list)."""
+    body = {"filters": {"video_ids": video_ids}}
+    data = await call_tiktok(context, VIDEO_QUERY_URL, params={"fields": ",".join(fields)}, body=body)
+    return normalize_videos(data.get("videos"))
 
 
 async def list_videos(context, max_count: int, cursor) -> tuple[list[dict], object, bool]:
@@ -813,16 +881,17 @@ async def videos_reaching(context, views: int, within_days: int) -> list[dict]:
     return [v for v in recent if v["view_count"] >= views]
 
 
-def trigger_errors(poll):
-    """A poll's failure raised with the sentence an action would show as its text: the SDK has no error result for
-    polling triggers and hands whatever poll raises to the platform."""
+def trigger_errors(poll, trigger):
+    """user_errors for a polling trigger (`trigger`: the SDK's trigger config): its failure is raised with the
+    sentence an action would show, since the SDK has no error result for triggers and hands whatever poll raises
+    to the platform."""
 
     @functools.wraps(poll)
     async def wrapper(self, inputs, last_poll_ts, context):
         async def run(_self, _inputs, _context):
             return await poll(self, inputs, last_poll_ts, context)
 
-        outcome = await user_errors(run)(self, inputs, context)
+        outcome = await user_errors(run, trigger)(self, inputs, context)
         if isinstance(outcome, ActionError):
             raise UserFacingError(outcome.message)
         return outcome

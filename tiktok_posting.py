@@ -10,13 +10,11 @@ import dataclasses
 import time
 
 from tiktok_api import (
-    normalize_videos,
     CONTENT_INIT_URL,
     MIN_REQUEST_S,
     SCOPE_REFUSALS,
     STATUS_URL,
     VIDEO_INIT_URL,
-    VIDEO_QUERY_URL,
     InputError,
     TikTokError,
     UserFacingError,
@@ -25,37 +23,13 @@ from tiktok_api import (
     format_size,
     normalize_status,
     query_creator,
+    query_videos,
+    status_flags,
     time_left,
 )
-from tiktok_media import (
-    NOT_A_VIDEO,
-    NotAVideo,
-    check_media,
-    inspect_video,
-    media_problems,
-    photo_problem,
-    unchecked_rules,
-)
-from tiktok_transfer import (
-    SNIFF_BYTES,
-    TRANSFER_DEADLINE_S,
-    RangeSource,
-    SourceSpec,
-    StreamSource,
-    TransferError,
-    TransferWatch,
-    UploadUnconfirmed,
-    VideoSource,
-    alternative_plan,
-    check_link,
-    check_upload_url,
-    open_link,
-    plan_chunks,
-    probe_photos,
-    require_video_type,
-    transfer_watch,
-    upload_chunks,
-)
+import tiktok_media
+import tiktok_transfer
+from tiktok_transfer import plan_chunks, TRANSFER_DEADLINE_S
 
 VIDEO_TITLE_MAX = 2200
 
@@ -81,6 +55,10 @@ def check_text_limit(value: str | None, limit: int, name: str) -> None:
         )
 
 
+# TikTok's interaction settings and the inputs that turn them on.
+ALLOW_INPUTS = {"disable_comment": "allow_comments", "disable_duet": "allow_duet", "disable_stitch": "allow_stitch"}
+
+
 async def check_creator_settings(context, privacy_level: str, brand_content: bool, requested: dict[str, bool]):
     """The creator's current options, once the settings fit them; returns them with the interactions to send and
     those forced off. Interactions the creator switched off in TikTok must be sent disabled."""
@@ -103,19 +81,38 @@ async def check_creator_settings(context, privacy_level: str, brand_content: boo
     forced = [
         key for key, value in requested.items() if not value and creator.get(f"{key.removeprefix('disable_')}_disabled")
     ]
-    return creator, {**requested, **dict.fromkeys(forced, True)}, forced
+    return creator, {**requested, **dict.fromkeys(forced, True)}, [ALLOW_INPUTS[key] for key in forced]
 
 
 # The fields the post-link lookup asks /v2/video/query/ for (https://developers.tiktok.com/doc/tiktok-api-v2-video-query).
 POST_LINK_FIELDS = ("id", "share_url", "embed_link", "cover_image_url")
-# A post's links before TikTok gives them; video_id is the public post id itself.
-NO_POST_LINKS = dict.fromkeys(("video_id", *POST_LINK_FIELDS[1:]))
+# A post's links before TikTok gives them; post_id is the public post id itself, post_url its share_url's address.
+NO_POST_LINKS = dict.fromkeys(("post_id", "post_url", *POST_LINK_FIELDS[1:]))
 
 
-POSTING_TAKES_MINUTES = (
-    "TikTok may take a few minutes to process the post before it appears on the profile; run Get Post Status "
-    "with the publish_id to follow it."
-)
+# Who sees a post at each privacy level, as the explanations say it.
+AUDIENCE = {
+    "PUBLIC_TO_EVERYONE": "everyone",
+    "FOLLOWER_OF_CREATOR": "the creator's followers",
+    "MUTUAL_FOLLOW_FRIENDS": "the creator's friends",
+    "SELF_ONLY": "the creator only",
+}
+
+
+FOLLOW_IT = "run Get Post Status with the publish_id to follow it."
+
+
+def posting_explanation(privacy_level: str | None, what: str = "the video") -> str:
+    """What happens after a post or draft starts: a direct post shows for its audience, an inbox post waits for
+    the creator (privacy_level None)."""
+    if privacy_level is None:
+        return (
+            f"TikTok is taking {what}; the creator then gets a notification in the TikTok app to finish and post it "
+            f"(status SEND_TO_USER_INBOX): {FOLLOW_IT}"
+        )
+    return (
+        f"TikTok is processing {what}; the post appears for {AUDIENCE[privacy_level]} within a few minutes: {FOLLOW_IT}"
+    )
 
 
 # get_post_status polls at most every 2 s: TikTok allows 30 status requests a minute
@@ -130,7 +127,7 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
     body = {} if post_info is None else {"post_info": post_info}
     if spec.kind != "pull":
         return await upload_video(context, init_url, spec, body, max_duration)
-    checked = await check_pull_link(spec.url, max_duration)
+    checked = await check_pull_link(spec.url, max_duration, post_info)
     try:
         pull_body = {**body, "source_info": {"source": "PULL_FROM_URL", "video_url": spec.url}}
         data = await call_tiktok(context, init_url, body=pull_body, publish=True)
@@ -143,15 +140,14 @@ async def publish_video(context, init_url: str, spec, post_info: dict | None = N
         refusal = error
     # TikTok refused to pull from an unverified domain: upload from the same link (FILE_UPLOAD, streamed).
     try:
-        link = SourceSpec("link", url=spec.url)
+        link = tiktok_transfer.SourceSpec("link", url=spec.url)
         result = await upload_video(context, init_url, link, body, max_duration, checked=checked)
     except UserFacingError as failure:
-        # Both reasons, TikTok's refusal first (its code, detail and advice), its log_id still at the very end.
+        # Both reasons in a line: TikTok's refusal, then why the integration's own upload failed, TikTok's log_id last.
         suffix = f" (TikTok log_id: {refusal.log_id})" if refusal.log_id else ""
-        told = str(refusal).removesuffix(suffix)
         raise UserFacingError(
-            f"{told} The integration tried that in this step (it uploaded the file itself from the link), and the "
-            f"upload failed too: {failure}{suffix}"
+            "TikTok error url_ownership_unverified: TikTok only pulls from domains the app's owner verified, so the "
+            f"integration uploaded the file from the link itself, and that failed too: {failure}{suffix}"
         ) from None
     return {**result, "pull_refused": "url_ownership_unverified"}
 
@@ -165,7 +161,7 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
     source = checked or await within_transfer_deadline(open_video(spec), moving_until)
     try:
         if not checked:  # refused before any init
-            check_media(inspect_video(source.read_at, source.size), max_duration)
+            check_facts(tiktok_media.inspect_video(source.read_at, source.size), max_duration, body.get("post_info"))
         # After TikTok's definite refusal of the first plan's chunk size, one other legal plan; never a third init.
         plans = [plan_chunks(source.size)]
         for plan in plans:
@@ -176,19 +172,23 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
             except TikTokError as refusal:
                 if not chunk_size_refused(refusal, plan):
                     raise
-                if len(plans) > 1 or (another := alternative_plan(plan)) is None:
+                if len(plans) > 1 or (another := tiktok_transfer.alternative_plan(plan)) is None:
                     raise chunk_plans_refused(plans, refusal) from None
-                if isinstance(source, StreamSource):  # its first part, already read, grows to the new plan's
+                if isinstance(
+                    source, tiktok_transfer.StreamSource
+                ):  # its first part, already read, grows to the new plan's
                     await within_transfer_deadline(source.prime(another.ranges()[0][1] + 1), moving_until)
                 plans.append(another)
         publish_id = _publish_id(data)
-        upload_url = check_upload_url(data.get("upload_url"))
+        upload_url = tiktok_transfer.check_upload_url(data.get("upload_url"))
         status = "PROCESSING_UPLOAD"
         try:
-            await within_transfer_deadline(upload_chunks(source, plan, upload_url, source.content_type), moving_until)
-        except UploadUnconfirmed as unconfirmed:
+            await within_transfer_deadline(
+                tiktok_transfer.upload_chunks(source, plan, upload_url, source.content_type), moving_until
+            )
+        except tiktok_transfer.UploadUnconfirmed as unconfirmed:
             status = await settle_upload(context, publish_id, plan.video_size, unconfirmed)
-        except TransferError:
+        except tiktok_transfer.TransferError:
             # A part read from the link as it was sent: when reading failed, say so rather than blame TikTok.
             if (failure := getattr(source, "failure", None)) is not None:
                 raise failure from None
@@ -226,8 +226,7 @@ def chunk_plans_refused(plans, refusal: TikTokError) -> UserFacingError:
         f"TikTok error {refusal.code}: TikTok refused to take this {format_size(plans[0].video_size)} video in "
         f"several parts (tried {tried}).{says} TikTok has been refusing uploads in several parts since about "
         "August 2026, and a video over 64 MB cannot go in one; nothing was posted. Post a file of at most "
-        "64,000,000 bytes (it goes in one part), or host the video on a domain verified in your TikTok developer "
-        f"portal and use pull_from_url.{log}"
+        f"64,000,000 bytes (it goes in one part).{log}"
     )
 
 
@@ -235,32 +234,43 @@ def chunk_plans_refused(plans, refusal: TikTokError) -> UserFacingError:
 PREFLIGHT_S = 8.0
 
 
-async def open_video(spec) -> VideoSource:
+async def open_video(spec) -> tiktok_transfer.VideoSource:
     """The video as a source with its facts at hand, before any init: inline content is its own source; a link
     is read without the token through the link guard, by Range where its host answers Range (see open_link)."""
-    return spec.inline if spec.kind == "inline" else await open_link(spec.url)
+    return spec.inline if spec.kind == "inline" else await tiktok_transfer.open_link(spec.url)
 
 
-async def check_pull_link(url: str, max_duration) -> VideoSource | None:
+def check_facts(facts: tiktok_media.VideoFacts, max_duration, post_info: dict | None) -> None:
+    """TikTok's media rules, then the cover frame chosen: TikTok takes one past the end without a word."""
+    tiktok_media.check_media(facts, max_duration)
+    cover_ms = (post_info or {}).get("video_cover_timestamp_ms") or 0
+    if facts.duration_seconds is not None and cover_ms >= facts.duration_seconds * 1000 > 0:
+        raise InputError(
+            f"cover_frame_seconds is {cover_ms / 1000:g}, but the video is {round(facts.duration_seconds, 3):g} "
+            "seconds long. Choose a moment within the video, or leave it out for the first frame; nothing was posted."
+        )
+
+
+async def check_pull_link(url: str, max_duration, post_info: dict | None) -> tiktok_transfer.VideoSource | None:
     """TikTok pulls the very same public link, so it is read the same way first. A link that cannot be read from
     here is left to TikTok (a fact that could not be read is no reason to refuse). Returns the link's source when
     its host answers Range (the fallback upload reads it from there), else None."""
     try:
         async with asyncio.timeout(max(0.0, min(PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))):
-            source = await open_link(url, whole=False)
+            source = await tiktok_transfer.open_link(url, whole=False)
     except (UserFacingError, TimeoutError):
         return None
-    if source.read_at(0, SNIFF_BYTES) and source.content_type is None:
-        require_video_type(source.read_at(0, SNIFF_BYTES))
-    check_media(inspect_video(source.read_at, source.size), max_duration)
-    return source if isinstance(source, RangeSource) and source.content_type else None
+    if source.read_at(0, tiktok_transfer.SNIFF_BYTES) and source.content_type is None:
+        tiktok_transfer.require_video_type(source.read_at(0, tiktok_transfer.SNIFF_BYTES))
+    check_facts(tiktok_media.inspect_video(source.read_at, source.size), max_duration, post_info)
+    return source if isinstance(source, tiktok_transfer.RangeSource) and source.content_type else None
 
 
 async def within_transfer_deadline(step, until: float):
     """Run one part of moving the bytes; past the deadline, stop with what the user can do about it, naming who
     stopped: the video's link host, TikTok's upload server, or neither (the video is too large for one step)."""
-    watch = TransferWatch()
-    token = transfer_watch.set(watch)
+    watch = tiktok_transfer.TransferWatch()
+    token = tiktok_transfer.transfer_watch.set(watch)
     try:
         async with asyncio.timeout(until - time.monotonic()) as deadline:
             return await step
@@ -268,33 +278,35 @@ async def within_transfer_deadline(step, until: float):
         if not deadline.expired():
             raise
         if watch.last_part_sent:
-            raise UploadUnconfirmed("TikTok's upload server stopped answering") from None
+            raise tiktok_transfer.UploadUnconfirmed("TikTok's upload server stopped answering") from None
         if watch.uploading and watch.reading:
-            raise TransferError(
+            raise tiktok_transfer.TransferError(
                 f"The video's link host stopped sending the video while part {watch.part} of {watch.parts} was "
                 "being read, so it could not be passed on to TikTok within the step. Nothing was posted (TikTok "
                 "discards an upload that never completes). Check that the link works and run the step again."
             ) from None
         if watch.stalled():
-            raise TransferError(
+            raise tiktok_transfer.TransferError(
                 f"TikTok's upload server stopped answering while part {watch.part} of {watch.parts} of the video was "
                 "being sent. Nothing was posted (TikTok discards an upload that never completes). Run the step again "
                 "in a few minutes."
             ) from None
-        raise TransferError(
+        raise tiktok_transfer.TransferError(
             f"The video is too large to move to TikTok within one workflow step ({TRANSFER_DEADLINE_S:.0f} s at "
-            "most). Nothing was posted. Host it on a domain verified in your TikTok developer portal and use "
-            "pull_from_url, or post a smaller file."
+            "most). Nothing was posted. Post a smaller file, or use pull_from_url if the link is on a domain "
+            "TikTok pulls from (one the app's owner verified)."
         ) from None
     finally:
-        transfer_watch.reset(token)
+        tiktok_transfer.transfer_watch.reset(token)
 
 
 # Statuses that come only after TikTok holds the whole upload (FAILED also says no post exists).
 AFTER_UPLOAD = ("SEND_TO_USER_INBOX", "PUBLISH_COMPLETE")
 
 
-async def settle_upload(context, publish_id: str, video_size: int, unconfirmed: UploadUnconfirmed) -> str:
+async def settle_upload(
+    context, publish_id: str, video_size: int, unconfirmed: tiktok_transfer.UploadUnconfirmed
+) -> str:
     """The last part went out but TikTok's upload server did not confirm it: ask TikTok's status before saying
     anything, since the post may exist. Returns the status when it shows that the whole video arrived."""
     status = {}
@@ -306,9 +318,11 @@ async def settle_upload(context, publish_id: str, video_size: int, unconfirmed: 
     if status and (status["status"] in AFTER_UPLOAD or (held or 0) >= video_size):
         return status["status"]
     if status.get("status") == "FAILED":
-        raise TransferError(unconfirmed.refusal or f"{status['explanation']} Nothing was posted.")
+        raise tiktok_transfer.TransferError(unconfirmed.refusal or f"{status['explanation']} Nothing was posted.")
     if unconfirmed.refusal and held is not None:
-        raise TransferError(unconfirmed.refusal)  # refused, and TikTok's status confirms it lacks part of the video
+        raise tiktok_transfer.TransferError(
+            unconfirmed.refusal
+        )  # refused, and TikTok's status confirms it lacks part of the video
     known = f" (it shows {format_size(held)} of {format_size(video_size)})" if held is not None else ""
     raise UserFacingError(
         f"The last part of the video was sent, but {unconfirmed.what} and TikTok's status does not show the whole "
@@ -346,23 +360,20 @@ async def live_links(context, status: dict, privacy_level: str | None) -> dict:
         return links
     post_ids = status["publicaly_available_post_id"]
     if not post_ids:
-        if privacy_level == "SELF_ONLY":
-            why = (
-                "Published as a private (SELF_ONLY) post: only the creator can see it, so TikTok gives it no public "
-                "id or link."
-            )
-        else:
-            why = (
-                "Published. TikTok gives no public id or link to a private (SELF_ONLY) post; a public post gets them "
-                "once it passes TikTok's moderation, which can take from a minute to hours: run Get Post Status "
-                "again later."
-            )
+        # A post everyone sees gets its public id once it passes moderation, any other post never does; Get Post
+        # Status does not know the privacy level (None), so it says both.
+        why = (
+            "Published. A post everyone sees gets its public id and link once it passes TikTok's moderation (a minute "
+            "to hours): run Get Post Status again later."
+            + (" Other posts never get them." if privacy_level is None else "")
+        )
+        if privacy_level not in (None, "PUBLIC_TO_EVERYONE"):
+            why = f"Published for {AUDIENCE[privacy_level]}: only a post everyone sees gets a public id and link."
         return {**links, "explanation": why}
     # One inbox draft posted several times has several ids: the first is the link's.
-    post_id = links["video_id"] = post_ids[0]
-    body = {"filters": {"video_ids": [post_id]}}
+    post_id = links["post_id"] = post_ids[0]
     try:
-        data = await call_tiktok(context, VIDEO_QUERY_URL, params={"fields": ",".join(POST_LINK_FIELDS)}, body=body)
+        videos = await query_videos(context, [post_id], POST_LINK_FIELDS)
     except UserFacingError as error:
         if getattr(error, "code", None) in SCOPE_REFUSALS:
             why = (
@@ -372,12 +383,12 @@ async def live_links(context, status: dict, privacy_level: str | None) -> dict:
             return {**links, "missing_scopes": ["video.list"], "explanation": why}
         why = f"its link could not be looked up{_code_note(error)}: run Get Post Status again in a minute to get it."
         return {**links, "explanation": f"Published (post id {post_id}); {why}"}
-    found = next((video for video in normalize_videos(data.get("videos")) if video["id"] == post_id), {})
-    links.update({name: found.get(name) or None for name in POST_LINK_FIELDS[1:]})
+    found = next((video for video in videos if video["id"] == post_id), {})
+    links.update({name: found.get(name) or None for name in (*POST_LINK_FIELDS[1:], "post_url")})
     if links["share_url"] is None:
         why = f"Published (post id {post_id}); TikTok did not return its link yet: run Get Post Status again later."
     else:
-        why = "Published and public: share_url links to the post."
+        why = "Published and public: post_url links to the post."
     return {**links, "explanation": why}
 
 
@@ -389,12 +400,13 @@ async def confirm_post(context, publish_id: str, wait_seconds: int, privacy_leve
     """After a direct post: with wait_seconds, its status and links within what is left of the step. A failure
     here never fails the step: the video is already with TikTok, and running the step again would post it twice."""
     pending = {
-        "is_final": False,
+        # Not published, failed or final yet: TikTok has only just taken the video.
+        **dict.fromkeys(("published", "failed", "is_final"), False),
         "fail_reason": None,
         "publicaly_available_post_id": [],
         **NO_POST_LINKS,
         "missing_scopes": [],
-        "explanation": POSTING_TAKES_MINUTES,
+        "explanation": posting_explanation(privacy_level),
     }
     if not wait_seconds:
         return pending
@@ -403,11 +415,11 @@ async def confirm_post(context, publish_id: str, wait_seconds: int, privacy_leve
     except UserFacingError as error:
         why = (
             f"The video was sent to TikTok, but its status could not be checked within this step{_code_note(error)}. "
-            f"Do not run this step again, or the video may be posted twice. {POSTING_TAKES_MINUTES}"
+            f"Do not run this step again, or the video may be posted twice. {pending['explanation']}"
         )
         return {**pending, "explanation": why}
     if not status["is_final"]:
-        status["explanation"] = f"{status['explanation']} {POSTING_TAKES_MINUTES}"
+        status["explanation"] = f"{status['explanation']} {pending['explanation']}"
     return {"status": status["status"], **{key: status[key] for key in pending}}
 
 
@@ -425,45 +437,37 @@ async def video_report(context, spec) -> dict:
         else:
             why_no_limit = f"TikTok did not give it right now ({error.code or 'no error code'})"
     report = dict.fromkeys(("container", "codec", "duration_seconds", "width", "height", "frame_rate", "size_bytes"))
-    report.update(ok=False, problems=[NOT_A_VIDEO], max_duration_seconds=max_seconds, unchecked=[])
+    report.update(ok=False, problems=[tiktok_media.NOT_A_VIDEO], max_duration_seconds=max_seconds, unchecked=[])
     if spec is None:
         return report
     try:
         moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
         source = await within_transfer_deadline(open_video(spec), moving_until)
-    except NotAVideo:
+    except tiktok_media.NotAVideo:
         return report
-    facts, size = inspect_video(source.read_at, source.size), source.size
+    facts, size = tiktok_media.inspect_video(source.read_at, source.size), source.size
     await source.aclose()
-    problems = media_problems(facts, max_seconds)
+    problems = tiktok_media.media_problems(facts, max_seconds)
     duration = None if facts.duration_seconds is None else round(facts.duration_seconds, 3)
     report.update(dataclasses.asdict(facts), codec=facts.codec_name, duration_seconds=duration, size_bytes=size)
-    report.update(ok=not problems, problems=problems, unchecked=unchecked_rules(facts, max_seconds, why_no_limit))
+    report.update(
+        ok=not problems, problems=problems, unchecked=tiktok_media.unchecked_rules(facts, max_seconds, why_no_limit)
+    )
     return report
 
 
-async def post_video(context, spec, chosen: dict, wait_seconds: int) -> dict:
+async def post_video(context, spec, post_info: dict, wait_seconds: int) -> dict:
     """create_video_post: the settings and the creator's current options checked, the video's facts checked and its
-    bytes moved (or pulled), then the post followed for wait_seconds. `chosen` holds the settings by TikTok's names;
-    interactions stay off unless the user turned them on (TikTok's posting guidelines)."""
-    privacy_level, title, brand_content = chosen["privacy_level"], chosen["title"], chosen["brand_content_toggle"]
-    check_text_limit(title, VIDEO_TITLE_MAX, "title")
-    requested = {name: chosen[name] for name in ("disable_comment", "disable_duet", "disable_stitch")}
+    bytes moved (or pulled), then the post followed for wait_seconds. `post_info` holds the settings by TikTok's
+    names (https://developers.tiktok.com/doc/content-posting-api-reference-direct-post), None where not given."""
+    privacy_level, brand_content = post_info["privacy_level"], post_info["brand_content_toggle"]
+    check_text_limit(post_info["title"], VIDEO_TITLE_MAX, "caption")
+    requested = {name: post_info[name] for name in ALLOW_INPUTS}
     creator, interactions, forced = await check_creator_settings(context, privacy_level, brand_content, requested)
-    # post_info of a direct video post: both brand toggles are always sent explicitly.
-    # https://developers.tiktok.com/doc/content-posting-api-reference-direct-post
-    post_info = {
-        "privacy_level": privacy_level,
-        **interactions,
-        "brand_content_toggle": brand_content,
-        "brand_organic_toggle": chosen["brand_organic_toggle"],
-    }
-    if title:
-        post_info["title"] = title
-    if chosen["video_cover_timestamp_ms"] is not None:
-        post_info["video_cover_timestamp_ms"] = chosen["video_cover_timestamp_ms"]
-    if chosen["is_aigc"]:
-        post_info["is_aigc"] = True
+    # Both brand toggles are always sent; the caption, the cover frame and the AI label only when given.
+    post_info = {key: value for key, value in (post_info | interactions).items() if value not in (None, "")}
+    if not post_info["is_aigc"]:
+        del post_info["is_aigc"]
     result = await publish_video(context, VIDEO_INIT_URL, spec, post_info, creator["max_video_post_duration_sec"])
     return {
         **result,
@@ -481,25 +485,29 @@ def link_label(link) -> str:
     return label if len(label) <= 80 else label[:79] + "…"
 
 
-async def post_photos(context, photo_urls: list[str], cover_index: int, post_mode: str, text: dict, direct_only: dict):
+async def post_photos(context, photo_urls: list[str], cover_photo: int, post_mode: str, text: dict, direct_only: dict):
     """create_photo_post: up to 35 photo links checked (each one's head read), then handed to TikTok to pull, as a
-    direct post or to the creator's inbox. `text`: title and description; `direct_only`: the settings only a
-    DIRECT_POST takes (with MEDIA_UPLOAD the creator chooses them in the TikTok app)."""
+    direct post or to the creator's inbox. `text`: title and description by TikTok's names; `direct_only`: the
+    inputs only a DIRECT_POST takes (with MEDIA_UPLOAD the creator chooses them in the TikTok app)."""
     check_count(photo_urls, "photo_urls", 35, "links", "TikTok takes at most 35 photos in one post.")
-    links = [check_link(url, f"photo link #{position}") for position, url in enumerate(photo_urls, start=1)]
-    if cover_index >= len(photo_urls):
+    links = [
+        tiktok_transfer.check_link(url, f"photo link #{position}") for position, url in enumerate(photo_urls, start=1)
+    ]
+    count = len(photo_urls)
+    if not 1 <= cover_photo <= count:
+        choose = "1, the only photo" if count == 1 else f"a number from 1 to {count}"
         raise InputError(
-            f"photo_cover_index is {cover_index}, but there are only {len(photo_urls)} photos (the first is 0). "
-            "Choose a photo that exists; nothing was posted."
+            f"cover_photo is {cover_photo}, but photos are counted from 1 and this post has {count}: choose "
+            f"{choose}. Nothing was posted."
         )
     check_text_limit(text["title"], PHOTO_TITLE_MAX, "photo title")
-    check_text_limit(text["description"], PHOTO_DESCRIPTION_MAX, "description")
+    check_text_limit(text["description"], PHOTO_DESCRIPTION_MAX, "caption")
     # Before the init, each photo's first 64 KiB (one ranged GET, no token, through the link guard): JPEG or WebP by
     # signature, at most 20 MB (TikTok's image restrictions). A photo that cannot be read is left to TikTok, which
     # still pulls the photos itself.
-    answers = await probe_photos(photo_urls, min(PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))
+    answers = await tiktok_transfer.probe_photos(photo_urls, min(PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))
     problems = [
-        photo_problem(position, link_label(link), *answer)
+        tiktok_media.photo_problem(position, link_label(link), *answer)
         for position, (link, answer) in enumerate(zip(links, answers, strict=True), start=1)
         if answer is not None
     ]
@@ -510,9 +518,10 @@ async def post_photos(context, photo_urls: list[str], cover_index: int, post_mod
     if post_mode == "MEDIA_UPLOAD":
         # With MEDIA_UPLOAD the creator decides these in the TikTok app: a value given here would be ignored.
         if given := [name for name, value in direct_only.items() if value is not None]:
+            names = f"{', '.join(given[:-1])} and {given[-1]}" if len(given) > 1 else given[0]
             raise InputError(
-                f"{', '.join(given)} only apply to DIRECT_POST; with MEDIA_UPLOAD the creator chooses them in the "
-                "TikTok app. Remove them or use DIRECT_POST; nothing was posted."
+                f"With MEDIA_UPLOAD the creator chooses {names} in the TikTok app: leave "
+                f"{'them' if len(given) > 1 else 'it'} out, or use DIRECT_POST. Nothing was posted."
             )
     else:
         # A DIRECT_POST's settings, checked against the creator's current options
@@ -523,8 +532,8 @@ async def post_photos(context, photo_urls: list[str], cover_index: int, post_mod
                 "privacy_level is required for DIRECT_POST. Run Get Creator Info to see the options; nothing was "
                 "posted."
             )
-        # Comments stay off unless the user explicitly allowed them (TikTok's posting guidelines).
-        requested = {"disable_comment": direct_only["disable_comment"] is not False}
+        # Comments stay off unless the user allowed them (TikTok's posting guidelines).
+        requested = {"disable_comment": not direct_only["allow_comments"]}
         creator, interactions, forced = await check_creator_settings(context, privacy_level, brand_content, requested)
         post_info |= {
             "privacy_level": privacy_level,
@@ -538,15 +547,17 @@ async def post_photos(context, photo_urls: list[str], cover_index: int, post_mod
         "post_mode": post_mode,
         "post_info": post_info,
         # Photos are always pulled by TikTok from the given links.
-        "source_info": {"source": "PULL_FROM_URL", "photo_images": photo_urls, "photo_cover_index": cover_index},
+        "source_info": {"source": "PULL_FROM_URL", "photo_images": photo_urls, "photo_cover_index": cover_photo - 1},
     }
     data = await call_tiktok(context, CONTENT_INIT_URL, body=body, publish=True)
     return {
         "publish_id": _publish_id(data),
         "status": "PROCESSING_DOWNLOAD",
+        **status_flags("PROCESSING_DOWNLOAD"),
         "post_mode": post_mode,
-        "photo_count": len(photo_urls),
+        "photo_count": count,
         "creator_nickname": creator.get("creator_nickname"),
         "privacy_level": post_info.get("privacy_level"),
         "forced_settings": forced,
+        "explanation": posting_explanation(post_info.get("privacy_level"), "the photos"),
     }

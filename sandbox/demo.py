@@ -69,8 +69,8 @@ async def scenario(sandbox: TikTokSandbox) -> int:
         {
             "video_url": BIG_VIDEO_URL,
             "privacy_level": "PUBLIC_TO_EVERYONE",
-            "title": "Our launch teaser 🚀 #launch #behindthescenes",
-            "disable_comment": False,
+            "caption": "Our launch teaser 🚀 #launch #behindthescenes",
+            "allow_comments": True,
         },
     )
     if post:
@@ -84,8 +84,8 @@ async def scenario(sandbox: TikTokSandbox) -> int:
         heading(5, "Get Post Status, waiting up to 6 s for the post to go live")
         status = await run("get_post_status", {"publish_id": post["publish_id"], "wait_seconds": 6})
         if status:
-            line("status", status["status"])
-            line("public post id", ", ".join(status["publicaly_available_post_id"]) or "(not yet)")
+            line("status", f"{status['status']} (published: {status['published']})")
+            line("post", status["post_url"] or status["post_id"] or "(no public id yet)")
             line("explanation", status["explanation"])
 
     heading(6, "Upload Video Draft (inline file, goes to the creator's TikTok inbox)")
@@ -103,23 +103,25 @@ async def scenario(sandbox: TikTokSandbox) -> int:
         "create_photo_post",
         {
             "photo_urls": PHOTO_URLS,
-            "photo_cover_index": 1,
+            "cover_photo": 2,
             "privacy_level": "MUTUAL_FOLLOW_FRIENDS",
-            "title": "Launch day",
+            "caption": "Launch day #behindthescenes",
         },
     )
     if photos:
         line("publish_id", photos["publish_id"])
         line("status", photos["status"])
+        line("explanation", photos["explanation"])
 
     heading(8, "Get Videos (the 5 newest, with engagement rates)")
     listing = await run("get_videos", {"max_count": 5})
     if listing:
         for item in listing["videos"]:
             title = (item["title"] or "")[:34]
-            print(f"   {item['id']}  {title:<34} {item['view_count']:>9,} views  {item['engagement_rate']:>6.2f}%")
+            views, rate = f"{item['view_count']:>9,} views", f"{item['engagement_rate']:>6.2f}%"
+            print(f"   {item['id']}  {title:<34} {item['created_at'] or '':<20} {views}  {rate}")
         line("more after cursor", f"{listing['cursor']} (has_more: {listing['has_more']})")
-        first = listing["videos"][0]["id"]
+        first = listing["videos"][0]["post_url"] or listing["videos"][0]["id"]  # a video link works as well as an id
         found = await run("get_video", {"video_ids": [first, "7000000000000000001"]})
         if found:
             line("Get Video", f"found {len(found['videos'])}, not found: {', '.join(found['not_found'])}")

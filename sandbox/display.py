@@ -153,7 +153,8 @@ def video_entry(
     return {
         "id": vid,
         "create_time": create_time,
-        "share_url": share_url,
+        # TikTok's share links carry its tracking parameters (the integration's post_url is the link without them).
+        "share_url": f"{share_url}?utm_campaign=tt4d_open_api&utm_source=sandbox",
         "video_description": description[:150],
         "duration": duration,
         "height": 720 if landscape else 1920,

@@ -155,7 +155,7 @@ async def execute(action: str, inputs: dict, token: str, poll: tuple[str, str | 
         if poll:
             try:
                 return await module.tiktok.execute_polling_trigger(poll[0], inputs, poll[1], context)
-            except (ValidationError, module.UserFacingError) as error:
+            except (ValidationError, module.tiktok_api.UserFacingError) as error:
                 return error
         if action == CONNECTED_ACCOUNT:
             return await module.tiktok.get_connected_account(context)

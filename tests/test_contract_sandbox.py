@@ -233,7 +233,7 @@ async def test_get_creator_info(integration, sandbox, context):
 async def test_direct_video_post_from_inline_base64_then_status_until_published(integration, sandbox, context, prefix):
     file = inline_file(SMALL_MP4)
     file["content"] = prefix + file["content"]
-    inputs = {"file": file, "privacy_level": "PUBLIC_TO_EVERYONE", "title": "Launch day 🎉 #fyp", "is_aigc": True}
+    inputs = {"file": file, "privacy_level": "PUBLIC_TO_EVERYONE", "caption": "Launch day 🎉 #fyp", "is_aigc": True}
     data = data_of(await integration.execute_action("create_video_post", inputs, context))
 
     publish_id = only_publish_id(sandbox)
@@ -247,15 +247,18 @@ async def test_direct_video_post_from_inline_base64_then_status_until_published(
         "creator_nickname": "Sandbox Creator",
         "privacy_level": "PUBLIC_TO_EVERYONE",
         "forced_settings": [],
+        "published": False,
+        "failed": False,
         "is_final": False,
         "fail_reason": None,
         "publicaly_available_post_id": [],
-        "video_id": None,
+        "post_id": None,
+        "post_url": None,
         "share_url": None,
         "embed_link": None,
         "cover_image_url": None,
         "missing_scopes": [],
-        "explanation": "TikTok may take a few minutes to process the post before it appears on the profile; run Get "
+        "explanation": "TikTok is processing the video; the post appears for everyone within a few minutes: run Get "
         "Post Status with the publish_id to follow it.",
     }
     assert len(sandbox.calls("creator_info")) == 1
@@ -289,6 +292,7 @@ async def test_direct_video_post_from_inline_base64_then_status_until_published(
     )
     post_ids = status["publicaly_available_post_id"]
     assert status["status"] == "PUBLISH_COMPLETE" and status["is_final"] is True
+    assert (status["published"], status["failed"]) == (True, False)
     assert status["waiting_on_user"] is False and status["fail_reason"] is None
     assert len(post_ids) == 1 and re.fullmatch(r"\d{19}", post_ids[0])
     assert post_ids == [str(i) for i in sandbox.publishes[publish_id].public_post_ids]
@@ -306,6 +310,10 @@ async def test_draft_reaches_inbox_then_user_posts_it(integration, sandbox, cont
         "video_size": SMALL_SIZE,
         "chunk_count": 1,
         "content_type": "video/mp4",
+        "published": False,
+        "failed": False,
+        "explanation": "TikTok is taking the video; the creator then gets a notification in the TikTok app to finish "
+        "and post it (status SEND_TO_USER_INBOX): run Get Post Status with the publish_id to follow it.",
     }
     assert sandbox.calls("creator_info") == []
     [init] = sandbox.calls("inbox_init")
@@ -391,11 +399,11 @@ async def test_photo_direct_post_then_published(integration, sandbox, context):
     photos = [VERIFIED + "a.jpg", VERIFIED + "b.webp"]
     inputs = {
         "photo_urls": photos,
-        "photo_cover_index": 1,
+        "cover_photo": 2,
         "privacy_level": "PUBLIC_TO_EVERYONE",
         "title": "Two photos",
-        "description": "A pair #photo",
-        "disable_comment": False,
+        "caption": "A pair #photo",
+        "allow_comments": True,
         "auto_add_music": True,
     }
     data = data_of(await integration.execute_action("create_photo_post", inputs, context))
@@ -408,6 +416,10 @@ async def test_photo_direct_post_then_published(integration, sandbox, context):
         "creator_nickname": "Sandbox Creator",
         "privacy_level": "PUBLIC_TO_EVERYONE",
         "forced_settings": [],
+        "published": False,
+        "failed": False,
+        "explanation": "TikTok is processing the photos; the post appears for everyone within a few minutes: run Get "
+        "Post Status with the publish_id to follow it.",
     }
     assert len(sandbox.calls("creator_info")) == 1
     [init] = sandbox.calls("content_init")
@@ -447,6 +459,10 @@ async def test_photo_media_upload_goes_to_the_inbox(integration, sandbox, contex
         "creator_nickname": None,
         "privacy_level": None,
         "forced_settings": [],
+        "published": False,
+        "failed": False,
+        "explanation": "TikTok is taking the photos; the creator then gets a notification in the TikTok app to finish "
+        "and post it (status SEND_TO_USER_INBOX): run Get Post Status with the publish_id to follow it.",
     }
     assert sandbox.calls("creator_info") == []
     [init] = sandbox.calls("content_init")
@@ -463,13 +479,13 @@ async def test_interactions_the_creator_switched_off_are_forced_and_reported(int
         "video_url": VERIFIED + "clip.mp4",
         "pull_from_url": True,
         "privacy_level": "FOLLOWER_OF_CREATOR",
-        "disable_comment": False,
-        "disable_duet": False,
-        "disable_stitch": False,
+        "allow_comments": True,
+        "allow_duet": True,
+        "allow_stitch": True,
     }
     data = data_of(await integration.execute_action("create_video_post", inputs, context))
     assert data["status"] == "PROCESSING_DOWNLOAD" and data["source"] == "PULL_FROM_URL"
-    assert sorted(data["forced_settings"]) == ["disable_comment", "disable_duet", "disable_stitch"]
+    assert sorted(data["forced_settings"]) == ["allow_comments", "allow_duet", "allow_stitch"]
     [init] = sandbox.calls("video_init")
     assert init.json["source_info"] == {"source": "PULL_FROM_URL", "video_url": VERIFIED + "clip.mp4"}
     post_info = init.json["post_info"]
@@ -742,7 +758,7 @@ async def test_redirect_chain_of_three_hops_is_followed(integration, sandbox, co
 
 async def test_captions_exactly_at_tiktoks_utf16_limits_are_accepted_by_tiktok(integration, sandbox, context):
     title = "a" * 2198 + "\U0001f389"  # 2199 characters, 2200 UTF-16 units
-    inputs = {"video_url": VERIFIED + "clip.mp4", "pull_from_url": True, "privacy_level": "SELF_ONLY", "title": title}
+    inputs = {"video_url": VERIFIED + "clip.mp4", "pull_from_url": True, "privacy_level": "SELF_ONLY", "caption": title}
     data_of(await integration.execute_action("create_video_post", inputs, context))
     assert sandbox.calls("video_init")[0].json["post_info"]["title"] == title
 
@@ -751,7 +767,7 @@ async def test_captions_exactly_at_tiktoks_utf16_limits_are_accepted_by_tiktok(i
         "photo_urls": [VERIFIED + "a.jpg"],
         "privacy_level": "SELF_ONLY",
         "title": photo_title,
-        "description": description,
+        "caption": description,
     }
     data_of(await integration.execute_action("create_photo_post", inputs, context))
     post_info = sandbox.calls("content_init")[0].json["post_info"]

@@ -121,7 +121,7 @@ def test_make_run_passes_any_input_text_and_prints_only_json(tmp_path):
     caption = "Don't miss it: $5 off, $(HOME) and $$ stay\nas typed"
     url = "https://media.sandbox.example/verified/samples/clip.mp4"
     posted = make_run(
-        "create_video_post", json.dumps({"video_url": url, "privacy_level": "SELF_ONLY", "title": caption})
+        "create_video_post", json.dumps({"video_url": url, "privacy_level": "SELF_ONLY", "caption": caption})
     )
     assert posted.returncode == 0, posted.stderr
     publish_id = json.loads(posted.stdout)["publish_id"]

@@ -1043,7 +1043,9 @@ async def test_video_list_returns_all_video_object_fields(sb, http):
     assert any(v["view_count"] == 0 for v in videos)
     video = videos[0]
     assert isinstance(video["id"], str) and isinstance(video["create_time"], int)
-    assert video["share_url"] == f"https://www.tiktok.com/@sandbox.creator/video/{video['id']}"
+    assert video["share_url"] == (
+        f"https://www.tiktok.com/@sandbox.creator/video/{video['id']}?utm_campaign=tt4d_open_api&utm_source=sandbox"
+    )
     assert "x-expires=" in video["cover_image_url"]
 
 

@@ -78,9 +78,9 @@ def rich_state(tmp_path_factory, runs):
         follow = json.dumps({"publish_id": json.loads(out)["publish_id"]})
         for _ in range(2):
             assert runs("get_post_status", follow)[0] == 0
-        pulled = json.dumps({"video_url": URL + "clip.mp4", "privacy_level": "SELF_ONLY", "title": "pulled"})
+        pulled = json.dumps({"video_url": URL + "clip.mp4", "privacy_level": "SELF_ONLY", "caption": "pulled"})
         assert runs("create_video_post", pulled)[0] == 0
-        photos = json.dumps({"photo_urls": [URL + "photo-1.jpg"], "privacy_level": "SELF_ONLY", "title": "photo"})
+        photos = json.dumps({"photo_urls": [URL + "photo-1.jpg"], "privacy_level": "SELF_ONLY", "caption": "photo"})
         assert runs("create_photo_post", photos)[0] == 0
         _RICH["text"] = state_path().read_text()
     state = json.loads(_RICH["text"])

@@ -30,18 +30,27 @@ LINK_FIELDS = "id,share_url,embed_link,cover_image_url"
 PUBLISH_ID = "v_pub_url~v2-1.7321456789012345678"
 POST_ID = "7321456789012345678"  # 19 digits: a float would round it
 OTHER_POST_ID = "7321456789012345679"
-SHARE_URL = "https://www.tiktok.com/@ada.films/video/7321456789012345678"
+POST_URL = "https://www.tiktok.com/@ada.films/video/7321456789012345678"
+SHARE_URL = f"{POST_URL}?utm_campaign=tt4d_open_api&utm_source=awbx37vxswqcvsf6"
 EMBED_LINK = "https://www.tiktok.com/embed/v2/7321456789012345678"
 COVER_URL = "https://p16-sign.tiktokcdn.example/cover.jpeg?x-expires=1764600000"
 PULL_URL = "https://media.sandbox.example/verified/clip.mp4"
 
 POSTED_LATER = (
-    "TikTok may take a few minutes to process the post before it appears on the profile; run Get Post Status with "
+    "TikTok is processing the video; the post appears for everyone within a few minutes: run Get Post Status with "
     "the publish_id to follow it."
 )
-NO_LINKS = {"video_id": None, "share_url": None, "embed_link": None, "cover_image_url": None}
-ID_ONLY = {**NO_LINKS, "video_id": POST_ID}
-LIVE = {"video_id": POST_ID, "share_url": SHARE_URL, "embed_link": EMBED_LINK, "cover_image_url": COVER_URL}
+NO_LINKS = {"post_id": None, "post_url": None, "share_url": None, "embed_link": None, "cover_image_url": None}
+ID_ONLY = {**NO_LINKS, "post_id": POST_ID}
+LIVE = {
+    "post_id": POST_ID,
+    "post_url": POST_URL,
+    "share_url": SHARE_URL,
+    "embed_link": EMBED_LINK,
+    "cover_image_url": COVER_URL,
+}
+PUBLISHED = {"published": True, "failed": False}
+IN_PROGRESS = {"published": False, "failed": False}
 
 
 def request(url, method="POST", params=None, body=None):
@@ -84,6 +93,7 @@ def status_result(**changes):
     data = {
         "publish_id": PUBLISH_ID,
         "status": "PUBLISH_COMPLETE",
+        **PUBLISHED,
         "is_final": True,
         "waiting_on_user": False,
         "fail_reason": None,
@@ -92,7 +102,7 @@ def status_result(**changes):
         "downloaded_bytes": None,
         **LIVE,
         "missing_scopes": [],
-        "explanation": "Published and public: share_url links to the post.",
+        "explanation": "Published and public: post_url links to the post.",
     }
     return {**data, **changes}
 
@@ -118,9 +128,8 @@ class TestGetPostStatus:
         assert data_of(result) == status_result(
             publicaly_available_post_id=[],
             **NO_LINKS,
-            explanation="Published. TikTok gives no public id or link to a private (SELF_ONLY) post; a public post "
-            "gets them once it passes TikTok's moderation, which can take from a minute to hours: run Get Post "
-            "Status again later.",
+            explanation="Published. A post everyone sees gets its public id and link once it passes TikTok's "
+            "moderation (a minute to hours): run Get Post Status again later. Other posts never get them.",
         )
 
     @pytest.mark.parametrize(("status", "code"), [(401, "scope_not_authorized"), (400, "scope_permission_missed")])
@@ -222,6 +231,7 @@ def posted(**changes):
         "creator_nickname": "Ada Films",
         "privacy_level": "PUBLIC_TO_EVERYONE",
         "forced_settings": [],
+        **IN_PROGRESS,
         "is_final": False,
         "fail_reason": None,
         "publicaly_available_post_id": [],
@@ -266,25 +276,53 @@ class TestCreateVideoPost:
         ]
         assert data_of(result) == posted(
             status="PUBLISH_COMPLETE",
+            **PUBLISHED,
             is_final=True,
             publicaly_available_post_id=[POST_ID],
             **LIVE,
-            explanation="Published and public: share_url links to the post.",
+            explanation="Published and public: post_url links to the post.",
         )
 
-    async def test_a_private_post_that_completes_says_it_has_no_link(self, integration, mock_context):
-        mock_context.fetch.side_effect = [ok(creator()), ok({"publish_id": PUBLISH_ID}), completed([])]
-        inputs = {**POST_INPUTS, "privacy_level": "SELF_ONLY", "wait_seconds": 20}
+    @pytest.mark.parametrize(
+        ("privacy_level", "audience"),
+        [
+            ("SELF_ONLY", "the creator only"),
+            ("MUTUAL_FOLLOW_FRIENDS", "the creator's friends"),
+            ("FOLLOWER_OF_CREATOR", "the creator's followers"),
+        ],
+    )
+    async def test_a_post_not_for_everyone_that_completes_says_it_has_no_link(
+        self, integration, mock_context, privacy_level, audience
+    ):
+        options = ["PUBLIC_TO_EVERYONE", privacy_level]
+        mock_context.fetch.side_effect = [
+            ok(creator(privacy_level_options=options)),
+            ok({"publish_id": PUBLISH_ID}),
+            completed([]),
+        ]
+        inputs = {**POST_INPUTS, "privacy_level": privacy_level, "wait_seconds": 20}
 
         result = await integration.execute_action("create_video_post", inputs, mock_context)
 
         assert fetched(mock_context)[2:] == [status_request()]
         assert data_of(result) == posted(
             status="PUBLISH_COMPLETE",
+            **PUBLISHED,
             is_final=True,
-            privacy_level="SELF_ONLY",
-            explanation="Published as a private (SELF_ONLY) post: only the creator can see it, so TikTok gives it "
-            "no public id or link.",
+            privacy_level=privacy_level,
+            explanation=f"Published for {audience}: only a post everyone sees gets a public id and link.",
+        )
+
+    async def test_a_public_post_without_its_id_yet_says_to_look_again(self, integration, mock_context):
+        mock_context.fetch.side_effect = [ok(creator()), ok({"publish_id": PUBLISH_ID}), completed([])]
+
+        result = await integration.execute_action(
+            "create_video_post", {**POST_INPUTS, "wait_seconds": 20}, mock_context
+        )
+
+        assert data_of(result)["explanation"] == (
+            "Published. A post everyone sees gets its public id and link once it passes TikTok's moderation (a "
+            "minute to hours): run Get Post Status again later."
         )
 
     async def test_without_video_list_the_post_still_succeeds(self, integration, mock_context):
@@ -300,9 +338,10 @@ class TestCreateVideoPost:
         assert fetched(mock_context)[2:] == [status_request(), link_request()]
         assert data_of(result) == posted(
             status="PUBLISH_COMPLETE",
+            **PUBLISHED,
             is_final=True,
             publicaly_available_post_id=[POST_ID],
-            video_id=POST_ID,
+            post_id=POST_ID,
             missing_scopes=["video.list"],
             explanation=f"Published (post id {POST_ID}). Its share link needs the video.list permission, which the "
             "TikTok account did not grant (see missing_scopes); reconnect it with that permission to get links.",
@@ -320,6 +359,7 @@ class TestCreateVideoPost:
         assert fetched(mock_context)[2:] == [status_request()]
         assert data_of(result) == posted(
             status="FAILED",
+            failed=True,
             is_final=True,
             fail_reason="video_pull_failed",
             explanation="The post failed (video_pull_failed): TikTok could not download the video from the link "

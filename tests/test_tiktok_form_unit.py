@@ -4,6 +4,7 @@ Tests go through execute_action with `mock_context`; a refusal must come before 
 """
 
 import json
+import re
 from pathlib import Path
 from unittest.mock import call
 
@@ -46,6 +47,7 @@ VALID_INPUTS = {
     "get_post_status": {"publish_id": PUBLISH_ID},
     "get_videos": {},
     "get_video": {"video_ids": ["7321456789012345678"]},
+    "check_video": {"video_url": PULL_URL},
     "create_photo_post": {"photo_urls": PHOTOS, "privacy_level": "SELF_ONLY"},
     "get_account_insights": {},
 }
@@ -87,8 +89,22 @@ class TestTheForm:
         assert "default" in prop["description"].lower(), f"{action}.{name}"
 
     @pytest.mark.parametrize("action", sorted(ACTIONS))
-    def test_every_input_schema_refuses_unknown_inputs(self, action):
-        assert ACTIONS[action]["input_schema"]["additionalProperties"] is False
+    def test_no_input_schema_refuses_unknown_inputs_in_jsonschema_words(self, action):
+        # The handler refuses them in words instead (TestUnknownInputs).
+        assert "additionalProperties" not in json.dumps(ACTIONS[action]["input_schema"])
+
+    @pytest.mark.parametrize(("action", "name", "prop"), TOP_INPUTS, ids=[f"{a}.{n}" for a, n, _ in TOP_INPUTS])
+    def test_every_default_is_also_a_schema_default(self, action, name, prop):
+        stated = re.search(r"Default:? (true|false|[0-9]+|[A-Z_]{4,})\b", prop["description"])
+        expected = json.loads(stated[1]) if stated and not stated[1].isupper() else stated and stated[1]
+        assert prop.get("default") == expected, f"{action}.{name}"
+
+    @pytest.mark.parametrize(
+        ("action", "reason"),
+        [("create_video_post", "the step keeps time for the upload"), ("get_post_status", "a step has about 30 s")],
+    )
+    def test_wait_seconds_says_why_its_limit_is_what_it_is(self, action, reason):
+        assert reason in ACTIONS[action]["input_schema"]["properties"]["wait_seconds"]["description"]
 
     @pytest.mark.parametrize("action", ["create_video_post", "create_photo_post"])
     def test_privacy_levels_are_explained_in_words(self, action):
@@ -102,10 +118,17 @@ class TestTheForm:
             assert words in description
 
     @pytest.mark.parametrize("action", ["create_video_post", "create_photo_post"])
-    def test_direct_posts_state_what_the_poster_agrees_to(self, action):
-        description = ACTIONS[action]["description"]
-        assert "you agree to TikTok's Music Usage Confirmation" in description
-        assert "With brand_content_toggle on you also agree to TikTok's Branded Content Policy" in description
+    def test_direct_posts_state_what_the_poster_agrees_to_with_the_links(self, action):
+        assert (
+            "By posting, you agree to TikTok's Music Usage Confirmation "
+            "(https://www.tiktok.com/legal/page/global/music-usage-confirmation/en)"
+        ) in ACTIONS[action]["description"]
+        assert (
+            "You then agree to TikTok's Branded Content Policy (https://www.tiktok.com/legal/page/global/bc-policy/en)"
+        ) in ACTIONS[action]["input_schema"]["properties"]["brand_content_toggle"]["description"]
+
+    def test_no_description_sends_the_user_to_a_developer_portal(self):
+        assert "portal" not in json.dumps(CONFIG).lower()
 
     @pytest.mark.parametrize(
         ("value", "expected"), [(20.0, 20), (0.0, 0), (20, 20), (2.5, 2.5), (None, None), (True, True)]
@@ -114,13 +137,102 @@ class TestTheForm:
         result = tiktok_api.whole_number(value)
         assert result == expected and type(result) is type(expected)
 
-    @pytest.mark.parametrize("action", sorted(VALID_INPUTS))
-    async def test_a_misspelt_input_is_refused_before_anything_is_sent(self, integration, mock_context, action):
-        result = await integration.execute_action(action, {**VALID_INPUTS[action], "caption": "Hello"}, mock_context)
 
-        assert result.type == ResultType.VALIDATION_ERROR
-        assert result.result["source"] == "input"
-        assert "'caption' was unexpected" in result.result["message"]
+class TestUnknownInputs:
+    """An input the action does not declare is refused by the handler, in words, before anything is sent."""
+
+    @pytest.mark.parametrize(
+        ("action", "extra", "expected"),
+        [
+            ("create_video_post", {"captoin": "Hi"}, "Create Video Post has no input captoin: did you mean caption?"),
+            (
+                "create_video_post",
+                {"title": "Hi"},
+                "Create Video Post has no title: version 2.0 renamed it to caption.",
+            ),
+            (
+                "create_video_post",
+                {"disable_comment": False},
+                "Create Video Post has no disable_comment: version 2.0 renamed it to allow_comments, with the "
+                "opposite meaning (true allows comments).",
+            ),
+            (
+                "create_video_post",
+                {"disable_duet": False, "disable_stitch": False},
+                "Create Video Post has no disable_duet: version 2.0 renamed it to allow_duet, with the opposite "
+                "meaning (true allows Duet). Create Video Post has no disable_stitch: version 2.0 renamed it to "
+                "allow_stitch, with the opposite meaning (true allows Stitch).",
+            ),
+            (
+                "create_video_post",
+                {"video_cover_timestamp_ms": 1500},
+                "Create Video Post has no video_cover_timestamp_ms: version 2.0 renamed it to cover_frame_seconds, "
+                "in seconds (1500 ms is 1.5).",
+            ),
+            (
+                "create_photo_post",
+                {"description": "#launch"},
+                "Create Photo Post has no description: version 2.0 renamed it to caption.",
+            ),
+            (
+                "create_photo_post",
+                {"photo_cover_index": 0},
+                "Create Photo Post has no photo_cover_index: version 2.0 renamed it to cover_photo, counted from 1 "
+                "(the first photo is 1).",
+            ),
+            (
+                "create_photo_post",
+                {"pull_from_url": True},
+                "Create Photo Post has no pull_from_url: TikTok always downloads the photos from their links itself.",
+            ),
+            (
+                "upload_video_draft",
+                {"caption": "Hi"},
+                "Upload Video Draft has no caption: TikTok's drafts take the video only; add the caption in the "
+                "TikTok app.",
+            ),
+            (
+                "upload_video_draft",
+                {"title": "Hi"},
+                "Upload Video Draft has no title: TikTok's drafts take the video only; add the caption in the "
+                "TikTok app.",
+            ),
+            (
+                "upload_video_draft",
+                {"privacy_level": "SELF_ONLY"},
+                "Upload Video Draft has no privacy_level: TikTok's drafts take the video only; the creator chooses "
+                "the settings in the app.",
+            ),
+            (
+                "check_video",
+                {"caption": "Hi"},
+                "Check Video has no caption: it only checks the video; the post's settings go in Create Video Post.",
+            ),
+            ("get_videos", {"max_counts": 5}, "Get Videos has no input max_counts: did you mean max_count?"),
+            (
+                "get_post_status",
+                {"zzz": 1},
+                "Get Post Status has no input zzz; its inputs are publish_id, wait_seconds.",
+            ),
+            ("get_user_info", {"caption": "Hi"}, "Get User Info has no input caption; it takes no inputs."),
+        ],
+        ids=lambda value: "-".join(value) if isinstance(value, dict) else None,
+    )
+    async def test_refused_in_words_naming_what_was_meant(self, integration, mock_context, action, extra, expected):
+        result = await integration.execute_action(action, {**VALID_INPUTS[action], **extra}, mock_context)
+
+        assert message_of(result) == f"{expected} Nothing was sent to TikTok."
+        mock_context.fetch.assert_not_awaited()
+
+    @pytest.mark.parametrize("action", sorted(VALID_INPUTS))
+    async def test_every_action_refuses_an_unknown_input_before_anything_is_sent(
+        self, integration, mock_context, action
+    ):
+        result = await integration.execute_action(action, {**VALID_INPUTS[action], "x" * 5000: "Hello"}, mock_context)
+
+        message = message_of(result)  # the name shown is cut: inputs are not echoed whole
+        assert f"has no {'x' * 37}..." in message or f"has no input {'x' * 37}..." in message
+        assert "x" * 41 not in message
         mock_context.fetch.assert_not_awaited()
 
 
@@ -129,13 +241,13 @@ SECRET = "secret-caption-text-"  # nosec B105 - a marker that must never be seen
 
 class TestCreateVideoPost:
     async def test_a_long_caption_is_refused_in_words_without_echoing_it(self, integration, mock_context):
-        title = (SECRET * 111)[:2201]
-        inputs = {**VALID_INPUTS["create_video_post"], "title": title}
+        caption = (SECRET * 111)[:2201]
+        inputs = {**VALID_INPUTS["create_video_post"], "caption": caption}
 
         message = message_of(await integration.execute_action("create_video_post", inputs, mock_context))
 
         assert message == (
-            "The title is 2201 characters long as TikTok counts them (UTF-16 units, an emoji counts as 2); TikTok "
+            "The caption is 2201 characters long as TikTok counts them (UTF-16 units, an emoji counts as 2); TikTok "
             "allows at most 2200. Shorten it; nothing was posted."
         )
         mock_context.fetch.assert_not_awaited()
@@ -163,7 +275,7 @@ class TestCreateVideoPost:
 
     async def test_whole_number_floats_are_sent_as_ints(self, integration, mock_context):
         mock_context.fetch.side_effect = [ok(CREATOR), ok({"publish_id": PUBLISH_ID}), ok({"status": "FAILED"})]
-        inputs = {**VALID_INPUTS["create_video_post"], "video_cover_timestamp_ms": 1500.0, "wait_seconds": 2.0}
+        inputs = {**VALID_INPUTS["create_video_post"], "cover_frame_seconds": 1.5, "wait_seconds": 2.0}
 
         data = data_of(await integration.execute_action("create_video_post", inputs, mock_context))
 
@@ -206,7 +318,10 @@ class TestGetPostStatus:
     async def test_an_empty_publish_id_is_refused_in_words(self, integration, mock_context):
         message = message_of(await integration.execute_action("get_post_status", {"publish_id": ""}, mock_context))
 
-        assert message == "publish_id is empty. Use the publish_id returned by a post or draft step."
+        assert message == (
+            "publish_id must not be empty (it has 0). Use the publish_id a post or draft step returned. Nothing was "
+            "sent to TikTok."
+        )
         mock_context.fetch.assert_not_awaited()
 
     async def test_wait_seconds_as_a_whole_float_waits(self, integration, mock_context):
@@ -242,14 +357,21 @@ class TestGetVideos:
 
 
 class TestGetVideo:
-    async def test_an_id_that_is_not_digits_is_refused_in_words(self, integration, mock_context):
-        inputs = {"video_ids": ["7321456789012345678", "secret-caption-text-"]}
+    async def test_what_is_not_an_id_or_a_video_link_is_refused_by_position(self, integration, mock_context):
+        inputs = {
+            "video_ids": [
+                "7321456789012345678",
+                "secret-caption-text-",
+                "https://vm.tiktok.com/ZMsecret-caption-text-/",
+                "https://www.tiktok.com/@ada/photo/7321456789012345670",
+            ]
+        }
 
         message = message_of(await integration.execute_action("get_video", inputs, mock_context))
 
         assert message == (
-            "Video id #2 must be a TikTok video id (1 to 32 digits); the value given (20 characters) is not. Nothing "
-            "was sent to TikTok."
+            "Could not read video_ids #2, #3, #4 as a TikTok video id or video link: give the id's digits or a link "
+            "such as https://www.tiktok.com/@name/video/7300000000000000000. Nothing was sent to TikTok."
         )
         mock_context.fetch.assert_not_awaited()
 
@@ -285,8 +407,8 @@ class TestCreatePhotoPost:
                 "TikTok allows at most 90. Shorten it; nothing was posted.",
             ),
             (
-                {"description": (SECRET * 201)[:4001]},
-                "The description is 4001 characters long as TikTok counts them (UTF-16 units, an emoji counts as "
+                {"caption": (SECRET * 201)[:4001]},
+                "The caption is 4001 characters long as TikTok counts them (UTF-16 units, an emoji counts as "
                 "2); TikTok allows at most 4000. Shorten it; nothing was posted.",
             ),
             (
@@ -299,7 +421,7 @@ class TestCreatePhotoPost:
                 "Nothing was sent to TikTok.",
             ),
         ],
-        ids=["title", "description", "link", "too-many"],
+        ids=["title", "caption", "link", "too-many"],
     )
     async def test_limits_are_refused_in_words(self, integration, mock_context, changes, expected):
         inputs = {**VALID_INPUTS["create_photo_post"], **changes}
@@ -309,9 +431,9 @@ class TestCreatePhotoPost:
         assert message == expected and SECRET not in message
         mock_context.fetch.assert_not_awaited()
 
-    async def test_the_cover_index_as_a_whole_float_is_sent_as_an_int(self, integration, mock_context):
+    async def test_the_cover_photo_as_a_whole_float_is_sent_as_an_int(self, integration, mock_context):
         mock_context.fetch.side_effect = [ok(CREATOR), ok({"publish_id": "p_pub_url~v2.1"})]
-        inputs = {**VALID_INPUTS["create_photo_post"], "photo_cover_index": 1.0}
+        inputs = {**VALID_INPUTS["create_photo_post"], "cover_photo": 2.0}
 
         data_of(await integration.execute_action("create_photo_post", inputs, mock_context))
 

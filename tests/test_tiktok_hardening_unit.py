@@ -273,7 +273,7 @@ class TestUnreadablePublishAnswers:
         assert urls(mock_context).count(init_url) == 1
 
     async def test_non_utf8_json_through_the_real_sdk(self, integration, loopback, tiktok_module, monkeypatch):
-        monkeypatch.setattr(tiktok_module, "INBOX_INIT_URL", loopback.url("/v2/post/publish/inbox/video/init/"))
+        monkeypatch.setattr(tiktok_api, "INBOX_INIT_URL", loopback.url("/v2/post/publish/inbox/video/init/"))
         body = b'{"data": {"publish_id": "v_pub_\xff"}, "error": {"code": "ok"}}'
         loopback.host("/v2/post/publish/inbox/video/init/", body, headers={"Content-Type": "application/json"})
 
@@ -308,7 +308,7 @@ class TestSuccessWithoutJsonContentType:
         assert data["creator_nickname"] == "Ada Films"
 
     async def test_through_the_real_sdk(self, integration, loopback, tiktok_module, monkeypatch):
-        monkeypatch.setattr(tiktok_module, "INBOX_INIT_URL", loopback.url("/init/"))
+        monkeypatch.setattr(tiktok_api, "INBOX_INIT_URL", loopback.url("/init/"))
         body = json.dumps({"data": {"publish_id": "v_pub_9"}, "error": {"code": "ok", "log_id": LOG_ID}})
         loopback.host("/init/", body.encode(), headers={"Content-Type": "text/plain"})
 

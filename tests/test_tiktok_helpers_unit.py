@@ -153,7 +153,7 @@ async def test_interactions_the_creator_disabled_are_forced_off_and_reported(moc
     mock_context.fetch.side_effect = [ok(creator(comment_disabled=True, duet_disabled=False, stitch_disabled=True))]
     _, sent, forced = await check_creator_settings(mock_context, "SELF_ONLY", False, requested)
     assert sent == {"disable_comment": True, "disable_duet": False, "disable_stitch": True}
-    assert forced == ["disable_comment"]
+    assert forced == ["allow_comments"]
 
 
 async def test_post_info_always_carries_both_brand_toggles(integration, mock_context):
@@ -168,7 +168,7 @@ async def test_post_info_always_carries_both_brand_toggles(integration, mock_con
         "brand_content_toggle": False,
         "brand_organic_toggle": False,
     }
-    full = {**inputs, "privacy_level": "PUBLIC_TO_EVERYONE", "title": "Hi #fyp", "video_cover_timestamp_ms": 1500}
+    full = {**inputs, "privacy_level": "PUBLIC_TO_EVERYONE", "caption": "Hi #fyp", "cover_frame_seconds": 1.5}
     full.update(brand_content_toggle=True, brand_organic_toggle=True, is_aigc=True)
     data_of(await integration.execute_action("create_video_post", full, mock_context))
     assert urls(mock_context)[3] == VIDEO_INIT

@@ -52,7 +52,7 @@ def video(number, views, likes=0, comments=0, shares=0, create_time=1764000000, 
     return {
         "id": 7300000000000000000 + number,  # a 19-digit JSON number: kept exact as text
         "title": title,
-        "share_url": f"https://www.tiktok.com/@ada.films/video/{7300000000000000000 + number}",
+        "share_url": f"https://www.tiktok.com/@ada.films/video/{7300000000000000000 + number}?utm_source=tt4d",
         "create_time": create_time,
         "view_count": views,
         "like_count": likes,
@@ -87,27 +87,35 @@ SIX_INSIGHTS = {
         {
             "id": "7300000000000000003",
             "title": "The one that took off",
-            "share_url": "https://www.tiktok.com/@ada.films/video/7300000000000000003",
+            "created_at": "2025-11-28T03:20:00Z",
+            "share_url": "https://www.tiktok.com/@ada.films/video/7300000000000000003?utm_source=tt4d",
+            "post_url": "https://www.tiktok.com/@ada.films/video/7300000000000000003",
             "view_count": 45000,
             "engagement_rate": 12.33,
         },
         {
             "id": "7300000000000000001",
             "title": "Launch day",
-            "share_url": "https://www.tiktok.com/@ada.films/video/7300000000000000001",
+            "created_at": "2025-11-30T10:53:20Z",
+            "share_url": "https://www.tiktok.com/@ada.films/video/7300000000000000001?utm_source=tt4d",
+            "post_url": "https://www.tiktok.com/@ada.films/video/7300000000000000001",
             "view_count": 12000,
             "engagement_rate": 8.15,
         },
         {
             "id": "7300000000000000005",
             "title": "Tutorial",
-            "share_url": "https://www.tiktok.com/@ada.films/video/7300000000000000005",
+            "created_at": "2025-11-25T19:46:40Z",
+            "share_url": "https://www.tiktok.com/@ada.films/video/7300000000000000005?utm_source=tt4d",
+            "post_url": "https://www.tiktok.com/@ada.films/video/7300000000000000005",
             "view_count": 8000,
             "engagement_rate": 5.45,
         },
     ],
     "first_video_time": 1764000000,
+    "first_video_at": "2025-11-24T16:00:00Z",
     "last_video_time": 1764500000,
+    "last_video_at": "2025-11-30T10:53:20Z",
     "missing_scopes": [],
     "explanation": "Analysed the 6 most recent public videos.",
 }
@@ -119,7 +127,9 @@ NO_VIDEOS = {
     "average_engagement_rate": None,
     "top_videos": [],
     "first_video_time": None,
+    "first_video_at": None,
     "last_video_time": None,
+    "last_video_at": None,
 }
 
 

@@ -71,9 +71,15 @@ def schema_rejected(result, mock_context):
 # ---- create_video_post ----------------------------------------------------------------------------------------------
 
 POSTED_EXPLANATION = (
-    "TikTok may take a few minutes to process the post before it appears on the profile; run Get Post Status with "
+    "TikTok is processing the video; the post appears for everyone within a few minutes: run Get Post Status with "
     "the publish_id to follow it."
 )
+DRAFT_EXPLANATION = (
+    "TikTok is taking the video; the creator then gets a notification in the TikTok app to finish and post it (status "
+    "SEND_TO_USER_INBOX): run Get Post Status with the publish_id to follow it."
+)
+NOT_YET = {"published": False, "failed": False}
+NO_LINKS = {"post_id": None, "post_url": None, "share_url": None, "embed_link": None, "cover_image_url": None}
 DEFAULT_POST_INFO = {
     "disable_comment": True,
     "disable_duet": True,
@@ -107,13 +113,11 @@ class TestCreateVideoPost:
             "creator_nickname": "Ada Films",
             "privacy_level": "PUBLIC_TO_EVERYONE",
             "forced_settings": [],
+            **NOT_YET,
             "is_final": False,
             "fail_reason": None,
             "publicaly_available_post_id": [],
-            "video_id": None,
-            "share_url": None,
-            "embed_link": None,
-            "cover_image_url": None,
+            **NO_LINKS,
             "missing_scopes": [],
             "explanation": POSTED_EXPLANATION,
         }
@@ -124,11 +128,11 @@ class TestCreateVideoPost:
             "video_url": PULL_URL,
             "pull_from_url": True,
             "privacy_level": "MUTUAL_FOLLOW_FRIENDS",
-            "title": "A #cat video for @friend 🐈",
-            "disable_comment": False,
-            "disable_duet": False,
-            "disable_stitch": False,
-            "video_cover_timestamp_ms": 1500,
+            "caption": "A #cat video for @friend 🐈",
+            "allow_comments": True,
+            "allow_duet": True,
+            "allow_stitch": True,
+            "cover_frame_seconds": 1.5,
             "brand_content_toggle": True,
             "brand_organic_toggle": True,
             "is_aigc": True,
@@ -158,7 +162,7 @@ class TestCreateVideoPost:
     async def test_title_of_exactly_2200_utf16_units_is_sent(self, integration, mock_context):
         mock_context.fetch.side_effect = [ok(creator()), ok({"publish_id": "v_pub_url~v2.7"})]
         title = "😀" * 1100  # 1100 characters, 2200 UTF-16 units
-        inputs = {"video_url": PULL_URL, "pull_from_url": True, "privacy_level": "SELF_ONLY", "title": title}
+        inputs = {"video_url": PULL_URL, "pull_from_url": True, "privacy_level": "SELF_ONLY", "caption": title}
 
         data_of(await integration.execute_action("create_video_post", inputs, mock_context))
 
@@ -173,16 +177,16 @@ class TestCreateVideoPost:
             "video_url": PULL_URL,
             "pull_from_url": True,
             "privacy_level": "SELF_ONLY",
-            "disable_comment": False,
-            "disable_duet": False,
-            "disable_stitch": True,
+            "allow_comments": True,
+            "allow_duet": True,
+            "allow_stitch": False,
         }
 
         result = await integration.execute_action("create_video_post", inputs, mock_context)
 
         body = fetched(mock_context)[1].kwargs["json"]
         assert body["post_info"] == {"privacy_level": "SELF_ONLY", **DEFAULT_POST_INFO}
-        assert data_of(result)["forced_settings"] == ["disable_comment", "disable_duet"]
+        assert data_of(result)["forced_settings"] == ["allow_comments", "allow_duet"]
 
     @pytest.mark.parametrize("code", ["spam_risk_too_many_posts", "spam_risk_user_banned_from_posting"])
     async def test_creator_who_cannot_post_stops_before_init(self, integration, mock_context, code):
@@ -200,7 +204,7 @@ class TestCreateVideoPost:
         inputs = {
             "file": {"name": "clip.mp4", "contentType": "video/mp4", "content": b64(clip)},
             "privacy_level": "PUBLIC_TO_EVERYONE",
-            "title": "Sunset 🌅 #nofilter",
+            "caption": "Sunset 🌅 #nofilter",
         }
 
         result = await integration.execute_action("create_video_post", inputs, mock_context)
@@ -215,13 +219,11 @@ class TestCreateVideoPost:
             "creator_nickname": "Ada Films",
             "privacy_level": "PUBLIC_TO_EVERYONE",
             "forced_settings": [],
+            **NOT_YET,
             "is_final": False,
             "fail_reason": None,
             "publicaly_available_post_id": [],
-            "video_id": None,
-            "share_url": None,
-            "embed_link": None,
-            "cover_image_url": None,
+            **NO_LINKS,
             "missing_scopes": [],
             "explanation": POSTED_EXPLANATION,
         }
@@ -261,13 +263,13 @@ class TestCreateVideoPost:
         inputs = {
             "files": [{"name": "clip.mp4", "content": b64(make_mp4(2048))}],
             "privacy_level": "SELF_ONLY",
-            "disable_comment": False,
-            "disable_duet": False,
+            "allow_comments": True,
+            "allow_duet": True,
         }
 
         result = await integration.execute_action("create_video_post", inputs, mock_context)
 
-        assert data_of(result)["forced_settings"] == ["disable_comment"]
+        assert data_of(result)["forced_settings"] == ["allow_comments"]
         assert urls(mock_context) == [CREATOR_INFO, VIDEO_INIT]
         assert fetched(mock_context)[1].kwargs["json"]["post_info"] == {
             "privacy_level": "SELF_ONLY",
@@ -286,6 +288,38 @@ class TestCreateVideoPost:
         message = message_of(await integration.execute_action("create_video_post", inputs, mock_context))
 
         assert "61.5 seconds" in message and "at most 60" in message
+        assert urls(mock_context) == [CREATOR_INFO]
+
+    @pytest.mark.parametrize(("seconds", "sent"), [(0, 0), (11.9994, 11999)])
+    async def test_a_cover_frame_within_the_video_is_sent_in_ms(
+        self, integration, mock_context, loopback, seconds, sent
+    ):
+        mock_context.fetch.side_effect = upload_answers(loopback, VIDEO_INIT, creator_data=creator())
+        inputs = {"file": {"content": b64(make_mp4(2048, duration_s=12.0))}, "privacy_level": "SELF_ONLY"}
+
+        data_of(
+            await integration.execute_action(
+                "create_video_post", {**inputs, "cover_frame_seconds": seconds}, mock_context
+            )
+        )
+
+        assert fetched(mock_context)[1].kwargs["json"]["post_info"]["video_cover_timestamp_ms"] == sent
+
+    @pytest.mark.parametrize("seconds", [12, 60])
+    async def test_a_cover_frame_past_the_end_stops_before_init(self, integration, mock_context, seconds):
+        mock_context.fetch.side_effect = [ok(creator())]
+        inputs = {"file": {"content": b64(make_mp4(2048, duration_s=12.0))}, "privacy_level": "SELF_ONLY"}
+
+        message = message_of(
+            await integration.execute_action(
+                "create_video_post", {**inputs, "cover_frame_seconds": seconds}, mock_context
+            )
+        )
+
+        assert message == (
+            f"cover_frame_seconds is {seconds}, but the video is 12 seconds long. Choose a moment within the video, or "
+            "leave it out for the first frame; nothing was posted."
+        )
         assert urls(mock_context) == [CREATOR_INFO]
 
     async def test_privacy_level_the_creator_does_not_offer_stops_before_init(self, integration, mock_context):
@@ -319,8 +353,8 @@ class TestCreateVideoPost:
     @pytest.mark.parametrize(
         ("inputs", "reason"),
         [
-            ({"title": "😀" * 1101}, "2202 characters long as TikTok counts them"),
-            ({"title": "half an emoji \ud83d here"}, "The title contains an invalid character"),
+            ({"caption": "😀" * 1101}, "The caption is 2202 characters long as TikTok counts them"),
+            ({"caption": "half an emoji \ud83d here"}, "The caption contains an invalid character"),
             ({"privacy_level": "SELF_ONLY", "brand_content_toggle": True}, "cannot be posted with privacy level"),
         ],
     )
@@ -348,9 +382,10 @@ class TestCreateVideoPost:
         [
             {"video_url": PULL_URL},
             {"video_url": PULL_URL, "privacy_level": "PRIVATE"},
-            {"video_url": PULL_URL, "privacy_level": "SELF_ONLY", "video_cover_timestamp_ms": -1},
+            {"video_url": PULL_URL, "privacy_level": "SELF_ONLY", "cover_frame_seconds": -1},
+            {"video_url": PULL_URL, "privacy_level": "SELF_ONLY", "cover_frame_seconds": "2s"},
             {"files": [], "privacy_level": "SELF_ONLY"},
-            {"video_url": PULL_URL, "privacy_level": "SELF_ONLY", "disable_comment": "no"},
+            {"video_url": PULL_URL, "privacy_level": "SELF_ONLY", "allow_comments": "no"},
         ],
     )
     async def test_schema_rejections_send_nothing(self, integration, mock_context, inputs):
@@ -373,7 +408,9 @@ class TestUploadVideoDraft:
         assert data_of(result) == {
             "publish_id": "v_inbox_url~v2.123456789",
             "status": "PROCESSING_DOWNLOAD",
+            **NOT_YET,
             "source": "PULL_FROM_URL",
+            "explanation": DRAFT_EXPLANATION,
         }
 
     @pytest.mark.parametrize(
@@ -395,6 +432,8 @@ class TestUploadVideoDraft:
             "video_size": 3000,
             "chunk_count": 1,
             "content_type": content_type,
+            **NOT_YET,
+            "explanation": DRAFT_EXPLANATION,
         }
         assert fetched(mock_context) == [
             request(
@@ -472,25 +511,32 @@ class TestCreatePhotoPost:
             "creator_nickname": "Ada Films",
             "privacy_level": "PUBLIC_TO_EVERYONE",
             "forced_settings": [],
+            **NOT_YET,
+            "explanation": "TikTok is processing the photos; the post appears for everyone within a few minutes: run "
+            "Get Post Status with the publish_id to follow it.",
         }
 
     async def test_direct_post_with_every_option(self, integration, mock_context):
         mock_context.fetch.side_effect = [ok(creator()), ok({"publish_id": "p_pub_url~v2.9"})]
         inputs = {
             "photo_urls": PHOTOS,
-            "photo_cover_index": 2,
+            "cover_photo": 3,
             "post_mode": "DIRECT_POST",
             "privacy_level": "MUTUAL_FOLLOW_FRIENDS",
             "title": "Three 📸",
-            "description": "Holiday #travel @friend",
-            "disable_comment": False,
+            "caption": "Holiday #travel @friend",
+            "allow_comments": True,
             "auto_add_music": True,
             "brand_content_toggle": True,
             "brand_organic_toggle": True,
         }
 
-        await integration.execute_action("create_photo_post", inputs, mock_context)
+        data = data_of(await integration.execute_action("create_photo_post", inputs, mock_context))
 
+        assert data["explanation"] == (  # a friends-only post is explained as one, never as SELF_ONLY
+            "TikTok is processing the photos; the post appears for the creator's friends within a few minutes: run "
+            "Get Post Status with the publish_id to follow it."
+        )
         assert fetched(mock_context)[1] == request(
             CONTENT_INIT,
             body={
@@ -512,7 +558,7 @@ class TestCreatePhotoPost:
     async def test_title_and_description_at_their_utf16_limits_are_sent(self, integration, mock_context):
         mock_context.fetch.side_effect = [ok({"publish_id": "p_inbox_url~v2.8"})]
         title, description = "😀" * 45, "a" + "😀" * 1999 + "b"  # 90 and 4000 UTF-16 units
-        inputs = {"photo_urls": PHOTOS, "post_mode": "MEDIA_UPLOAD", "title": title, "description": description}
+        inputs = {"photo_urls": PHOTOS, "post_mode": "MEDIA_UPLOAD", "title": title, "caption": description}
 
         data_of(await integration.execute_action("create_photo_post", inputs, mock_context))
 
@@ -520,16 +566,16 @@ class TestCreatePhotoPost:
 
     async def test_comments_switched_off_in_tiktok_are_forced(self, integration, mock_context):
         mock_context.fetch.side_effect = [ok(creator(comment_disabled=True)), ok({"publish_id": "p_pub_url~v2.3"})]
-        inputs = {"photo_urls": PHOTOS[:1], "privacy_level": "SELF_ONLY", "disable_comment": False}
+        inputs = {"photo_urls": PHOTOS[:1], "privacy_level": "SELF_ONLY", "allow_comments": True}
 
         data = data_of(await integration.execute_action("create_photo_post", inputs, mock_context))
 
         assert fetched(mock_context)[1].kwargs["json"]["post_info"]["disable_comment"] is True
-        assert data["forced_settings"] == ["disable_comment"]
+        assert data["forced_settings"] == ["allow_comments"]
 
     async def test_media_upload_skips_creator_info_and_post_settings(self, integration, mock_context):
         mock_context.fetch.side_effect = [ok({"publish_id": "p_inbox_url~v2.5"})]
-        inputs = {"photo_urls": PHOTOS[:2], "post_mode": "MEDIA_UPLOAD", "title": "Draft", "description": "Later"}
+        inputs = {"photo_urls": PHOTOS[:2], "post_mode": "MEDIA_UPLOAD", "title": "Draft", "caption": "Later"}
 
         data = data_of(await integration.execute_action("create_photo_post", inputs, mock_context))
 
@@ -552,6 +598,9 @@ class TestCreatePhotoPost:
             "creator_nickname": None,
             "privacy_level": None,
             "forced_settings": [],
+            **NOT_YET,
+            "explanation": "TikTok is taking the photos; the creator then gets a notification in the TikTok app to "
+            "finish and post it (status SEND_TO_USER_INBOX): run Get Post Status with the publish_id to follow it.",
         }
 
     async def test_creator_at_the_app_cap_stops_before_init(self, integration, mock_context):
@@ -568,9 +617,18 @@ class TestCreatePhotoPost:
         [
             ({"photo_urls": [PHOTOS[0], "https://192.168.1.10/b.jpg"]}, "photo link #2 points to a private address"),
             ({"photo_urls": ["https://user:pw@cdn.example.com/a.jpg"]}, "user name or password"),
-            ({"photo_urls": PHOTOS[:2], "photo_cover_index": 2}, "photo_cover_index is 2, but there are only 2"),
+            (
+                {"photo_urls": PHOTOS[:2], "cover_photo": 3},
+                "cover_photo is 3, but photos are counted from 1 and this post has 2: choose a number from 1 to 2. "
+                "Nothing was posted.",
+            ),
+            (
+                {"photo_urls": PHOTOS[:1], "cover_photo": 0},
+                "cover_photo is 0, but photos are counted from 1 and this post has 1: choose 1, the only photo. "
+                "Nothing was posted.",
+            ),
             ({"photo_urls": PHOTOS, "title": "😀" * 46}, "photo title is 92 characters long"),
-            ({"photo_urls": PHOTOS, "description": "😀" * 2001}, "description is 4002 characters long"),
+            ({"photo_urls": PHOTOS, "caption": "😀" * 2001}, "caption is 4002 characters long"),
             ({"photo_urls": PHOTOS}, "privacy_level is required for DIRECT_POST"),
             ({"photo_urls": PHOTOS, "post_mode": "DIRECT_POST"}, "privacy_level is required for DIRECT_POST"),
             (
@@ -579,18 +637,20 @@ class TestCreatePhotoPost:
             ),
             (
                 {"photo_urls": PHOTOS, "post_mode": "MEDIA_UPLOAD", "privacy_level": "SELF_ONLY"},
-                "privacy_level only apply to DIRECT_POST",
+                "With MEDIA_UPLOAD the creator chooses privacy_level in the TikTok app: leave it out, or use "
+                "DIRECT_POST. Nothing was posted.",
             ),
             (
                 {
                     "photo_urls": PHOTOS,
                     "post_mode": "MEDIA_UPLOAD",
-                    "disable_comment": True,
+                    "allow_comments": False,
                     "auto_add_music": False,
                     "brand_content_toggle": False,
                     "brand_organic_toggle": False,
                 },
-                "disable_comment, auto_add_music, brand_content_toggle, brand_organic_toggle only apply to DIRECT_POST",
+                "With MEDIA_UPLOAD the creator chooses allow_comments, auto_add_music, brand_content_toggle and "
+                "brand_organic_toggle in the TikTok app: leave them out, or use DIRECT_POST. Nothing was posted.",
             ),
         ],
     )
@@ -616,8 +676,7 @@ class TestCreatePhotoPost:
         [
             {},
             {"photo_urls": []},
-            {"photo_urls": PHOTOS, "photo_cover_index": 35},
-            {"photo_urls": PHOTOS, "photo_cover_index": -1},
+            {"photo_urls": PHOTOS, "cover_photo": 1.5},
             {"photo_urls": PHOTOS, "post_mode": "DRAFT"},
             {"photo_urls": PHOTOS, "privacy_level": "EVERYONE"},
         ],

@@ -504,10 +504,12 @@ class TestPullRefusedForAnUnverifiedDomain:
             )
         )
 
-        assert message.startswith("TikTok error url_ownership_unverified: the link's domain is not verified")
-        assert (
-            "the upload failed too: TikTok refused part 1 of 1 of the video because the upload link expired" in message
+        assert message.startswith(
+            "TikTok error url_ownership_unverified: TikTok only pulls from domains the app's owner verified, so the "
+            "integration uploaded the file from the link itself, and that failed too: TikTok refused part 1 of 1 of "
+            "the video because the upload link expired"
         )
+        assert "pull_from_url off" not in message and "tried that" not in message
         assert message.endswith(f"(TikTok log_id: {LOG_ID})")
         assert len(init_bodies(mock_context, VIDEO_INIT)) == 2
 
@@ -605,8 +607,7 @@ class TestCreateVideoPostChunkPlans:
             "TikTok error invalid_params: TikTok refused to take this 72.0 MB video in several parts (tried 7 parts "
             "of 10,000,000 bytes and 6 parts of 12,000,000 bytes). TikTok says: The chunk size is invalid. TikTok "
             "has been refusing uploads in several parts since about August 2026, and a video over 64 MB cannot go "
-            "in one; nothing was posted. Post a file of at most 64,000,000 bytes (it goes in one part), or host the "
-            "video on a domain verified in your TikTok developer portal and use pull_from_url. "
+            "in one; nothing was posted. Post a file of at most 64,000,000 bytes (it goes in one part). "
             f"(TikTok log_id: {LOG_ID})"
         )
         assert "check the inputs" not in message.lower()

@@ -33,6 +33,8 @@ class TestGetPostStatus:
         assert data_of(result) == {
             "publish_id": PUBLISH_ID,
             "status": "PROCESSING_UPLOAD",
+            "published": False,
+            "failed": False,
             "is_final": False,
             "waiting_on_user": False,
             "fail_reason": None,
@@ -40,7 +42,8 @@ class TestGetPostStatus:
             "uploaded_bytes": 1024,
             "downloaded_bytes": None,
             "explanation": "TikTok is receiving and processing the uploaded video.",
-            "video_id": None,
+            "post_id": None,
+            "post_url": None,
             "share_url": None,
             "embed_link": None,
             "cover_image_url": None,
@@ -140,7 +143,7 @@ class TestGetPostStatus:
     async def test_blank_publish_id_sends_nothing(self, integration, mock_context):
         message = message_of(await integration.execute_action("get_post_status", {"publish_id": "   "}, mock_context))
 
-        assert "publish_id is empty" in message
+        assert "publish_id must not be empty" in message
         mock_context.fetch.assert_not_awaited()
 
     @pytest.mark.parametrize(

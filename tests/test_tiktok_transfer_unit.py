@@ -113,14 +113,14 @@ class TestLinkDownload:
 
         data = data_of(await integration.execute_action("upload_video_draft", link(url), mock_context))
 
-        assert data == {
+        assert {key: data[key] for key in ("publish_id", "status", "source", "video_size", "chunk_count")} == {
             "publish_id": "v_inbox_file~v2.77",
             "status": "PROCESSING_UPLOAD",
             "source": "FILE_UPLOAD",
             "video_size": 300_000,
             "chunk_count": 1,
-            "content_type": "video/mp4",
         }
+        assert data["content_type"] == "video/mp4"
         assert fetched(mock_context) == [inbox_init(300_000, 300_000, 1)]
         download, put = loopback.requests
         assert (download["method"], download["path"]) == ("GET", "/media/clip.mp4")

@@ -110,6 +110,9 @@ class TestNewVideo:
                     "comment_count": 4,
                     "share_count": 6,
                     "view_count": 200,
+                    "created_at": "2026-09-21T14:13:20Z",
+                    "duration_seconds": None,
+                    "post_url": "https://t.example/1",
                     "engagement_rate": 20.0,
                 },
             }

@@ -11,6 +11,7 @@ from tiktok_testkit import (
     VIDEO_QUERY,
     data_of,
     fetched,
+    message_of,
     ok,
     request,
     video,
@@ -109,7 +110,7 @@ class TestGetVideos:
             video_description="Description #tag",
             create_time=1700000000,
             cover_image_url="https://p16.example/cover.jpeg",
-            share_url="https://www.tiktok.com/@ada.films/video/7321456789012345678",
+            share_url="https://www.tiktok.com/@ada.films/video/7321456789012345678?utm_campaign=tt4d_open_api",
             embed_link="https://www.tiktok.com/embed/v2/7321456789012345678",
             duration=15,
             width=1080,
@@ -133,10 +134,13 @@ class TestGetVideos:
                 "title": "Title",
                 "video_description": "Description #tag",
                 "create_time": 1700000000,
+                "created_at": "2023-11-14T22:13:20Z",
                 "cover_image_url": "https://p16.example/cover.jpeg",
-                "share_url": "https://www.tiktok.com/@ada.films/video/7321456789012345678",
+                "share_url": "https://www.tiktok.com/@ada.films/video/7321456789012345678?utm_campaign=tt4d_open_api",
+                "post_url": "https://www.tiktok.com/@ada.films/video/7321456789012345678",
                 "embed_link": "https://www.tiktok.com/embed/v2/7321456789012345678",
                 "duration": 15,
+                "duration_seconds": 15,
                 "width": 1080,
                 "height": 1920,
                 "like_count": 30,
@@ -150,10 +154,13 @@ class TestGetVideos:
                 "title": None,
                 "video_description": None,
                 "create_time": None,
+                "created_at": None,
                 "cover_image_url": None,
                 "share_url": None,
+                "post_url": None,
                 "embed_link": None,
                 "duration": None,
+                "duration_seconds": None,
                 "width": None,
                 "height": None,
                 "like_count": 1,
@@ -167,10 +174,13 @@ class TestGetVideos:
                 "title": None,
                 "video_description": None,
                 "create_time": None,
+                "created_at": None,
                 "cover_image_url": None,
                 "share_url": None,
+                "post_url": None,
                 "embed_link": None,
                 "duration": None,
+                "duration_seconds": None,
                 "width": None,
                 "height": None,
                 "like_count": 0,
@@ -207,6 +217,33 @@ class TestGetVideo:
         assert data["videos"][0]["engagement_rate"] == 2.0
         assert data["not_found"] == ["7000000000000000001"]
 
+    async def test_video_links_and_numeric_ids_are_read(self, integration, mock_context):
+        mock_context.fetch.side_effect = [ok({"videos": [video(BIG_ID)]})]
+        inputs = {
+            "video_ids": [
+                BIG_ID,  # a JSON number: kept exact
+                f"https://www.tiktok.com/@ada.films/video/{BIG_ID + 1}?is_from_webapp=1&sender_device=pc",
+                f" tiktok.com/@ada.films/video/{BIG_ID + 2} ",
+                f"https://m.tiktok.com/@ada/video/{BIG_ID + 3}/",
+            ]
+        }
+
+        data = data_of(await integration.execute_action("get_video", inputs, mock_context))
+
+        ids = [BIG_ID_TEXT, *(str(BIG_ID + n) for n in (1, 2, 3))]
+        assert fetched(mock_context) == [
+            request(VIDEO_QUERY, params={"fields": VIDEO_FIELDS}, body={"filters": {"video_ids": ids}})
+        ]
+        assert data["not_found"] == ids[1:]
+
+    async def test_a_link_and_the_id_of_the_same_video_repeat_it(self, integration, mock_context):
+        inputs = {"video_ids": [BIG_ID_TEXT, f"https://www.tiktok.com/@ada/video/{BIG_ID_TEXT}"]}
+
+        message = message_of(await integration.execute_action("get_video", inputs, mock_context))
+
+        assert message == "Video id #2 repeats video id #1; give each one once. Nothing was sent to TikTok."
+        mock_context.fetch.assert_not_awaited()
+
     async def test_none_found(self, integration, mock_context):
         mock_context.fetch.side_effect = [ok({"videos": [], "cursor": 0, "has_more": False})]
 
@@ -219,7 +256,8 @@ class TestGetVideo:
         [
             {},
             {"video_ids": []},
-            {"video_ids": [BIG_ID]},
+            {"video_ids": [True]},
+            {"video_ids": [1.5]},
         ],
     )
     async def test_schema_rejections_send_nothing(self, integration, mock_context, inputs):
