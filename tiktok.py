@@ -88,7 +88,7 @@ class CreateVideoPost(ActionHandler):
             "video_cover_timestamp_ms": None if cover_seconds is None else round(cover_seconds * 1000),
             "brand_content_toggle": inputs.get("brand_content_toggle", False),
             "brand_organic_toggle": inputs.get("brand_organic_toggle", False),
-            "is_aigc": inputs.get("is_aigc", False),
+            "is_aigc": inputs.get("is_aigc", False) or None,
         }
         wait_seconds = tiktok_api.whole_number(inputs.get("wait_seconds", 0))
         return ActionResult(data=await post_video(context, spec, post_info, wait_seconds))

@@ -174,9 +174,8 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
                     raise
                 if len(plans) > 1 or (another := tiktok_transfer.alternative_plan(plan)) is None:
                     raise chunk_plans_refused(plans, refusal) from None
-                if isinstance(
-                    source, tiktok_transfer.StreamSource
-                ):  # its first part, already read, grows to the new plan's
+                # A streamed source's first part, already read, grows to the new plan's.
+                if isinstance(source, tiktok_transfer.StreamSource):
                     await within_transfer_deadline(source.prime(another.ranges()[0][1] + 1), moving_until)
                 plans.append(another)
         publish_id = _publish_id(data)
@@ -319,10 +318,9 @@ async def settle_upload(
         return status["status"]
     if status.get("status") == "FAILED":
         raise tiktok_transfer.TransferError(unconfirmed.refusal or f"{status['explanation']} Nothing was posted.")
+    # Refused, and TikTok's status confirms it lacks part of the video.
     if unconfirmed.refusal and held is not None:
-        raise tiktok_transfer.TransferError(
-            unconfirmed.refusal
-        )  # refused, and TikTok's status confirms it lacks part of the video
+        raise tiktok_transfer.TransferError(unconfirmed.refusal)
     known = f" (it shows {format_size(held)} of {format_size(video_size)})" if held is not None else ""
     raise UserFacingError(
         f"The last part of the video was sent, but {unconfirmed.what} and TikTok's status does not show the whole "
@@ -449,11 +447,9 @@ async def video_report(context, spec) -> dict:
     await source.aclose()
     problems = tiktok_media.media_problems(facts, max_seconds)
     duration = None if facts.duration_seconds is None else round(facts.duration_seconds, 3)
+    unchecked = tiktok_media.unchecked_rules(facts, max_seconds, why_no_limit)
     report.update(dataclasses.asdict(facts), codec=facts.codec_name, duration_seconds=duration, size_bytes=size)
-    report.update(
-        ok=not problems, problems=problems, unchecked=tiktok_media.unchecked_rules(facts, max_seconds, why_no_limit)
-    )
-    return report
+    return report | {"ok": not problems, "problems": problems, "unchecked": unchecked}
 
 
 async def post_video(context, spec, post_info: dict, wait_seconds: int) -> dict:
@@ -464,10 +460,9 @@ async def post_video(context, spec, post_info: dict, wait_seconds: int) -> dict:
     check_text_limit(post_info["title"], VIDEO_TITLE_MAX, "caption")
     requested = {name: post_info[name] for name in ALLOW_INPUTS}
     creator, interactions, forced = await check_creator_settings(context, privacy_level, brand_content, requested)
-    # Both brand toggles are always sent; the caption, the cover frame and the AI label only when given.
+    # Both brand toggles are always sent; the caption, the cover frame and the AI label (None when off) only when
+    # given.
     post_info = {key: value for key, value in (post_info | interactions).items() if value not in (None, "")}
-    if not post_info["is_aigc"]:
-        del post_info["is_aigc"]
     result = await publish_video(context, VIDEO_INIT_URL, spec, post_info, creator["max_video_post_duration_sec"])
     return {
         **result,
