@@ -52,12 +52,16 @@ MAX_READ_BYTES = 4 * 2**20
 # stts entries read for the frame rate (8 bytes each); a longer table is summed from its first entries.
 MAX_STTS_ENTRIES = 16384
 
-# Sample entry four-ccs (MP4/MOV) and CodecIDs (WebM/Matroska) of the codecs TikTok takes, by codec.
+# Sample entry four-ccs (MP4/MOV) and CodecIDs (WebM/Matroska) by codec: those TikTok takes, and the ones a
+# camera or editor often writes that it refuses (any other is named by its four-cc).
 CODEC_NAMES = {
     **dict.fromkeys(("avc1", "avc3", "V_MPEG4/ISO/AVC"), "H.264"),
     **dict.fromkeys(("hvc1", "hev1", "V_MPEGH/ISO/HEVC"), "H.265"),
     **dict.fromkeys(("vp08", "V_VP8"), "VP8"),
     **dict.fromkeys(("vp09", "V_VP9"), "VP9"),
+    **dict.fromkeys(("apch", "apcn", "apcs", "apco", "ap4h", "ap4x"), "ProRes"),
+    **dict.fromkeys(("mp4v", "V_MPEG4/ISO/ASP"), "MPEG-4 Part 2"),
+    **dict.fromkeys(("av01", "V_AV1"), "AV1"),
 }
 ALLOWED_CODECS = ("H.264", "H.265", "VP8", "VP9")
 
@@ -72,6 +76,7 @@ class VideoFacts:
     width: int | None = None
     height: int | None = None
     frame_rate: float | None = None
+    unchecked: tuple[str, ...] = ()  # why a fact the container holds was not read (see unchecked_rules)
 
     @property
     def codec_name(self) -> str | None:
@@ -176,11 +181,24 @@ def wanted_span(read_at, size: int | None, window: int, max_moov: int) -> tuple[
 
 
 def _inspect_iso(budget: _Budget, size: int | None, container: str) -> VideoFacts:
-    facts = {"container": container}
-    for box_type, body, length in _children(budget, 0, size):
+    facts, video, walked = {"container": container}, None, False
+    for box_type, offset, header_len, box_size in _boxes(budget, 0, size):
+        body, end = offset + header_len, None if box_size is None else offset + box_size
+        walked = size is not None and end == size
         if box_type == b"moov":
-            _read_moov(budget, body, length, facts)
-            break
+            video = _read_moov(budget, body, end, facts)
+            if video is None or not video["fragmented"]:
+                break
+        elif video and box_type == b"sidx" and end and not video["fragments"] and "duration_seconds" not in facts:
+            seconds = _sidx_seconds(budget, _leaf(budget, body, end - body, 32 + 12 * MAX_STTS_ENTRIES), end, size)
+            if seconds:
+                facts["duration_seconds"] = seconds
+        elif video and box_type == b"moof":
+            _read_moof(budget, body, end, video)
+            if "duration_seconds" in facts:
+                break  # one fragment gives the frame rate; the others are not needed
+    if video and video["fragmented"]:
+        _fragment_facts(video, walked, facts)
     return VideoFacts(**facts)
 
 
@@ -189,28 +207,47 @@ def _leaf(budget: _Budget, body: int, length: int | None, cap: int) -> bytes:
     return budget.read(body, min(length if length is not None else cap, cap))
 
 
-def _read_moov(budget: _Budget, body: int, length: int | None, facts: dict) -> None:
-    end = None if length is None else body + length
-    for box_type, child, child_len in _children(budget, body, end):
+def _times(data: bytes) -> tuple[int, int]:
+    """(timescale, duration) of an `mvhd` or `mdhd` body, which share the layout; (0, 0) when cut short."""
+    if data[:1] == b"\x01":
+        return struct.unpack_from(">IQ", data, 20) if len(data) >= 32 else (0, 0)
+    return struct.unpack_from(">II", data, 12) if len(data) >= 20 else (0, 0)
+
+
+def _read_moov(budget: _Budget, body: int, end: int | None, facts: dict) -> dict | None:
+    """Sets the facts `moov` holds; returns the video track's numbers that fragments add to (None: no video)."""
+    (timescale, duration), video, fragmented, defaults = (0, 0), None, False, {}
+    for box_type, child, length in _children(budget, body, end):
+        child_end = None if length is None else child + length
         if box_type == b"mvhd":
-            duration = _mvhd_duration(_leaf(budget, child - 8, None if child_len is None else child_len + 8, 128))
-            if duration is not None:
-                facts["duration_seconds"] = duration
-        elif box_type == b"trak" and "codec" not in facts:
-            track = _read_trak(budget, child, None if child_len is None else child + child_len)
-            if track is not None:
-                facts.update(track)
+            timescale, duration = _times(_leaf(budget, child, length, 120))
+        elif box_type == b"trak" and video is None:
+            video = _read_trak(budget, child, child_end, facts)
+        elif box_type == b"mvex":
+            # A fragmented file: mvhd covers only the samples in moov; mehd, when present, gives the whole length.
+            fragmented, duration = True, 0
+            for leaf_type, at, leaf_len in _children(budget, child, child_end):
+                data = _leaf(budget, at, leaf_len, 16)
+                if leaf_type == b"mehd" and len(data) >= 8:
+                    duration = struct.unpack_from(">Q" if data[:1] == b"\x01" else ">I", data, 4)[0]
+                elif leaf_type == b"trex" and len(data) >= 16:  # a track's default sample duration
+                    defaults[struct.unpack_from(">I", data, 4)[0]] = struct.unpack_from(">I", data, 12)[0]
+    # 0 (a fragmented file keeps its length elsewhere) and all ones both mean "not given here".
+    if timescale and duration not in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
+        facts["duration_seconds"] = duration / timescale
+    if video is not None:
+        video.update(fragmented=fragmented, default=defaults.get(video["id"], 0), fragments=0)
+    return video
 
 
-def _tkhd_size(data: bytes) -> tuple[int, int]:
-    # Version 0 puts width/height (16.16 fixed point) at 76-84 of the body, version 1 at 88-96: their integer halves.
-    at = 88 if data[:1] == b"\x01" else 76
-    return struct.unpack_from(">H2xH2x", data, at) if len(data) >= at + 8 else (0, 0)
-
-
-def _mdhd_timescale(data: bytes) -> int | None:
-    at = 20 if data[:1] == b"\x01" else 12
-    return struct.unpack_from(">I", data, at)[0] if len(data) >= at + 4 else None
+def _tkhd(data: bytes) -> tuple[int, int, int]:
+    # (track id, width, height): the id at 12 of the body (20 in version 1), width/height (16.16 fixed point) at
+    # 76-84 (88-96), of which the integer halves are kept.
+    version_1 = data[:1] == b"\x01"
+    at = 88 if version_1 else 76
+    if len(data) < at + 8:
+        return 0, 0, 0
+    return struct.unpack_from(">I", data, 20 if version_1 else 12)[0], *struct.unpack_from(">H2xH2x", data, at)
 
 
 def _stsd_entry(data: bytes) -> tuple[str | None, tuple[int, int] | None]:
@@ -231,59 +268,119 @@ def _stts_totals(data: bytes) -> tuple[int, int]:
     return sum(count for count, _delta in table), sum(count * delta for count, delta in table)
 
 
-def _mvhd_duration(box: bytes) -> float | None:
-    """Duration from a whole `mvhd` box (its 8-byte header included)."""
-    body = box[8:]
-    if box[4:8] != b"mvhd" or len(body) < 20:
-        return None
-    if body[:1] == b"\x01" and len(body) >= 32:
-        timescale, duration = struct.unpack_from(">IQ", body, 20)
-    else:
-        timescale, duration = struct.unpack_from(">II", body, 12)
-    # 0 (a fragmented file keeps its length elsewhere) and all ones both mean "not given here".
-    if not timescale or duration in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
-        return None
-    return duration / timescale
-
-
-# The boxes of a track that are read: how many of their bytes, and what is kept of them (under the box's type).
+# The boxes of a track that are read, by the box that holds them: how many of their bytes, and what is kept of
+# them (under the box's type). The track's handler is the media handler in `mdia`: a QuickTime `minf` holds a
+# second `hdlr`, the data handler ("url ", "alis"), which says nothing of the track's kind.
 _TRACK_LEAVES = {
-    b"tkhd": (128, _tkhd_size),
-    b"mdhd": (64, _mdhd_timescale),
-    b"hdlr": (32, lambda data: data[8:12]),  # the handler type, b"vide" for a video track
-    b"stsd": (64, _stsd_entry),
-    b"stts": (8 + 8 * MAX_STTS_ENTRIES, _stts_totals),
+    (b"trak", b"tkhd"): (128, _tkhd),
+    (b"mdia", b"mdhd"): (64, _times),
+    (b"mdia", b"hdlr"): (32, lambda data: data[8:12]),  # the handler type, b"vide" for a video track
+    (b"stbl", b"stsd"): (64, _stsd_entry),
+    (b"stbl", b"stts"): (8 + 8 * MAX_STTS_ENTRIES, _stts_totals),
 }
+_TRACK_PATH = {b"trak": b"mdia", b"mdia": b"minf", b"minf": b"stbl"}  # the boxes that hold the ones read
 
 
-def _walk_trak(budget: _Budget, body: int, end: int | None, found: dict, depth: int = 0) -> None:
-    if depth > 4:
-        return
+def _walk_trak(budget: _Budget, body: int, end: int | None, found: dict, parent: bytes = b"trak") -> None:
     for box_type, child, length in _children(budget, body, end):
-        if box_type in (b"mdia", b"minf", b"stbl"):  # the boxes that hold the ones read
-            _walk_trak(budget, child, None if length is None else child + length, found, depth + 1)
-        elif box_type in _TRACK_LEAVES:
-            cap, reader = _TRACK_LEAVES[box_type]
+        if box_type == _TRACK_PATH.get(parent):
+            _walk_trak(budget, child, None if length is None else child + length, found, box_type)
+        elif (parent, box_type) in _TRACK_LEAVES:
+            cap, reader = _TRACK_LEAVES[parent, box_type]
             found[box_type] = reader(_leaf(budget, child, length, cap))
 
 
-def _read_trak(budget: _Budget, body: int, end: int | None) -> dict | None:
-    """The facts of a video track, or None for any other track."""
+def _read_trak(budget: _Budget, body: int, end: int | None, facts: dict) -> dict | None:
+    """Sets the facts of a video track; returns its id, timescale, samples and ticks. None for any other track."""
     found: dict = {}
     _walk_trak(budget, body, end, found)
     if found.get(b"hdlr") != b"vide":
         return None
     codec, entry_size = found.get(b"stsd") or (None, None)
-    width, height = found.get(b"tkhd") or (0, 0)
+    track_id, width, height = found.get(b"tkhd") or (0, 0, 0)
     if not (width and height):
         width, height = entry_size or (0, 0)
-    timescale, (count, ticks) = found.get(b"mdhd"), found.get(b"stts") or (0, 0)
-    facts = {"codec": codec} if codec else {}
+    timescale, (count, ticks) = found.get(b"mdhd", (0, 0))[0], found.get(b"stts") or (0, 0)
+    if codec:
+        facts["codec"] = codec
     if width and height:
         facts["width"], facts["height"] = width, height
     if timescale and count and ticks:
         facts["frame_rate"] = round(count * timescale / ticks, 3)
-    return facts
+    return {"id": track_id, "timescale": timescale, "samples": count, "ticks": ticks}
+
+
+# ---- Fragmented MP4: the samples in moof/mdat pairs after a moov with mvex ----
+
+FRAGMENTS_UNREAD = (
+    "The video is a fragmented MP4 whose fragments were too many to read here, so its duration was not checked."
+)
+
+
+def _sidx_seconds(budget: _Budget, data: bytes, after: int, size: int | None) -> float | None:
+    """The duration a segment index gives, when its references run to the file's end (or to the `mfra` index some
+    muxers add there): a DASH segment's own index covers that segment only."""
+    start = 32 if data[:1] == b"\x01" else 24  # the references follow the times (64-bit in version 1)
+    if len(data) < start:
+        return None
+    timescale, count = struct.unpack_from(">I", data, 8)[0], struct.unpack_from(">H", data, start - 2)[0]
+    first = struct.unpack_from(">Q", data, 20)[0] if start == 32 else struct.unpack_from(">I", data, 16)[0]
+    references = list(struct.iter_unpack(">III", data[start : start + 12 * count]))
+    covered = after + first + sum(reference & 0x7FFFFFFF for reference, _ticks, _sap in references)
+    if not timescale or len(references) < count or covered != size and budget.read(covered + 4, 4) != b"mfra":
+        return None
+    return sum(ticks for _reference, ticks, _sap in references) / timescale
+
+
+def _read_moof(budget: _Budget, body: int, end: int | None, video: dict) -> None:
+    """Adds the video track's samples and ticks in one fragment (its trun sample durations, else tfhd's or trex's
+    default duration)."""
+    video["fragments"] += 1
+    trafs = [(traf, length) for box_type, traf, length in _children(budget, body, end) if box_type == b"traf"]
+    for traf, length in trafs:
+        default, ours = video["default"], False
+        for leaf_type, at, leaf_len in _children(budget, traf, None if length is None else traf + length):
+            if leaf_type == b"tfhd":
+                data = _leaf(budget, at, leaf_len, 40)
+                flags = int.from_bytes(data[1:4], "big")
+                ours = len(data) >= 8 and struct.unpack_from(">I", data, 4)[0] == video["id"]
+                # The default duration follows the optional base offset (8 bytes) and description index (4).
+                at_default = 8 + 8 * (flags & 1) + 4 * (flags >> 1 & 1)
+                if flags & 8 and len(data) >= at_default + 4:
+                    default = struct.unpack_from(">I", data, at_default)[0]
+            elif leaf_type == b"trun" and ours:
+                samples, ticks = _trun_totals(_leaf(budget, at, leaf_len, 12 + 16 * MAX_STTS_ENTRIES), default)
+                video["samples"] += samples
+                video["ticks"] += ticks
+
+
+def _trun_totals(data: bytes, default: int) -> tuple[int, int]:
+    """(samples, ticks) of a track run: each sample's duration when the run gives them, else the default's."""
+    if len(data) < 8:
+        return 0, 0
+    flags, count = int.from_bytes(data[1:4], "big"), struct.unpack_from(">I", data, 4)[0]
+    if not flags & 0x100:
+        return count, count * default
+    # Per sample, 4 bytes for each of duration, size, flags and time offset the flags say are present.
+    at, stride = 8 + 4 * (flags & 1) + 4 * (flags >> 2 & 1), 4 * bin(flags & 0xF00).count("1")
+    durations = [
+        struct.unpack_from(">I", data, at + i * stride)[0] for i in range(count) if at + i * stride + 4 <= len(data)
+    ]
+    return len(durations), sum(durations)
+
+
+def _fragment_facts(video: dict, walked: bool, facts: dict) -> None:
+    """A fragmented file's frame rate, from the samples read (else the default sample duration), and its duration
+    when neither mehd nor sidx gave it: from every fragment's samples, when every fragment was read."""
+    timescale, samples, ticks = video["timescale"], video["samples"], video["ticks"]
+    if timescale and samples and ticks:
+        facts["frame_rate"] = round(samples * timescale / ticks, 3)
+    elif timescale and video["default"]:
+        facts["frame_rate"] = round(timescale / video["default"], 3)
+    if "duration_seconds" not in facts and walked and timescale and ticks:
+        facts["duration_seconds"] = ticks / timescale
+    elif "duration_seconds" not in facts:
+        facts["unchecked"] = (FRAGMENTS_UNREAD,)
 
 
 # ---- WebM / Matroska (EBML) ----------------------------------------------------------------------------------
@@ -450,7 +547,7 @@ def unchecked_rules(facts: VideoFacts, max_seconds: int | None, why_no_limit: st
     if facts.width is None or facts.height is None:
         missing.append("The picture size could not be read from the file, so it was not checked.")
     if facts.duration_seconds is None:
-        missing.append("The duration could not be read from the file, so it was not checked.")
+        missing += facts.unchecked or ["The duration could not be read from the file, so it was not checked."]
     elif not max_seconds:
         why = why_no_limit or "TikTok did not say how long this account's videos may be"
         missing.append(f"The duration was not checked against the account's limit: {why}.")

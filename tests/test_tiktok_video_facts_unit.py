@@ -58,7 +58,9 @@ def test_facts_are_read_from_the_headers(data, expected):
     ("codec", "name"),
     [("avc1", "H.264"), ("avc3", "H.264"), ("hvc1", "H.265"), ("hev1", "H.265"), ("vp08", "VP8"), ("vp09", "VP9"),
      ("V_MPEG4/ISO/AVC", "H.264"), ("V_MPEGH/ISO/HEVC", "H.265"), ("V_VP8", "VP8"), ("V_VP9", "VP9"),
-     ("av01", "av01"), ("V_AV1", "V_AV1"), (None, None)],
+     ("av01", "AV1"), ("V_AV1", "AV1"), ("mp4v", "MPEG-4 Part 2"), ("V_MPEG4/ISO/ASP", "MPEG-4 Part 2"),
+     *[(fourcc, "ProRes") for fourcc in ("apch", "apcn", "apcs", "apco", "ap4h", "ap4x")], ("s263", "s263"),
+     (None, None)],
 )  # fmt: skip
 def test_codec_names_are_readable(codec, name):
     assert VideoFacts(codec=codec).codec_name == name
