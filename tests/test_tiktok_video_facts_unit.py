@@ -182,9 +182,9 @@ def test_top_level_boxes_say_where_the_walk_ran_out_of_bytes():
         (
             VideoFacts("mp4", "av01", None, None, None, None),
             60,
-            ["encoded as av01; TikTok accepts H.264, H.265, VP8 or VP9"],
+            ["encoded as AV1; TikTok accepts H.264, H.265, VP8 or VP9"],
         ),
-        (VideoFacts("webm", "V_AV1"), 60, ["encoded as V_AV1"]),
+        (VideoFacts("webm", "V_AV1"), 60, ["encoded as AV1"]),
         (VideoFacts("mp4", "avc1", frame_rate=120.0), 60, ["runs at 120 frames per second; TikTok accepts 23 to 60"]),
         (VideoFacts("mp4", "avc1", frame_rate=15.0), 60, ["runs at 15 frames per second"]),
         (VideoFacts("mp4", "avc1", frame_rate=22.97), 60, []),  # 23 within rounding
