@@ -201,7 +201,7 @@ def test_top_level_boxes_say_where_the_walk_ran_out_of_bytes():
         (
             VideoFacts("mp4", "mp4v", 90.0, 320, 240, 120.0),
             60,
-            ["encoded as mp4v", "120 frames per second", "320x240 pixels", "90.0 seconds long"],
+            ["encoded as MPEG-4 Part 2", "120 frames per second", "320x240 pixels", "90.0 seconds long"],
         ),
     ],
 )
@@ -216,7 +216,7 @@ def test_a_refusal_joins_the_sentences_and_says_nothing_was_posted():
     with pytest.raises(InputError) as refused:
         check_media(VideoFacts("mp4", "mp4v", frame_rate=120.0), 60)
     assert str(refused.value).endswith("Nothing was posted.")
-    assert "mp4v" in str(refused.value) and "120 frames per second" in str(refused.value)
+    assert "MPEG-4 Part 2" in str(refused.value) and "120 frames per second" in str(refused.value)
     check_media(VideoFacts("mp4", "avc1", 10.0, 1080, 1920, 30.0), 60)
 
 
