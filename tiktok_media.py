@@ -164,8 +164,9 @@ def top_level_boxes(read_at, size: int | None) -> tuple[list[tuple[bytes, int, i
 
 
 def wanted_span(read_at, size: int | None, window: int, max_moov: int) -> tuple[int, int] | None:
-    """For a file read in pieces (a link read by Range): the (offset, length) to read next so that `moov` is at
-    hand, or None when it is (or cannot be found). A `moov` after `mdat` is found by the box headers alone."""
+    """For a file read in pieces (a link read by Range): the (offset, length) to read next so that `moov` (and a
+    fragmented file's fragments, when they alone give its length) are at hand, or None when they are (or cannot be
+    found). A `moov` after `mdat` and the fragments are found by the box headers alone."""
     if sniff_video_type(bytes(read_at(0, 64))) not in ("video/mp4", "video/quicktime"):
         return None
     boxes, stopped = top_level_boxes(read_at, size)
@@ -174,7 +175,11 @@ def wanted_span(read_at, size: int | None, window: int, max_moov: int) -> tuple[
             if box_size is None or box_size > max_moov:
                 return None
             have = len(read_at(offset, box_size))
-            return None if have >= box_size else (offset + have, box_size - have)
+            if have < box_size:
+                return offset + have, box_size - have
+            if not inspect_video(read_at, size).unchecked:
+                return None
+            break  # a fragmented file whose length only its later fragments give
     if stopped is None:
         return None
     return stopped, window if size is None else min(window, size - stopped)
@@ -596,13 +601,60 @@ def sniff_photo_type(head: bytes) -> str | None:
     return None
 
 
-def photo_problem(position: int, url_label: str, head: bytes, size: int | None) -> str | None:
-    """TikTok takes JPEG or WebP photos of at most 20 MB; None when the photo passes or could not be read."""
+# TikTok refuses a photo over 1080 pixels (picture_size_check_failed) without saying which side counts; field
+# reports fit both "the shorter side" and "the width". Over 1080 on the shorter side fails either reading.
+MAX_PHOTO_SIDE = 1080
+
+
+def picture_size(data: bytes, at: int = 0) -> tuple[int, int] | int | None:
+    """A JPEG's or WebP's (width, height) from its header, `data` holding the file's bytes from offset `at`. For
+    a JPEG whose frame header (SOF) lies past them, the offset where the segment not at hand starts, to read on
+    from there; None when the header cannot be read."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and len(data) >= 30:
+        chunk, bits = data[12:16], int.from_bytes(data[21:25], "little")
+        if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":  # a key frame: 14-bit sizes after its start code
+            return data[26] | (data[27] & 0x3F) << 8, data[28] | (data[29] & 0x3F) << 8
+        if chunk == b"VP8L" and data[20] == 0x2F:  # 14-bit sizes less one, after the signature byte
+            return (bits & 0x3FFF) + 1, (bits >> 14 & 0x3FFF) + 1
+        if chunk == b"VP8X":  # 24-bit sizes less one, after the flags
+            return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+        return None
+    offset = max(at, 2)  # a JPEG's segments follow its start-of-image marker
+    while len(segment := data[offset - at : offset - at + 9]) >= 4 and segment[0] == 0xFF:
+        marker, length = segment[1], int.from_bytes(segment[2:4], "big")
+        if marker == 0xFF:  # a fill byte
+            offset += 1
+        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a frame header: height, then width
+            return (
+                (int.from_bytes(segment[7:9], "big"), int.from_bytes(segment[5:7], "big"))
+                if len(segment) == 9
+                else offset
+            )
+        elif marker in (0xD9, 0xDA) or length < 2:  # the image data (or its end) before any frame header
+            return None
+        else:
+            offset += 2 + length
+    return offset if len(segment) < 4 else None
+
+
+def photo_verdict(
+    position: int, url_label: str, head: bytes, size: int | None, picture=None
+) -> tuple[str | None, str | None]:
+    """(why TikTok would refuse the photo, why it might): JPEG or WebP of at most 20 MB and 1080 pixels on the
+    shorter side; wider than 1080 pixels may be refused. None where the photo passes or could not be read."""
     kind = sniff_photo_type(head)
     name = f"Photo #{position} ({url_label})"
+    width, height = picture if isinstance(picture, tuple) else (0, 0)
     if head and kind not in ("JPEG", "WebP"):
         what = f"a {kind} image" if kind else "not a JPEG or WebP image"
-        return f"{name} is {what}; TikTok accepts only JPEG and WebP photos. Convert it."
+        return f"{name} is {what}; TikTok accepts only JPEG and WebP photos. Convert it.", None
     if size is not None and size > MAX_PHOTO_BYTES:
-        return f"{name} is {size / 1e6:.1f} MB; TikTok accepts photos of at most 20 MB. Make it smaller."
-    return None
+        return f"{name} is {size / 1e6:.1f} MB; TikTok accepts photos of at most 20 MB. Make it smaller.", None
+    if min(width, height) > MAX_PHOTO_SIDE:
+        return f"{name} is {width}x{height} pixels; TikTok accepts at most 1080 pixels. Resize it.", None
+    if width > MAX_PHOTO_SIDE:
+        return None, (
+            f"{name} is {width} pixels wide; TikTok may refuse a photo wider than 1080 pixels (its limit does not say "
+            "which side). If TikTok refuses the post, resize it to 1080 pixels wide."
+        )
+    return None, None

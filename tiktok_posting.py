@@ -33,11 +33,10 @@ from tiktok_media import (
     check_media,
     inspect_video,
     media_problems,
-    photo_problem,
+    photo_verdict,
     unchecked_rules,
 )
 from tiktok_transfer import (
-    SNIFF_BYTES,
     TRANSFER_DEADLINE_S,
     RangeSource,
     SourceSpec,
@@ -52,7 +51,6 @@ from tiktok_transfer import (
     open_link,
     plan_chunks,
     probe_photos,
-    require_video_type,
     transfer_watch,
     upload_chunks,
 )
@@ -235,10 +233,10 @@ def chunk_plans_refused(plans, refusal: TikTokError) -> UserFacingError:
 PREFLIGHT_S = 8.0
 
 
-async def open_video(spec) -> VideoSource:
+async def open_video(spec, whole: bool = True) -> VideoSource:
     """The video as a source with its facts at hand, before any init: inline content is its own source; a link
     is read without the token through the link guard, by Range where its host answers Range (see open_link)."""
-    return spec.inline if spec.kind == "inline" else await open_link(spec.url)
+    return spec.inline if spec.kind == "inline" else await open_link(spec.url, whole=whole)
 
 
 async def check_pull_link(url: str, max_duration) -> VideoSource | None:
@@ -248,10 +246,10 @@ async def check_pull_link(url: str, max_duration) -> VideoSource | None:
     try:
         async with asyncio.timeout(max(0.0, min(PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))):
             source = await open_link(url, whole=False)
+    except NotAVideo:
+        raise  # read, and not a video
     except (UserFacingError, TimeoutError):
         return None
-    if source.read_at(0, SNIFF_BYTES) and source.content_type is None:
-        require_video_type(source.read_at(0, SNIFF_BYTES))
     check_media(inspect_video(source.read_at, source.size), max_duration)
     return source if isinstance(source, RangeSource) and source.content_type else None
 
@@ -430,7 +428,7 @@ async def video_report(context, spec) -> dict:
         return report
     try:
         moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
-        source = await within_transfer_deadline(open_video(spec), moving_until)
+        source = await within_transfer_deadline(open_video(spec, whole=False), moving_until)
     except NotAVideo:
         return report
     facts, size = inspect_video(source.read_at, source.size), source.size
@@ -495,16 +493,17 @@ async def post_photos(context, photo_urls: list[str], cover_index: int, post_mod
     check_text_limit(text["title"], PHOTO_TITLE_MAX, "photo title")
     check_text_limit(text["description"], PHOTO_DESCRIPTION_MAX, "description")
     # Before the init, each photo's first 64 KiB (one ranged GET, no token, through the link guard): JPEG or WebP by
-    # signature, at most 20 MB (TikTok's image restrictions). A photo that cannot be read is left to TikTok, which
-    # still pulls the photos itself.
+    # signature, at most 20 MB and 1080 pixels (TikTok's image restrictions). A photo that cannot be read is left to
+    # TikTok, which still pulls the photos itself.
     answers = await probe_photos(photo_urls, min(PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))
-    problems = [
-        photo_problem(position, link_label(link), *answer)
+    verdicts = [
+        photo_verdict(position, link_label(link), *answer)
         for position, (link, answer) in enumerate(zip(links, answers, strict=True), start=1)
         if answer is not None
     ]
-    if any(problems):
-        raise InputError(" ".join(filter(None, problems)) + " Nothing was posted.")
+    problems = [problem for problem, _warning in verdicts if problem]
+    if problems:
+        raise InputError(" ".join(problems) + " Nothing was posted.")
     post_info = {key: value for key, value in text.items() if value}
     creator, forced = {}, []
     if post_mode == "MEDIA_UPLOAD":
@@ -549,4 +548,5 @@ async def post_photos(context, photo_urls: list[str], cover_index: int, post_mod
         "creator_nickname": creator.get("creator_nickname"),
         "privacy_level": post_info.get("privacy_level"),
         "forced_settings": forced,
+        "photo_warnings": [warning for _problem, warning in verdicts if warning],
     }

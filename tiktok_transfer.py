@@ -23,7 +23,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from tiktok_api import InputError, UserFacingError, check_length, format_size
-from tiktok_media import NotAVideo, sniff_video_type, wanted_span
+from tiktok_media import NotAVideo, inspect_video, picture_size, sniff_video_type, wanted_span
 
 MAX_VIDEO_BYTES = 4 * 1024**3
 
@@ -669,11 +669,14 @@ async def _spool(response: aiohttp.ClientResponse) -> HeldBytes:
 
 # ---- Reading a link's facts before the init (by HTTP Range) ------------------------------------------------------
 
-# The preflight reads the head of a link, then (MP4/MOV with `moov` after `mdat`) a window where the box headers
-# say the next box starts, then whatever of `moov` is still missing: at most 3 requests and 2 MiB plus the moov.
+# The preflight reads the head of a link, then (MP4/MOV with `moov` after `mdat`, or a fragmented MP4 whose length
+# only its fragments give) a window where the box headers say the next box starts, then whatever of `moov` is still
+# missing: at most 6 requests and 5 MiB plus the moov.
 PROBE_HEAD_BYTES = 2**20
 PROBE_WINDOW_BYTES = 2**20
-PROBE_MAX_REQUESTS = 3
+PROBE_MAX_REQUESTS = 6
+# From a host that ignores Range, a link read for its facts only is read until they are known, at most this far.
+PROBE_READ_CAP = 8 * 2**20
 # A `moov` larger than this is not read (a ten-minute phone video's is well under 2 MB).
 MAX_MOOV_BYTES = 16 * 2**20
 
@@ -698,6 +701,31 @@ async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
     return bytes(data)
 
 
+async def _read_facts(response: aiohttp.ClientResponse, size: int | None) -> bytes:
+    """The head of a download that ignores Range, for its facts only: read until they are known (or it is no video),
+    at most PROBE_READ_CAP bytes (after aiohttp inflates a body the host compressed despite the identity asked for),
+    never the whole file."""
+    data = b""
+    while len(data) < PROBE_READ_CAP:
+        piece = await _read_some(response, PROBE_HEAD_BYTES)
+        data += piece
+        facts = inspect_video(lambda offset, length: data[offset : offset + length], size)
+        known = None not in (facts.codec, facts.width, facts.height, facts.frame_rate, facts.duration_seconds)
+        if len(piece) < PROBE_HEAD_BYTES or known or sniff_video_type(data[:SNIFF_BYTES]) is None:
+            break
+    return data
+
+
+async def _read_window(session: aiohttp.ClientSession, url: str, first: int, length: int) -> bytes | None:
+    """Up to `length` bytes of a link from `first`, by Range; None when the host did not answer that range."""
+    response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
+    try:
+        usable = response.status == 206 and not _encoded(response) and content_range(response)[0] == first
+        return await _read_some(response, length) if usable else None
+    finally:
+        response.release()
+
+
 def _encoded(response: aiohttp.ClientResponse) -> bool:
     return response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
 
@@ -710,37 +738,31 @@ def _plain_length(response: aiohttp.ClientResponse) -> int | None:
 async def open_link(url: str, *, whole: bool = True) -> VideoSource:
     """A linked video as a source, read without the token through the link guard, its facts at hand for the
     inspector. A host that answers Range with the file's size gives a RangeSource: its head and the windows the
-    box headers point to (at most PROBE_MAX_REQUESTS requests). Otherwise the link is read whole: with `whole`,
-    the download becomes the source (its first part read, or the file spooled when its size is unknown), else
-    only its head is read. Raises InputError or TransferError when the link cannot be read at all."""
+    box headers point to (at most PROBE_MAX_REQUESTS requests). Otherwise, with `whole`, the download becomes the
+    source (its first part read, or the file spooled when its size is unknown); without, it is read only until the
+    facts are known (see _read_facts). Raises InputError or TransferError when the link cannot be read at all."""
     session = new_download_session()
     try:
         response = await _follow(session, url, headers={"Range": f"bytes=0-{PROBE_HEAD_BYTES - 1}"})
         got_first, _last, size = content_range(response)
         ranged = response.status == 206 and got_first == 0 and bool(size) and not _encoded(response)
         if response.status == 206 and not ranged:
-            response.release()  # a range the preflight cannot use: the link is read whole, without Range
-            if not whole:
-                return VideoSource()
+            response.release()  # a range the preflight cannot use: the link is read from its start, without Range
             response = await _follow(session, url)
         size = size if ranged else _plain_length(response)
         if ranged or not whole:
             # The head: of a RangeSource, or alone (a link read for its facts only, which a plain GET cannot window).
             source = RangeSource(url, size) if ranged else ByteWindows(size)
-            source.add(0, await _read_some(response, PROBE_HEAD_BYTES))
+            source.add(0, await _read_some(response, PROBE_HEAD_BYTES) if ranged else await _read_facts(response, size))
             response.release()
             for _request in range(PROBE_MAX_REQUESTS - 1 if ranged else 0):  # windows only by Range; the head was one
                 span = wanted_span(source.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
                 if span is None:
                     break
-                first, length = span
-                response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
-                usable = response.status == 206 and not _encoded(response)
-                if usable and content_range(response)[0] == first:
-                    source.add(first, await _read_some(response, length))
-                response.release()
-                if not usable:
+                window = await _read_window(session, url, *span)
+                if window is None:
                     break
+                source.add(span[0], window)
         elif size is None:
             source = await _spool(response)
             response.release()
@@ -753,7 +775,7 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
         try:  # a source refused here (not a video, a broken first part) closes what it holds
             if isinstance(source, StreamSource):
                 await source.prime(plan_chunks(size).chunk_size)
-            return _typed(source, whole)
+            return _typed(source, whole or bool(source.read_at(0, SNIFF_BYTES)))
         except BaseException:
             await source.aclose()
             raise
@@ -776,14 +798,21 @@ PHOTO_HEAD_BYTES = 64 * 2**10
 PHOTO_PROBES_AT_ONCE = 6
 
 
-async def _probe_photo(session: aiohttp.ClientSession, url: str) -> tuple[bytes, int | None]:
-    """The first 64 KiB of a photo and its size (from Content-Range, else Content-Length), in one ranged GET."""
+async def _probe_photo(session: aiohttp.ClientSession, url: str):
+    """The first 64 KiB of a photo, its size (from Content-Range, else Content-Length) and its picture size (see
+    picture_size), in one ranged GET; a second reads on where a JPEG's metadata pushes its frame header past them."""
     response = await _follow(session, url, headers={"Range": f"bytes=0-{PHOTO_HEAD_BYTES - 1}"})
     try:
+        ranged = response.status == 206 and not _encoded(response)
         size = content_range(response)[2] if response.status == 206 else _plain_length(response)
-        return await _read_some(response, PHOTO_HEAD_BYTES), size
+        head = await _read_some(response, PHOTO_HEAD_BYTES)
     finally:
         response.release()
+    picture = picture_size(head)
+    if ranged and isinstance(picture, int) and picture < (size or 0):
+        window = await _read_window(session, url, picture, PHOTO_HEAD_BYTES)
+        picture = None if window is None else picture_size(window, picture)
+    return head, size, picture
 
 
 async def probe_photos(urls: list[str], timeout: float) -> list[tuple[bytes, int | None] | None]:

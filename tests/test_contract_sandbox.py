@@ -408,6 +408,7 @@ async def test_photo_direct_post_then_published(integration, sandbox, context):
         "creator_nickname": "Sandbox Creator",
         "privacy_level": "PUBLIC_TO_EVERYONE",
         "forced_settings": [],
+        "photo_warnings": [],
     }
     assert len(sandbox.calls("creator_info")) == 1
     [init] = sandbox.calls("content_init")
@@ -447,6 +448,7 @@ async def test_photo_media_upload_goes_to_the_inbox(integration, sandbox, contex
         "creator_nickname": None,
         "privacy_level": None,
         "forced_settings": [],
+        "photo_warnings": [],
     }
     assert sandbox.calls("creator_info") == []
     [init] = sandbox.calls("content_init")

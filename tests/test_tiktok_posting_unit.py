@@ -472,6 +472,7 @@ class TestCreatePhotoPost:
             "creator_nickname": "Ada Films",
             "privacy_level": "PUBLIC_TO_EVERYONE",
             "forced_settings": [],
+            "photo_warnings": [],
         }
 
     async def test_direct_post_with_every_option(self, integration, mock_context):
@@ -552,6 +553,7 @@ class TestCreatePhotoPost:
             "creator_nickname": None,
             "privacy_level": None,
             "forced_settings": [],
+            "photo_warnings": [],
         }
 
     async def test_creator_at_the_app_cap_stops_before_init(self, integration, mock_context):

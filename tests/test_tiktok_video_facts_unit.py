@@ -11,7 +11,7 @@ from tiktok_media import (
     check_media,
     inspect_video,
     media_problems,
-    photo_problem,
+    photo_verdict,
     top_level_boxes,
     unchecked_rules,
 )
@@ -276,5 +276,5 @@ def test_unchecked_rules_say_why(facts, limit, why, expected):
     ],
 )
 def test_photo_rules(head, size, expected):
-    problem = photo_problem(2, "https://x/p.jpg", head, size)
-    assert problem == expected if expected is None else expected in problem
+    problem, warning = photo_verdict(2, "https://x/p.jpg", head, size)
+    assert warning is None and (problem == expected if expected is None else expected in problem)
