@@ -11,9 +11,12 @@ HTTP Range. Walks are capped (boxes or elements visited, bytes read), so any inp
 malformed or truncated input gives facts that are unknown (None), never an exception.
 """
 
+import io
 import math
 import struct
 from dataclasses import dataclass
+
+import imagesize
 
 from tiktok_api import InputError
 
@@ -606,35 +609,11 @@ def sniff_photo_type(head: bytes) -> str | None:
 MAX_PHOTO_SIDE = 1080
 
 
-def picture_size(data: bytes, at: int = 0) -> tuple[int, int] | int | None:
-    """A JPEG's or WebP's (width, height) from its header, `data` holding the file's bytes from offset `at`. For
-    a JPEG whose frame header (SOF) lies past them, the offset where the segment not at hand starts, to read on
-    from there; None when the header cannot be read."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and len(data) >= 30:
-        chunk, bits = data[12:16], int.from_bytes(data[21:25], "little")
-        if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":  # a key frame: 14-bit sizes after its start code
-            return data[26] | (data[27] & 0x3F) << 8, data[28] | (data[29] & 0x3F) << 8
-        if chunk == b"VP8L" and data[20] == 0x2F:  # 14-bit sizes less one, after the signature byte
-            return (bits & 0x3FFF) + 1, (bits >> 14 & 0x3FFF) + 1
-        if chunk == b"VP8X":  # 24-bit sizes less one, after the flags
-            return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
-        return None
-    offset = max(at, 2)  # a JPEG's segments follow its start-of-image marker
-    while len(segment := data[offset - at : offset - at + 9]) >= 4 and segment[0] == 0xFF:
-        marker, length = segment[1], int.from_bytes(segment[2:4], "big")
-        if marker == 0xFF:  # a fill byte
-            offset += 1
-        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a frame header: height, then width
-            return (
-                (int.from_bytes(segment[7:9], "big"), int.from_bytes(segment[5:7], "big"))
-                if len(segment) == 9
-                else offset
-            )
-        elif marker in (0xD9, 0xDA) or length < 2:  # the image data (or its end) before any frame header
-            return None
-        else:
-            offset += 2 + length
-    return offset if len(segment) < 4 else None
+def picture_size(head: bytes) -> tuple[int, int] | None:
+    """A JPEG's or WebP's (width, height) as shown (EXIF rotation applied), from its first bytes; None when they do
+    not hold it (a JPEG's metadata can push its frame header far into the file)."""
+    width, height = imagesize.get(io.BytesIO(head))  # (-1, -1) for anything it cannot read; it never raises
+    return (width, height) if width > 0 and height > 0 else None
 
 
 def photo_verdict(
@@ -644,7 +623,7 @@ def photo_verdict(
     shorter side; wider than 1080 pixels may be refused. None where the photo passes or could not be read."""
     kind = sniff_photo_type(head)
     name = f"Photo #{position} ({url_label})"
-    width, height = picture if isinstance(picture, tuple) else (0, 0)
+    width, height = picture or (0, 0)
     if head and kind not in ("JPEG", "WebP"):
         what = f"a {kind} image" if kind else "not a JPEG or WebP image"
         return f"{name} is {what}; TikTok accepts only JPEG and WebP photos. Convert it.", None

@@ -799,8 +799,8 @@ PHOTO_PROBES_AT_ONCE = 6
 
 
 async def _probe_photo(session: aiohttp.ClientSession, url: str):
-    """The first 64 KiB of a photo, its size (from Content-Range, else Content-Length) and its picture size (see
-    picture_size), in one ranged GET; a second reads on where a JPEG's metadata pushes its frame header past them."""
+    """The first 64 KiB of a photo, its size (from Content-Range, else Content-Length) and its picture size, in one
+    ranged GET; a second reads the next 192 KiB of a JPEG whose metadata pushes its frame header past the first."""
     response = await _follow(session, url, headers={"Range": f"bytes=0-{PHOTO_HEAD_BYTES - 1}"})
     try:
         ranged = response.status == 206 and not _encoded(response)
@@ -809,9 +809,8 @@ async def _probe_photo(session: aiohttp.ClientSession, url: str):
     finally:
         response.release()
     picture = picture_size(head)
-    if ranged and isinstance(picture, int) and picture < (size or 0):
-        window = await _read_window(session, url, picture, PHOTO_HEAD_BYTES)
-        picture = None if window is None else picture_size(window, picture)
+    if picture is None and ranged and head[:3] == b"\xff\xd8\xff" and len(head) < (size or 0):
+        picture = picture_size(head + (await _read_window(session, url, len(head), 3 * PHOTO_HEAD_BYTES) or b""))
     return head, size, picture
 
 
