@@ -87,10 +87,11 @@ class VideoFacts:
 
 
 class _Budget:
-    """Counts nodes and bytes; a reader past either cap gets nothing more."""
+    """Counts nodes and bytes; a reader past either cap gets nothing more. Notes where the bytes at hand first ran
+    out (`missing`: a short read before the file's end), which is where a link read in pieces is read on."""
 
-    def __init__(self, read_at):
-        self._read_at, self.nodes, self.bytes = read_at, 0, 0
+    def __init__(self, read_at, size: int | None):
+        self._read_at, self.size, self.nodes, self.bytes, self.missing = read_at, size, 0, 0, None
 
     def node(self) -> bool:
         self.nodes += 1
@@ -102,20 +103,36 @@ class _Budget:
             return b""
         data = bytes(self._read_at(offset, length))[:length]
         self.bytes += len(data)
+        if len(data) < length and self.missing is None and (self.size is None or offset + len(data) < self.size):
+            self.missing = offset + len(data)
         return data
+
+
+def _inspect(budget: _Budget) -> VideoFacts:
+    try:
+        head = budget.read(0, 64)
+        kind = sniff_video_type(head)
+        if kind in ("video/mp4", "video/quicktime"):
+            return _inspect_iso(budget, budget.size, CONTAINER_BY_TYPE[kind])
+        return _inspect_ebml(budget, budget.size) if head[:4] == EBML_MAGIC else VideoFacts()
+    except Exception:  # noqa: BLE001 - the inspector answers "unknown" for any input it cannot read
+        return VideoFacts()
 
 
 def inspect_video(read_at, size: int | None) -> VideoFacts:
     """The facts of an MP4/MOV or WebM/Matroska file; never raises, unknown facts are None."""
-    try:
-        budget = _Budget(read_at)
-        head = budget.read(0, 64)
-        kind = sniff_video_type(head)
-        if kind in ("video/mp4", "video/quicktime"):
-            return _inspect_iso(budget, size, CONTAINER_BY_TYPE[kind])
-        return _inspect_ebml(budget, size) if head[:4] == EBML_MAGIC else VideoFacts()
-    except Exception:  # noqa: BLE001 - the inspector answers "unknown" for any input it cannot read
-        return VideoFacts()
+    return _inspect(_Budget(read_at, size))
+
+
+def wanted_span(read_at, size: int | None, window: int) -> tuple[int, int] | None:
+    """For a file read in pieces: the (offset, length) to read next, from where the inspector first found the bytes
+    it wanted not at hand (a `moov` after `mdat`, a fragmented file's later fragments: found by the box headers
+    alone), or None when it had every byte it read."""
+    budget = _Budget(read_at, size)
+    _inspect(budget)
+    if budget.missing is None:
+        return None
+    return budget.missing, window if size is None else min(window, size - budget.missing)
 
 
 # ---- MP4 / MOV (ISO base media file format) ------------------------------------------------------------------
@@ -123,18 +140,16 @@ def inspect_video(read_at, size: int | None) -> VideoFacts:
 
 def _boxes(budget: _Budget, offset: int, end: int | None):
     """(type, offset, header length, total size or None when it runs to an unknown end) of the boxes from offset
-    to end; stops at the caps or at a bad header. A header that is not at hand is yielded last, with type None."""
+    to end; stops at the caps, at a bad header or at one not at hand."""
     while end is None or offset + 8 <= end:
-        if not budget.node():
+        if not budget.node() or len(header := budget.read(offset, 8)) < 8:
             return
-        header = budget.read(offset, 16)
-        if len(header) < 8 or (header[:4] == b"\x00\x00\x00\x01" and len(header) < 16):
-            yield None, offset, 0, None
-            return
-        box_size, box_type = struct.unpack_from(">I4s", header)
+        box_size, box_type = struct.unpack(">I4s", header)
         header_len = 8
         if box_size == 1:
-            box_size, header_len = struct.unpack_from(">Q", header, 8)[0], 16
+            if len(large := budget.read(offset + 8, 8)) < 8:
+                return
+            box_size, header_len = struct.unpack(">Q", large)[0], 16
         elif box_size == 0:
             box_size = None if end is None else end - offset
         if box_size is not None and box_size < header_len:
@@ -148,44 +163,9 @@ def _boxes(budget: _Budget, offset: int, end: int | None):
 def _children(budget: _Budget, start: int, end: int | None):
     """(type, body offset, body length) of the boxes from start to end; a box running past end is cut there."""
     for box_type, offset, header_len, box_size in _boxes(budget, start, end):
-        if box_type is None:
-            return
         if box_size is None or (end is not None and offset + box_size > end):
             box_size = None if end is None else end - offset
         yield box_type, offset + header_len, None if box_size is None else box_size - header_len
-
-
-def top_level_boxes(read_at, size: int | None) -> tuple[list[tuple[bytes, int, int | None]], int | None]:
-    """The file's top-level boxes as (type, offset, total size), and the offset where the walk stopped for want
-    of bytes (None when it reached the end, a cap or a malformed header). Used to find a `moov` after `mdat`."""
-    boxes = []
-    for box_type, offset, _header_len, box_size in _boxes(_Budget(read_at), 0, size):
-        if box_type is None:
-            return boxes, offset  # the header is not at hand
-        boxes.append((box_type, offset, box_size))
-    return boxes, None
-
-
-def wanted_span(read_at, size: int | None, window: int, max_moov: int) -> tuple[int, int] | None:
-    """For a file read in pieces (a link read by Range): the (offset, length) to read next so that `moov` (and a
-    fragmented file's fragments, when they alone give its length) are at hand, or None when they are (or cannot be
-    found). A `moov` after `mdat` and the fragments are found by the box headers alone."""
-    if sniff_video_type(bytes(read_at(0, 64))) not in ("video/mp4", "video/quicktime"):
-        return None
-    boxes, stopped = top_level_boxes(read_at, size)
-    for box_type, offset, box_size in boxes:
-        if box_type == b"moov":
-            if box_size is None or box_size > max_moov:
-                return None
-            have = len(read_at(offset, box_size))
-            if have < box_size:
-                return offset + have, box_size - have
-            if not inspect_video(read_at, size).unchecked:
-                return None
-            break  # a fragmented file whose length only its later fragments give
-    if stopped is None:
-        return None
-    return stopped, window if size is None else min(window, size - stopped)
 
 
 def _inspect_iso(budget: _Budget, size: int | None, container: str) -> VideoFacts:
@@ -614,6 +594,17 @@ def picture_size(head: bytes) -> tuple[int, int] | None:
     not hold it (a JPEG's metadata can push its frame header far into the file)."""
     width, height = imagesize.get(io.BytesIO(head))  # (-1, -1) for anything it cannot read; it never raises
     return (width, height) if width > 0 and height > 0 else None
+
+
+def jpeg_runs_on(head: bytes) -> bool:
+    """Whether a JPEG's segments run unbroken past `head`, so that its frame header may lie further in (a camera's
+    metadata can be longer than a first read); corrupt data does not."""
+    at = 2
+    while at + 4 <= len(head):
+        if head[at] != 0xFF:
+            return False
+        at += 2 + int.from_bytes(head[at + 2 : at + 4], "big")
+    return head[:3] == b"\xff\xd8\xff"
 
 
 def photo_verdict(

@@ -23,7 +23,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from tiktok_api import InputError, UserFacingError, check_length, format_size
-from tiktok_media import NotAVideo, inspect_video, picture_size, sniff_video_type, wanted_span
+from tiktok_media import NotAVideo, jpeg_runs_on, picture_size, sniff_video_type, wanted_span
 
 MAX_VIDEO_BYTES = 4 * 1024**3
 
@@ -677,8 +677,6 @@ PROBE_WINDOW_BYTES = 2**20
 PROBE_MAX_REQUESTS = 6
 # From a host that ignores Range, a link read for its facts only is read until they are known, at most this far.
 PROBE_READ_CAP = 8 * 2**20
-# A `moov` larger than this is not read (a ten-minute phone video's is well under 2 MB).
-MAX_MOOV_BYTES = 16 * 2**20
 
 
 def content_range(response: aiohttp.ClientResponse) -> tuple[int | None, int | None, int | None]:
@@ -702,16 +700,14 @@ async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
 
 
 async def _read_facts(response: aiohttp.ClientResponse, size: int | None) -> bytes:
-    """The head of a download that ignores Range, for its facts only: read until they are known (or it is no video),
-    at most PROBE_READ_CAP bytes (after aiohttp inflates a body the host compressed despite the identity asked for),
-    never the whole file."""
+    """The head of a download that ignores Range, for its facts only: read until the inspector has every byte it
+    reads (see wanted_span), at most PROBE_READ_CAP bytes (as inflated, when the host compressed the body although
+    the identity encoding was asked for), never the whole file."""
     data = b""
     while len(data) < PROBE_READ_CAP:
         piece = await _read_some(response, PROBE_HEAD_BYTES)
         data += piece
-        facts = inspect_video(lambda offset, length: data[offset : offset + length], size)
-        known = None not in (facts.codec, facts.width, facts.height, facts.frame_rate, facts.duration_seconds)
-        if len(piece) < PROBE_HEAD_BYTES or known or sniff_video_type(data[:SNIFF_BYTES]) is None:
+        if len(piece) < PROBE_HEAD_BYTES or wanted_span(lambda at, length: data[at : at + length], size, 1) is None:
             break
     return data
 
@@ -756,7 +752,7 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
             source.add(0, await _read_some(response, PROBE_HEAD_BYTES) if ranged else await _read_facts(response, size))
             response.release()
             for _request in range(PROBE_MAX_REQUESTS - 1 if ranged else 0):  # windows only by Range; the head was one
-                span = wanted_span(source.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
+                span = wanted_span(source.read_at, size, PROBE_WINDOW_BYTES)
                 if span is None:
                     break
                 window = await _read_window(session, url, *span)
@@ -809,7 +805,7 @@ async def _probe_photo(session: aiohttp.ClientSession, url: str):
     finally:
         response.release()
     picture = picture_size(head)
-    if picture is None and ranged and head[:3] == b"\xff\xd8\xff" and len(head) < (size or 0):
+    if picture is None and ranged and jpeg_runs_on(head) and len(head) < (size or 0):
         picture = picture_size(head + (await _read_window(session, url, len(head), 3 * PHOTO_HEAD_BYTES) or b""))
     return head, size, picture
 

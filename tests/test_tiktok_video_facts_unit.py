@@ -12,8 +12,8 @@ from tiktok_media import (
     inspect_video,
     media_problems,
     photo_verdict,
-    top_level_boxes,
     unchecked_rules,
+    wanted_span,
 )
 
 pytestmark = pytest.mark.unit
@@ -154,15 +154,14 @@ def test_a_box_flood_is_given_up_after_a_bounded_number_of_reads(head, unit):
     assert len(read_at.reads) <= 4200 and sum(read_at.reads) <= 4 * 2**20
 
 
-def test_top_level_boxes_say_where_the_walk_ran_out_of_bytes():
+def test_the_span_wanted_next_starts_where_the_bytes_at_hand_ran_out():
     data = mp4(moov_last=True, mdat_size=5000)
-    boxes, stopped = top_level_boxes(_cut(data, 1000), len(data))
-    assert [kind for kind, _offset, _size in boxes] == [b"ftyp", b"mdat"]
-    assert stopped == 28 + 5008
-    assert top_level_boxes(_cut(data, len(data)), len(data)) == (
-        [(b"ftyp", 0, 28), (b"mdat", 28, 5008), (b"moov", 5036, len(data) - 5036)],
-        None,
-    )
+    moov_at = 28 + 5008  # after ftyp and mdat, found by their headers alone
+    assert wanted_span(_cut(data, 1000), len(data), 256) == (moov_at, 256)
+    assert wanted_span(_cut(data, 1000), len(data), 2**20) == (moov_at, len(data) - moov_at)  # to the file's end
+    assert wanted_span(_cut(data, moov_at + 100), len(data), 256) == (moov_at + 100, 256)
+    assert wanted_span(_cut(data, len(data)), len(data), 256) is None
+    assert wanted_span(_cut(mp4(mdat_size=5000), 1000), None, 4096) is None  # moov first: nothing else is read
 
 
 # ---- TikTok's rules ----------------------------------------------------------------------------------------------
