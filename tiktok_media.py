@@ -185,8 +185,8 @@ def _inspect_iso(budget: _Budget, size: int | None, container: str) -> VideoFact
             _read_moof(budget, body, end, video)
             if "duration_seconds" in facts:
                 break  # one fragment gives the frame rate; the others are not needed
-    if video and video["fragmented"]:
-        _fragment_facts(video, walked, facts)
+    if video:
+        _timing(video, walked, facts)
     return VideoFacts(**facts)
 
 
@@ -293,8 +293,6 @@ def _read_trak(budget: _Budget, body: int, end: int | None, facts: dict) -> dict
         facts["codec"] = codec
     if width and height:
         facts["width"], facts["height"] = width, height
-    if timescale and count and ticks:
-        facts["frame_rate"] = round(count * timescale / ticks, 3)
     return {"id": track_id, "timescale": timescale, "samples": count, "ticks": ticks}
 
 
@@ -357,18 +355,19 @@ def _trun_totals(data: bytes, default: int) -> tuple[int, int]:
     return len(durations), sum(durations)
 
 
-def _fragment_facts(video: dict, walked: bool, facts: dict) -> None:
-    """A fragmented file's frame rate, from the samples read (else the default sample duration), and its duration
-    when neither mehd nor sidx gave it: from every fragment's samples, when every fragment was read."""
+def _timing(video: dict, walked: bool, facts: dict) -> None:
+    """The video track's frame rate, from the samples read (a fragmented file's: else its default sample duration),
+    and a fragmented file's duration when neither mehd nor sidx gave it: its samples', when every fragment was read."""
     timescale, samples, ticks = video["timescale"], video["samples"], video["ticks"]
     if timescale and samples and ticks:
         facts["frame_rate"] = round(samples * timescale / ticks, 3)
     elif timescale and video["default"]:
         facts["frame_rate"] = round(timescale / video["default"], 3)
-    if "duration_seconds" not in facts and walked and timescale and ticks:
-        facts["duration_seconds"] = ticks / timescale
-    elif "duration_seconds" not in facts:
-        facts["unchecked"] = (FRAGMENTS_UNREAD,)
+    if video["fragmented"] and "duration_seconds" not in facts:
+        if walked and timescale and ticks:
+            facts["duration_seconds"] = ticks / timescale
+        else:
+            facts["unchecked"] = (FRAGMENTS_UNREAD,)
 
 
 # ---- WebM / Matroska (EBML) ----------------------------------------------------------------------------------
@@ -527,13 +526,10 @@ def media_problems(facts: VideoFacts, max_seconds: int | None = None) -> list[st
 def unchecked_rules(facts: VideoFacts, max_seconds: int | None, why_no_limit: str | None = None) -> list[str]:
     """Plain sentences for each rule that could not be checked, and why. why_no_limit says why the account's
     longest allowed video is unknown, when it is."""
-    missing = []
-    if facts.codec is None:
-        missing.append("The codec could not be read from the file, so it was not checked.")
-    if facts.frame_rate is None:
-        missing.append("The frame rate could not be read from the file, so it was not checked.")
-    if facts.width is None or facts.height is None:
-        missing.append("The picture size could not be read from the file, so it was not checked.")
+    read = {"codec": facts.codec, "frame rate": facts.frame_rate, "picture size": facts.width and facts.height}
+    missing = [
+        f"The {fact} could not be read from the file, so it was not checked." for fact in read if read[fact] is None
+    ]
     if facts.duration_seconds is None:
         missing += facts.unchecked or ["The duration could not be read from the file, so it was not checked."]
     elif not max_seconds:
