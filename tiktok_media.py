@@ -256,32 +256,45 @@ def _stts_totals(data: bytes) -> tuple[int, int]:
     return sum(count for count, _delta in table), sum(count * delta for count, delta in table)
 
 
-# The boxes of a track that are read, by the box that holds them: how many of their bytes, and what is kept of
-# them (under the box's type). The track's handler is the media handler in `mdia`: a QuickTime `minf` holds a
-# second `hdlr`, the data handler ("url ", "alis"), which says nothing of the track's kind.
+def _walk(budget: _Budget, children, body: int, end: int | None, table: dict, found: dict, parent) -> None:
+    """Reads into `found`, by type or id, what `table` names under `parent`: a (bytes, reader) pair reads a value,
+    None descends into a container. Each Matroska track entry is read apart, and only the first video track's kept;
+    the walk stops at a Matroska cluster, since the headers come before the media."""
+    for kind, at, length in children(budget, body, end):
+        entry, inner_end = table.get((parent, kind), False), None if length is None else at + length
+        if kind == _CLUSTER:
+            return
+        if entry is None and kind == _TRACK_ENTRY:
+            track: dict = {}
+            _walk(budget, children, at, inner_end, table, track, kind)
+            if track.get(_TRACK_TYPE) == 1:
+                found.update(track)
+                return  # the other tracks are not read
+        elif entry is None:
+            _walk(budget, children, at, inner_end, table, found, kind)
+        elif entry:
+            found[kind] = entry[1](_leaf(budget, at, length, entry[0]))
+
+
+# The boxes of a track that are read, by the box that holds them: how many of their bytes and what is kept of them,
+# or None for the boxes that hold them. The track's handler is the media handler in `mdia`: a QuickTime `minf`
+# holds a second `hdlr`, the data handler ("url ", "alis"), which says nothing of the track's kind.
 _TRACK_LEAVES = {
     (b"trak", b"tkhd"): (128, _tkhd),
+    (b"trak", b"mdia"): None,
     (b"mdia", b"mdhd"): (64, _times),
     (b"mdia", b"hdlr"): (32, lambda data: data[8:12]),  # the handler type, b"vide" for a video track
+    (b"mdia", b"minf"): None,
+    (b"minf", b"stbl"): None,
     (b"stbl", b"stsd"): (64, _stsd_entry),
     (b"stbl", b"stts"): (8 + 8 * MAX_STTS_ENTRIES, _stts_totals),
 }
-_TRACK_PATH = {b"trak": b"mdia", b"mdia": b"minf", b"minf": b"stbl"}  # the boxes that hold the ones read
-
-
-def _walk_trak(budget: _Budget, body: int, end: int | None, found: dict, parent: bytes = b"trak") -> None:
-    for box_type, child, length in _children(budget, body, end):
-        if box_type == _TRACK_PATH.get(parent):
-            _walk_trak(budget, child, None if length is None else child + length, found, box_type)
-        elif (parent, box_type) in _TRACK_LEAVES:
-            cap, reader = _TRACK_LEAVES[parent, box_type]
-            found[box_type] = reader(_leaf(budget, child, length, cap))
 
 
 def _read_trak(budget: _Budget, body: int, end: int | None, facts: dict) -> dict | None:
     """Sets the facts of a video track; returns its id, timescale, samples and ticks. None for any other track."""
     found: dict = {}
-    _walk_trak(budget, body, end, found)
+    _walk(budget, _children, body, end, _TRACK_LEAVES, found, b"trak")
     if found.get(b"hdlr") != b"vide":
         return None
     codec, entry_size = found.get(b"stsd") or (None, None)
@@ -417,69 +430,52 @@ def _uint(data: bytes) -> int | None:
     return int.from_bytes(data, "big") if 1 <= len(data) <= 8 else None
 
 
+def _text(data: bytes) -> str | None:
+    data = data.rstrip(b"\x00")
+    return data.decode("ascii") if data and all(32 <= c < 127 for c in data) else None
+
+
+def _float(data: bytes) -> float | None:
+    return struct.unpack(">f" if len(data) == 4 else ">d", data)[0] if len(data) in (4, 8) else None
+
+
+# The elements read, by the element that holds them (see _walk); a Duration of any other length than 4 or 8 is none.
+_EBML_READ = {
+    (None, EBML_ID): None,
+    (EBML_ID, _DOCTYPE): (32, _text),
+    (None, _SEGMENT): None,
+    (_SEGMENT, _INFO): None,
+    (_INFO, _TIMECODE_SCALE): (8, _uint),
+    (_INFO, _DURATION): (16, _float),
+    (_SEGMENT, _TRACKS): None,
+    (_TRACKS, _TRACK_ENTRY): None,
+    (_TRACK_ENTRY, _TRACK_TYPE): (8, _uint),
+    (_TRACK_ENTRY, _CODEC_ID): (64, _text),
+    (_TRACK_ENTRY, _DEFAULT_DURATION): (8, _uint),
+    (_TRACK_ENTRY, _VIDEO): None,
+    (_VIDEO, _PIXEL_WIDTH): (8, _uint),
+    (_VIDEO, _PIXEL_HEIGHT): (8, _uint),
+}
+
+
 def _inspect_ebml(budget: _Budget, size: int | None) -> VideoFacts:
-    facts: dict = {}
-    for element_id, body, length in _elements(budget, 0, size):
-        if element_id == EBML_ID:
-            for child, at, child_len in _elements(budget, body, body + (length or 0)):
-                if child == _DOCTYPE:
-                    doctype = _leaf(budget, at, child_len, 32).rstrip(b"\x00")
-                    facts["container"] = {b"webm": "webm", b"matroska": "matroska"}.get(doctype)
-        elif element_id == _SEGMENT:
-            _read_segment(budget, body, None if length is None else body + length, facts)
-            break
-    return VideoFacts(**facts)
-
-
-def _read_segment(budget: _Budget, body: int, end: int | None, facts: dict) -> None:
-    scale, raw_duration, seen = 1_000_000, None, set()
-    for element_id, at, length in _elements(budget, body, end):
-        if element_id == _CLUSTER or seen == {_INFO, _TRACKS}:
-            break  # the headers come before the media clusters
-        if length is None:
-            continue
-        if element_id == _INFO:
-            seen.add(_INFO)
-            for child, child_at, child_len in _elements(budget, at, at + length):
-                if child == _TIMECODE_SCALE:
-                    scale = _uint(_leaf(budget, child_at, child_len, 8)) or scale
-                elif child == _DURATION and child_len in (4, 8):
-                    data = _leaf(budget, child_at, child_len, 8)
-                    if len(data) == child_len:
-                        raw_duration = struct.unpack(">f" if child_len == 4 else ">d", data)[0]
-        elif element_id == _TRACKS:
-            seen.add(_TRACKS)
-            for child, child_at, child_len in _elements(budget, at, at + length):
-                if child == _TRACK_ENTRY:
-                    track = _read_track_entry(budget, child_at, child_at + child_len)
-                    if track is not None:
-                        facts.update(track)
-                        break
-    seconds = raw_duration * scale / 1e9 if raw_duration is not None else math.nan
-    if math.isfinite(seconds) and seconds > 0:  # a Duration near 1e300 times the scale is no number JSON can hold
-        facts["duration_seconds"] = seconds
-
-
-def _read_track_entry(budget: _Budget, body: int, end: int) -> dict | None:
     found: dict = {}
-    for element_id, at, length in _elements(budget, body, end):
-        if element_id == _TRACK_TYPE:
-            found["type"] = _uint(_leaf(budget, at, length, 8))
-        elif element_id == _CODEC_ID:
-            codec = _leaf(budget, at, length, 64).rstrip(b"\x00")
-            if codec and all(32 <= c < 127 for c in codec):
-                found["codec"] = codec.decode("ascii")
-        elif element_id == _DEFAULT_DURATION:
-            nanoseconds = _uint(_leaf(budget, at, length, 8))
-            if nanoseconds:
-                found["frame_rate"] = round(1e9 / nanoseconds, 3)
-        elif element_id == _VIDEO:
-            for child, child_at, child_len in _elements(budget, at, at + length):
-                if child in (_PIXEL_WIDTH, _PIXEL_HEIGHT):
-                    found["width" if child == _PIXEL_WIDTH else "height"] = _uint(_leaf(budget, child_at, child_len, 8))
-    if found.pop("type", None) != 1:
-        return None
-    return {key: value for key, value in found.items() if value}
+    _walk(budget, _elements, 0, size, _EBML_READ, found, None)
+    scale, duration, nanoseconds = (
+        found.get(_TIMECODE_SCALE) or 1_000_000,
+        found.get(_DURATION),
+        found.get(_DEFAULT_DURATION),
+    )
+    seconds = duration * scale / 1e9 if duration is not None else math.nan
+    return VideoFacts(
+        container={"webm": "webm", "matroska": "matroska"}.get(found.get(_DOCTYPE)),
+        codec=found.get(_CODEC_ID),
+        # A Duration near 1e300 times the scale is no number JSON can hold.
+        duration_seconds=seconds if math.isfinite(seconds) and seconds > 0 else None,
+        width=found.get(_PIXEL_WIDTH) or None,
+        height=found.get(_PIXEL_HEIGHT) or None,
+        frame_rate=round(1e9 / nanoseconds, 3) if nanoseconds else None,
+    )
 
 
 # ---- TikTok's rules ------------------------------------------------------------------------------------------
