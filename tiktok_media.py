@@ -31,8 +31,6 @@ _NOT_VIDEO_BRANDS = (
 )  # fmt: skip
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 
-CONTAINER_BY_TYPE = {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm"}
-
 
 def sniff_video_type(head: bytes) -> str | None:
     """The container from the file's own signature: TikTok takes MP4, MOV and WebM."""
@@ -113,7 +111,7 @@ def _inspect(budget: _Budget) -> VideoFacts:
         head = budget.read(0, 64)
         kind = sniff_video_type(head)
         if kind in ("video/mp4", "video/quicktime"):
-            return _inspect_iso(budget, budget.size, CONTAINER_BY_TYPE[kind])
+            return _inspect_iso(budget, budget.size, "mov" if kind == "video/quicktime" else "mp4")
         return _inspect_ebml(budget, budget.size) if head[:4] == EBML_MAGIC else VideoFacts()
     except Exception:  # noqa: BLE001 - the inspector answers "unknown" for any input it cannot read
         return VideoFacts()
@@ -563,17 +561,14 @@ MAX_PHOTO_BYTES = 20_000_000
 
 
 def sniff_photo_type(head: bytes) -> str | None:
-    if head[:3] == b"\xff\xd8\xff":
-        return "JPEG"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WebP"
-    if head[:8] == b"\x89PNG\r\n\x1a\n":
-        return "PNG"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
-    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"):
-        return "HEIC/AVIF"
-    return None
+    signatures = {
+        "JPEG": head[:3] == b"\xff\xd8\xff",
+        "WebP": head[:4] == b"RIFF" and head[8:12] == b"WEBP",
+        "PNG": head[:8] == b"\x89PNG\r\n\x1a\n",
+        "GIF": head[:6] in (b"GIF87a", b"GIF89a"),
+        "HEIC/AVIF": head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"),
+    }
+    return next((kind for kind, found in signatures.items() if found), None)
 
 
 # TikTok refuses a photo over 1080 pixels (picture_size_check_failed) without saying which side counts; field

@@ -336,9 +336,6 @@ class VideoSource:
     size: int | None = None
     content_type: str | None = None
 
-    def read_at(self, offset: int, length: int) -> bytes:
-        return b""
-
     async def load(self, first: int, last: int) -> Chunk:
         return Chunk(first, last, lambda: self.pieces(first, last))
 
@@ -443,8 +440,6 @@ class StreamSource(VideoSource):
         was sent, and the next plan's first part is larger: see alternative_plan)."""
         if self._primed is None:
             self._primed = HeldBytes(length)
-        elif self._primed.size > length:
-            raise ValueError("a part already read cannot shrink")
         # A part grown past IN_MEMORY_CHUNK_MAX moves to disk by itself (SpooledTemporaryFile rolls over).
         await self._read(self._primed, length - self._primed.size)
 
@@ -484,23 +479,17 @@ class ByteWindows(VideoSource):
 
     def __init__(self, size: int | None) -> None:
         self.size = size
-        self._spans: list[tuple[int, bytes]] = []
+        self._spans: dict[int, bytes] = {}
 
     def add(self, offset: int, data: bytes) -> None:
-        merged: list[tuple[int, bytes]] = []
-        for start, chunk in sorted([*self._spans, (offset, data)]):
-            if merged and start <= merged[-1][0] + len(merged[-1][1]):
-                prev_start, prev = merged[-1]
-                merged[-1] = (prev_start, prev + chunk[prev_start + len(prev) - start :])
-            else:
-                merged.append((start, chunk))
-        self._spans = merged
+        self._spans[offset] = data
 
     def read_at(self, offset: int, length: int) -> bytes:
-        for start, chunk in self._spans:
-            if start <= offset < start + len(chunk):
-                return chunk[offset - start : offset - start + length]
-        return b""
+        data = b""  # from the window that holds `offset`, on through the windows that continue it
+        for start, window in sorted(self._spans.items()):
+            if start <= offset + len(data) < start + len(window):
+                data += window[offset + len(data) - start : offset + length - start]
+        return data
 
 
 class RangeSource(ByteWindows):
