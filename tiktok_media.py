@@ -330,40 +330,29 @@ def _sidx_seconds(budget: _Budget, data: bytes, after: int, size: int | None) ->
 
 
 def _read_moof(budget: _Budget, body: int, end: int | None, video: dict) -> None:
-    """Adds the video track's samples and ticks in one fragment (its trun sample durations, else tfhd's or trex's
-    default duration)."""
+    """Adds the video track's samples and ticks in one fragment: its track runs' sample durations, when given, else
+    the default duration (tfhd's, else trex's)."""
     video["fragments"] += 1
     trafs = [(traf, length) for box_type, traf, length in _children(budget, body, end) if box_type == b"traf"]
     for traf, length in trafs:
         default, ours = video["default"], False
         for leaf_type, at, leaf_len in _children(budget, traf, None if length is None else traf + length):
-            if leaf_type == b"tfhd":
-                data = _leaf(budget, at, leaf_len, 40)
-                flags = int.from_bytes(data[1:4], "big")
-                ours = len(data) >= 8 and struct.unpack_from(">I", data, 4)[0] == video["id"]
+            data = _leaf(budget, at, leaf_len, 12 + 16 * MAX_STTS_ENTRIES) if leaf_type in (b"tfhd", b"trun") else b""
+            # After version and flags: tfhd's track id, trun's sample count.
+            flags, number = int.from_bytes(data[1:4], "big"), int.from_bytes(data[4:8], "big")
+            if leaf_type == b"tfhd" and len(data) >= 8:
+                ours = number == video["id"]
                 # The default duration follows the optional base offset (8 bytes) and description index (4).
                 at_default = 8 + 8 * (flags & 1) + 4 * (flags >> 1 & 1)
                 if flags & 8 and len(data) >= at_default + 4:
                     default = struct.unpack_from(">I", data, at_default)[0]
-            elif leaf_type == b"trun" and ours:
-                samples, ticks = _trun_totals(_leaf(budget, at, leaf_len, 12 + 16 * MAX_STTS_ENTRIES), default)
-                video["samples"] += samples
-                video["ticks"] += ticks
-
-
-def _trun_totals(data: bytes, default: int) -> tuple[int, int]:
-    """(samples, ticks) of a track run: each sample's duration when the run gives them, else the default's."""
-    if len(data) < 8:
-        return 0, 0
-    flags, count = int.from_bytes(data[1:4], "big"), struct.unpack_from(">I", data, 4)[0]
-    if not flags & 0x100:
-        return count, count * default
-    # Per sample, 4 bytes for each of duration, size, flags and time offset the flags say are present.
-    at, stride = 8 + 4 * (flags & 1) + 4 * (flags >> 2 & 1), 4 * bin(flags & 0xF00).count("1")
-    durations = [
-        struct.unpack_from(">I", data, at + i * stride)[0] for i in range(count) if at + i * stride + 4 <= len(data)
-    ]
-    return len(durations), sum(durations)
+            elif leaf_type == b"trun" and ours and len(data) >= 8:
+                # Per sample, 4 bytes for each of duration, size, flags and time offset the flags say are present.
+                at, stride = 8 + 4 * (flags & 1) + 4 * (flags >> 2 & 1), 4 * bin(flags & 0xF00).count("1")
+                given = range(at, min(len(data) - 3, at + stride * number), stride) if flags & 0x100 else ()
+                durations = [int.from_bytes(data[i : i + 4], "big") for i in given]
+                video["samples"] += len(durations) if flags & 0x100 else number
+                video["ticks"] += sum(durations) if flags & 0x100 else number * default
 
 
 def _timing(video: dict, walked: bool, facts: dict) -> None:

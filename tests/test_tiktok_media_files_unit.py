@@ -319,3 +319,14 @@ def test_a_frame_header_not_at_hand_gives_no_picture_size():
 def test_photo_verdicts_on_the_picture_size(picture, problem, warned):
     found, warning = photo_verdict(1, "x/p.jpg", b"\xff\xd8\xff\xe0", 1000, picture)
     assert (found is None if problem is None else problem in found) and (warning is not None) == warned
+
+
+@pytest.mark.parametrize("flags", [0x000205, 0x000305], ids=["default durations", "per-sample durations"])
+def test_a_track_run_claiming_four_billion_samples_is_read_in_bounded_time(flags):
+    data = bytearray(read("fragmented.mp4"))
+    trun = data.find(b"trun")  # the first fragment's: version/flags, then the sample count
+    data[trun + 4 : trun + 12] = flags.to_bytes(4, "big") + (2**32 - 1).to_bytes(4, "big")
+
+    facts = inspect_video(lambda offset, length: bytes(data[offset : offset + length]), len(data))
+
+    assert facts.codec == "avc1" and facts.frame_rate is not None
