@@ -145,7 +145,8 @@ class TestCheckVideoReadsRealFiles:
 class TestCheckVideoWithoutRange:
     """A host that ignores Range: the check reads only until the facts are known, or at most PROBE_READ_CAP."""
 
-    async def test_reading_stops_once_the_facts_are_known(self, integration, mock_context, loopback):
+    async def test_reading_stops_once_the_facts_are_known(self, integration, mock_context, loopback, monkeypatch):
+        monkeypatch.setattr(tiktok_transfer, "PROBE_READ_CAP", 48 * MiB)
         mock_context.fetch.return_value = ok(creator())
         url = loopback.host("/v.mp4", mp4(mdat_size=64 * MiB), ranges=False, length=False)
 
@@ -154,7 +155,7 @@ class TestCheckVideoWithoutRange:
         assert report["ok"] is True and report["duration_seconds"] == 10.0 and report["unchecked"] == []
         [(header, sent)] = loopback.served("/v.mp4")
         assert header == f"bytes=0-{tiktok_transfer.PROBE_HEAD_BYTES - 1}"
-        assert sent < 16 * MiB  # the first MiB, and what the sockets buffered before the connection closed
+        assert sent < 24 * MiB  # the first MiB and what the sockets buffered, far from the cap (48 MiB here)
 
     async def test_facts_past_the_cap_are_reported_unchecked_and_nothing_is_spooled(
         self, integration, mock_context, loopback, monkeypatch
