@@ -324,7 +324,7 @@ def _sidx_seconds(budget: _Budget, data: bytes, after: int, size: int | None) ->
     first = struct.unpack_from(">Q", data, 20)[0] if start == 32 else struct.unpack_from(">I", data, 16)[0]
     references = list(struct.iter_unpack(">III", data[start : start + 12 * count]))
     covered = after + first + sum(reference & 0x7FFFFFFF for reference, _ticks, _sap in references)
-    if not timescale or len(references) < count or covered != size and budget.read(covered + 4, 4) != b"mfra":
+    if not timescale or len(references) < count or covered != size and budget.read(covered, 8)[4:] != b"mfra":
         return None
     return sum(ticks for _reference, ticks, _sap in references) / timescale
 

@@ -127,6 +127,28 @@ class TestCheckVideoReadsRealFiles:
         assert report["unchecked"] == [FRAGMENTS_UNREAD]
         assert loopback.served("/fragmented.mp4") == [("bytes=0-1023", 1024), ("bytes=1645-1900", 256)]
 
+    @pytest.mark.parametrize(
+        ("name", "served"),
+        [
+            ("fragmented-mehd.mp4", [("bytes=0-1023", 1024)]),  # the head holds moov (with mehd) and one fragment
+            ("fragmented-sidx.mp4", [("bytes=0-1023", 1024), ("bytes=2277-2381", 105)]),  # the sidx's end: mfra
+        ],
+    )
+    async def test_mehd_or_an_index_of_every_fragment_gives_the_duration_without_the_fragments(
+        self, integration, mock_context, loopback, monkeypatch, name, served
+    ):
+        monkeypatch.setattr(tiktok_transfer, "PROBE_HEAD_BYTES", 1024)
+        monkeypatch.setattr(tiktok_transfer, "PROBE_WINDOW_BYTES", 256)
+        monkeypatch.setattr(tiktok_transfer, "PROBE_MAX_REQUESTS", 2)
+        mock_context.fetch.return_value = ok(creator())
+
+        report = data_of(
+            await integration.execute_action("check_video", video_input("Range", name, loopback), mock_context)
+        )
+
+        assert report["duration_seconds"] == 1.0 and report["frame_rate"] == 30.0 and report["unchecked"] == []
+        assert loopback.served(f"/{name}") == served
+
     async def test_fragments_are_read_by_their_box_headers_in_ranged_windows(
         self, integration, mock_context, loopback, monkeypatch
     ):
