@@ -255,11 +255,11 @@ def _stts_totals(data: bytes) -> tuple[int, int]:
 
 
 def _walk(budget: _Budget, children, body: int, end: int | None, table: dict, found: dict, parent) -> None:
-    """Reads into `found`, by type or id, what `table` names under `parent`: a (bytes, reader) pair reads a value,
-    None descends into a container. Each Matroska track entry is read apart, and only the first video track's kept;
+    """Reads into `found`, by type or id, what `table[parent]` names: a (bytes, reader) pair reads a value, None
+    descends into a container. Each Matroska track entry is read apart, and only the first video track's kept;
     the walk stops at a Matroska cluster, since the headers come before the media."""
     for kind, at, length in children(budget, body, end):
-        entry, inner_end = table.get((parent, kind), False), None if length is None else at + length
+        entry, inner_end = table.get(parent, {}).get(kind, False), None if length is None else at + length
         if kind == _CLUSTER:
             return
         if entry is None and kind == _TRACK_ENTRY:
@@ -274,18 +274,14 @@ def _walk(budget: _Budget, children, body: int, end: int | None, table: dict, fo
             found[kind] = entry[1](_leaf(budget, at, length, entry[0]))
 
 
-# The boxes of a track that are read, by the box that holds them: how many of their bytes and what is kept of them,
-# or None for the boxes that hold them. The track's handler is the media handler in `mdia`: a QuickTime `minf`
+# The boxes of a track that are read, under the box that holds them: how many of their bytes and what is kept of
+# them, or None for the boxes that hold them. The track's handler is the media handler in `mdia`: a QuickTime `minf`
 # holds a second `hdlr`, the data handler ("url ", "alis"), which says nothing of the track's kind.
 _TRACK_LEAVES = {
-    (b"trak", b"tkhd"): (128, _tkhd),
-    (b"trak", b"mdia"): None,
-    (b"mdia", b"mdhd"): (64, _times),
-    (b"mdia", b"hdlr"): (32, lambda data: data[8:12]),  # the handler type, b"vide" for a video track
-    (b"mdia", b"minf"): None,
-    (b"minf", b"stbl"): None,
-    (b"stbl", b"stsd"): (64, _stsd_entry),
-    (b"stbl", b"stts"): (8 + 8 * MAX_STTS_ENTRIES, _stts_totals),
+    b"trak": {b"tkhd": (128, _tkhd), b"mdia": None},
+    b"mdia": {b"mdhd": (64, _times), b"hdlr": (32, lambda data: data[8:12]), b"minf": None},  # hdlr: b"vide"
+    b"minf": {b"stbl": None},
+    b"stbl": {b"stsd": (64, _stsd_entry), b"stts": (8 + 8 * MAX_STTS_ENTRIES, _stts_totals)},
 }
 
 
@@ -320,8 +316,8 @@ def _sidx_seconds(budget: _Budget, data: bytes, after: int, size: int | None) ->
     start = 32 if data[:1] == b"\x01" else 24  # the references follow the times (64-bit in version 1)
     if len(data) < start:
         return None
-    timescale, count = struct.unpack_from(">I", data, 8)[0], struct.unpack_from(">H", data, start - 2)[0]
-    first = struct.unpack_from(">Q", data, 20)[0] if start == 32 else struct.unpack_from(">I", data, 16)[0]
+    # Reference id, timescale, earliest time, offset of the first reference (from the end of this box), count.
+    _id, timescale, _earliest, first, count = struct.unpack_from(">IIQQ2xH" if start == 32 else ">IIII2xH", data, 4)
     references = list(struct.iter_unpack(">III", data[start : start + 12 * count]))
     covered = after + first + sum(reference & 0x7FFFFFFF for reference, _ticks, _sap in references)
     if not timescale or len(references) < count or covered != size and budget.read(covered, 8)[4:] != b"mfra":
@@ -428,20 +424,13 @@ def _float(data: bytes) -> float | None:
 
 # The elements read, by the element that holds them (see _walk); a Duration of any other length than 4 or 8 is none.
 _EBML_READ = {
-    (None, EBML_ID): None,
-    (EBML_ID, _DOCTYPE): (32, _text),
-    (None, _SEGMENT): None,
-    (_SEGMENT, _INFO): None,
-    (_INFO, _TIMECODE_SCALE): (8, _uint),
-    (_INFO, _DURATION): (16, _float),
-    (_SEGMENT, _TRACKS): None,
-    (_TRACKS, _TRACK_ENTRY): None,
-    (_TRACK_ENTRY, _TRACK_TYPE): (8, _uint),
-    (_TRACK_ENTRY, _CODEC_ID): (64, _text),
-    (_TRACK_ENTRY, _DEFAULT_DURATION): (8, _uint),
-    (_TRACK_ENTRY, _VIDEO): None,
-    (_VIDEO, _PIXEL_WIDTH): (8, _uint),
-    (_VIDEO, _PIXEL_HEIGHT): (8, _uint),
+    None: {EBML_ID: None, _SEGMENT: None},
+    EBML_ID: {_DOCTYPE: (32, _text)},
+    _SEGMENT: {_INFO: None, _TRACKS: None},
+    _INFO: {_TIMECODE_SCALE: (8, _uint), _DURATION: (16, _float)},
+    _TRACKS: {_TRACK_ENTRY: None},
+    _TRACK_ENTRY: {_TRACK_TYPE: (8, _uint), _CODEC_ID: (64, _text), _DEFAULT_DURATION: (8, _uint), _VIDEO: None},
+    _VIDEO: {_PIXEL_WIDTH: (8, _uint), _PIXEL_HEIGHT: (8, _uint)},
 }
 
 
