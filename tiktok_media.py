@@ -184,7 +184,7 @@ def _inspect_iso(budget: _Budget, size: int | None, container: str) -> VideoFact
             if "duration_seconds" in facts:
                 break  # one fragment gives the frame rate; the others are not needed
     if video:
-        _timing(video, walked, facts)
+        _track_facts(video, walked, facts)
     return VideoFacts(**facts)
 
 
@@ -201,14 +201,17 @@ def _times(data: bytes) -> tuple[int, int]:
 
 
 def _read_moov(budget: _Budget, body: int, end: int | None, facts: dict) -> dict | None:
-    """Sets the facts `moov` holds; returns the video track's numbers that fragments add to (None: no video)."""
+    """Sets the movie's duration; returns the first video track's boxes read (see _TRACK_LEAVES) and the numbers a
+    fragmented file's fragments add to (None: no video track)."""
     (timescale, duration), video, fragmented, defaults = (0, 0), None, False, {}
     for box_type, child, length in _children(budget, body, end):
         child_end = None if length is None else child + length
         if box_type == b"mvhd":
             timescale, duration = _times(_leaf(budget, child, length, 120))
         elif box_type == b"trak" and video is None:
-            video = _read_trak(budget, child, child_end, facts)
+            track: dict = {}
+            _walk(budget, _children, child, child_end, _TRACK_LEAVES, track, b"trak")
+            video = track if track.get(b"hdlr") == b"vide" else None
         elif box_type == b"mvex":
             # A fragmented file: mvhd covers only the samples in moov; mehd, when present, gives the whole length.
             fragmented, duration = True, 0
@@ -222,7 +225,9 @@ def _read_moov(budget: _Budget, body: int, end: int | None, facts: dict) -> dict
     if timescale and duration not in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
         facts["duration_seconds"] = duration / timescale
     if video is not None:
-        video.update(fragmented=fragmented, default=defaults.get(video["id"], 0), fragments=0)
+        (track_id, *_size), (samples, ticks) = video.get(b"tkhd") or (0,), video.get(b"stts") or (0, 0)
+        video.update(id=track_id, samples=samples, ticks=ticks, default=defaults.get(track_id, 0))
+        video.update(fragmented=fragmented, fragments=0)
     return video
 
 
@@ -285,24 +290,6 @@ _TRACK_LEAVES = {
 }
 
 
-def _read_trak(budget: _Budget, body: int, end: int | None, facts: dict) -> dict | None:
-    """Sets the facts of a video track; returns its id, timescale, samples and ticks. None for any other track."""
-    found: dict = {}
-    _walk(budget, _children, body, end, _TRACK_LEAVES, found, b"trak")
-    if found.get(b"hdlr") != b"vide":
-        return None
-    codec, entry_size = found.get(b"stsd") or (None, None)
-    track_id, width, height = found.get(b"tkhd") or (0, 0, 0)
-    if not (width and height):
-        width, height = entry_size or (0, 0)
-    timescale, (count, ticks) = found.get(b"mdhd", (0, 0))[0], found.get(b"stts") or (0, 0)
-    if codec:
-        facts["codec"] = codec
-    if width and height:
-        facts["width"], facts["height"] = width, height
-    return {"id": track_id, "timescale": timescale, "samples": count, "ticks": ticks}
-
-
 # ---- Fragmented MP4: the samples in moof/mdat pairs after a moov with mvex ----
 
 FRAGMENTS_UNREAD = (
@@ -351,10 +338,19 @@ def _read_moof(budget: _Budget, body: int, end: int | None, video: dict) -> None
                 video["ticks"] += sum(durations) if flags & 0x100 else number * default
 
 
-def _timing(video: dict, walked: bool, facts: dict) -> None:
-    """The video track's frame rate, from the samples read (a fragmented file's: else its default sample duration),
-    and a fragmented file's duration when neither mehd nor sidx gave it: its samples', when every fragment was read."""
-    timescale, samples, ticks = video["timescale"], video["samples"], video["ticks"]
+def _track_facts(video: dict, walked: bool, facts: dict) -> None:
+    """The video track's codec, picture size (tkhd's, else the sample entry's), frame rate from the samples read (a
+    fragmented file's: else its default duration), and a fragmented file's duration when neither mehd nor sidx gave
+    it: its samples', when every fragment was read."""
+    codec, entry_size = video.get(b"stsd") or (None, None)
+    _id, width, height = video.get(b"tkhd") or (0, 0, 0)
+    if not (width and height):
+        width, height = entry_size or (0, 0)
+    if codec:
+        facts["codec"] = codec
+    if width and height:
+        facts["width"], facts["height"] = width, height
+    timescale, samples, ticks = video.get(b"mdhd", (0, 0))[0], video["samples"], video["ticks"]
     if timescale and samples and ticks:
         facts["frame_rate"] = round(samples * timescale / ticks, 3)
     elif timescale and video["default"]:
