@@ -688,19 +688,6 @@ async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
     return bytes(data)
 
 
-async def _read_facts(response: aiohttp.ClientResponse, size: int | None) -> bytes:
-    """The head of a download that ignores Range, for its facts only: read until the inspector has every byte it
-    reads (see wanted_span), at most PROBE_READ_CAP bytes (as inflated, when the host compressed the body although
-    the identity encoding was asked for), never the whole file."""
-    data = b""
-    while len(data) < PROBE_READ_CAP:
-        piece = await _read_some(response, PROBE_HEAD_BYTES)
-        data += piece
-        if len(piece) < PROBE_HEAD_BYTES or wanted_span(lambda at, length: data[at : at + length], size, 1) is None:
-            break
-    return data
-
-
 async def _read_window(session: aiohttp.ClientSession, url: str, first: int, length: int) -> bytes | None:
     """Up to `length` bytes of a link from `first`, by Range; None when the host did not answer that range."""
     response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
@@ -736,18 +723,22 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
             response = await _follow(session, url)
         size = size if ranged else _plain_length(response)
         if ranged or not whole:
-            # The head: of a RangeSource, or alone (a link read for its facts only, which a plain GET cannot window).
+            # The head, then what the inspector wants next (see wanted_span): by Range, a window per request; from a
+            # host without Range (a link read for its facts only), the body read on in order, at most PROBE_READ_CAP
+            # (as inflated, when the host compressed it although the identity encoding was asked for).
             source = RangeSource(url, size) if ranged else ByteWindows(size)
-            source.add(0, await _read_some(response, PROBE_HEAD_BYTES) if ranged else await _read_facts(response, size))
-            response.release()
-            for _request in range(PROBE_MAX_REQUESTS - 1 if ranged else 0):  # windows only by Range; the head was one
-                span = wanted_span(source.read_at, size, PROBE_WINDOW_BYTES)
-                if span is None:
+            source.add(0, await _read_some(response, PROBE_HEAD_BYTES))
+            for read in range(1, PROBE_MAX_REQUESTS if ranged else PROBE_READ_CAP // PROBE_HEAD_BYTES):
+                if (span := wanted_span(source.read_at, size, PROBE_WINDOW_BYTES)) is None:
                     break
-                window = await _read_window(session, url, *span)
-                if window is None:
+                if ranged:
+                    window = await _read_window(session, url, *span)
+                else:
+                    span, window = (read * PROBE_HEAD_BYTES, 0), await _read_some(response, PROBE_HEAD_BYTES)
+                if not window:
                     break
                 source.add(span[0], window)
+            response.release()
         elif size is None:
             source = await _spool(response)
             response.release()
