@@ -712,7 +712,8 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
     inspector. A host that answers Range with the file's size gives a RangeSource: its head and the windows the
     box headers point to (at most PROBE_MAX_REQUESTS requests). Otherwise, with `whole`, the download becomes the
     source (its first part read, or the file spooled when its size is unknown); without, it is read only until the
-    facts are known (see _read_facts). Raises InputError or TransferError when the link cannot be read at all."""
+    facts are known, at most PROBE_READ_CAP bytes. Raises InputError or TransferError when the link cannot be read
+    at all."""
     session = new_download_session()
     try:
         response = await _follow(session, url, headers={"Range": f"bytes=0-{PROBE_HEAD_BYTES - 1}"})
@@ -743,12 +744,8 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
             source = await _spool(response)
             response.release()
         else:
-            if size > MAX_VIDEO_BYTES:
-                raise InputError(
-                    f"The linked video is {format_size(size)}; TikTok accepts at most 4 GB. Nothing was posted."
-                )
             source, session = StreamSource(session, response, size), None  # the source owns the session now
-        try:  # a source refused here (not a video, a broken first part) closes what it holds
+        try:  # a source refused here (over 4 GB, not a video, a broken first part) closes what it holds
             if isinstance(source, StreamSource):
                 await source.prime(plan_chunks(size).chunk_size)
             return _typed(source, whole or bool(source.read_at(0, SNIFF_BYTES)))
