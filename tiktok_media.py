@@ -519,6 +519,12 @@ NOT_A_VIDEO = (
 )
 
 
+def require_video_type(head: bytes) -> str:
+    if (content_type := sniff_video_type(head)) is None:
+        raise NotAVideo(NOT_A_VIDEO.removesuffix(".") + "; nothing was posted.")
+    return content_type
+
+
 class MediaRefusal(InputError):
     """The facts break TikTok's media rules; the message lists why, in plain sentences."""
 

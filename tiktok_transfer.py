@@ -23,7 +23,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from tiktok_api import InputError, UserFacingError, check_length, format_size
-from tiktok_media import NotAVideo, jpeg_runs_on, picture_size, sniff_video_type, wanted_span
+from tiktok_media import jpeg_runs_on, picture_size, require_video_type, sniff_video_type, wanted_span
 
 MAX_VIDEO_BYTES = 4 * 1024**3
 
@@ -566,16 +566,6 @@ def resolve_video_source(file_obj: dict | None, files: list | None, video_url: s
     if not content:
         raise InputError("The file has no content. Attach the video itself or give its link; nothing was posted.")
     return SourceSpec("inline", inline=_typed(InlineSource.from_text(content)))
-
-
-def require_video_type(head: bytes) -> str:
-    content_type = sniff_video_type(head)
-    if content_type is None:
-        raise NotAVideo(
-            "The file is not an MP4, MOV or WebM video (its first bytes do not match any of them). TikTok accepts "
-            "only those; nothing was posted."
-        )
-    return content_type
 
 
 def new_download_session() -> aiohttp.ClientSession:
