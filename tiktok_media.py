@@ -85,19 +85,17 @@ class VideoFacts:
 
 
 class _Budget:
-    """Counts nodes and bytes; a reader past either cap gets nothing more. Notes where the bytes at hand first ran
-    out (`missing`: a short read before the file's end), which is where a link read in pieces is read on."""
+    """Counts nodes (the box or element headers read) and bytes; a reader past either cap gets nothing more. Notes
+    where the bytes at hand first ran out (`missing`: a short read before the file's end), which is where a link
+    read in pieces is read on."""
 
     def __init__(self, read_at, size: int | None):
         self._read_at, self.size, self.nodes, self.bytes, self.missing = read_at, size, 0, 0, None
 
-    def node(self) -> bool:
-        self.nodes += 1
-        return self.nodes <= MAX_NODES
-
-    def read(self, offset: int, length: int) -> bytes:
+    def read(self, offset: int, length: int, node: bool = False) -> bytes:
+        self.nodes += node
         length = max(0, min(length, MAX_READ_BYTES - self.bytes))
-        if length == 0 or offset < 0:
+        if length == 0 or offset < 0 or self.nodes > MAX_NODES:
             return b""
         data = bytes(self._read_at(offset, length))[:length]
         self.bytes += len(data)
@@ -140,7 +138,7 @@ def _boxes(budget: _Budget, offset: int, end: int | None):
     """(type, offset, header length, total size or None when it runs to an unknown end) of the boxes from offset
     to end; stops at the caps, at a bad header or at one not at hand."""
     while end is None or offset + 8 <= end:
-        if not budget.node() or len(header := budget.read(offset, 8)) < 8:
+        if len(header := budget.read(offset, 8, node=True)) < 8:
             return
         box_size, box_type = struct.unpack(">I4s", header)
         header_len = 8
@@ -387,9 +385,7 @@ def _elements(budget: _Budget, offset: int, end: int | None):
     """(id, body offset, body length) of the EBML elements from offset to end, one running past end cut there; the
     length is None only for an element of unknown size when end is unknown too (it is then the last one)."""
     while end is None or offset < end:
-        if not budget.node():
-            return
-        header = budget.read(offset, 12)
+        header = budget.read(offset, 12, node=True)
         element_id, id_len = _vint(header, 0, keep_marker=True)
         if element_id is None or id_len > 4:
             return

@@ -652,7 +652,6 @@ async def _spool(response: aiohttp.ClientResponse) -> HeldBytes:
 # only its fragments give) a window where the box headers say the next box starts, then whatever of `moov` is still
 # missing: at most 6 requests and 5 MiB plus the moov.
 PROBE_HEAD_BYTES = 2**20
-PROBE_WINDOW_BYTES = 2**20
 PROBE_MAX_REQUESTS = 6
 # From a host that ignores Range, a link read for its facts only is read until they are known, at most this far.
 PROBE_READ_CAP = 8 * 2**20
@@ -720,7 +719,7 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
             source = RangeSource(url, size) if ranged else ByteWindows(size)
             source.add(0, await _read_some(response, PROBE_HEAD_BYTES))
             for read in range(1, PROBE_MAX_REQUESTS if ranged else PROBE_READ_CAP // PROBE_HEAD_BYTES):
-                if (span := wanted_span(source.read_at, size, PROBE_WINDOW_BYTES)) is None:
+                if (span := wanted_span(source.read_at, size, PROBE_HEAD_BYTES)) is None:
                     break
                 if ranged:
                     window = await _read_window(session, url, *span)

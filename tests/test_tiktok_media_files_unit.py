@@ -116,8 +116,7 @@ class TestCheckVideoReadsRealFiles:
         self, integration, mock_context, loopback, monkeypatch
     ):
         monkeypatch.setattr(tiktok_transfer, "PROBE_HEAD_BYTES", 1024)  # moov and the first fragment
-        monkeypatch.setattr(tiktok_transfer, "PROBE_WINDOW_BYTES", 256)
-        monkeypatch.setattr(tiktok_transfer, "PROBE_MAX_REQUESTS", 2)
+        monkeypatch.setattr(tiktok_transfer, "PROBE_MAX_REQUESTS", 1)
         mock_context.fetch.return_value = ok(creator())
 
         inputs = video_input("Range", "fragmented.mp4", loopback)
@@ -125,7 +124,7 @@ class TestCheckVideoReadsRealFiles:
 
         assert report["duration_seconds"] is None and report["frame_rate"] == 30.0
         assert report["unchecked"] == [FRAGMENTS_UNREAD]
-        assert loopback.served("/fragmented.mp4") == [("bytes=0-1023", 1024), ("bytes=1645-1900", 256)]
+        assert loopback.served("/fragmented.mp4") == [("bytes=0-1023", 1024)]
 
     @pytest.mark.parametrize(
         ("name", "served"),
@@ -138,7 +137,6 @@ class TestCheckVideoReadsRealFiles:
         self, integration, mock_context, loopback, monkeypatch, name, served
     ):
         monkeypatch.setattr(tiktok_transfer, "PROBE_HEAD_BYTES", 1024)
-        monkeypatch.setattr(tiktok_transfer, "PROBE_WINDOW_BYTES", 256)
         monkeypatch.setattr(tiktok_transfer, "PROBE_MAX_REQUESTS", 2)
         mock_context.fetch.return_value = ok(creator())
 
@@ -153,7 +151,6 @@ class TestCheckVideoReadsRealFiles:
         self, integration, mock_context, loopback, monkeypatch
     ):
         monkeypatch.setattr(tiktok_transfer, "PROBE_HEAD_BYTES", 1024)
-        monkeypatch.setattr(tiktok_transfer, "PROBE_WINDOW_BYTES", 1024)
         mock_context.fetch.return_value = ok(creator())
 
         inputs = video_input("Range", "fragmented.mp4", loopback)
