@@ -174,9 +174,7 @@ def _inspect_iso(budget: _Budget, size: int | None, container: str) -> VideoFact
             if video is None or not video["fragmented"]:
                 break
         elif video and box_type == b"sidx" and end and not video["fragments"] and "duration_seconds" not in facts:
-            seconds = _sidx_seconds(budget, _leaf(budget, body, end - body, 32 + 12 * MAX_STTS_ENTRIES), end, size)
-            if seconds:
-                facts["duration_seconds"] = seconds
+            _read_sidx(budget, body, end, size, facts)
         elif video and box_type == b"moof":
             _read_moof(budget, body, end, video)
             if "duration_seconds" in facts:
@@ -295,19 +293,20 @@ FRAGMENTS_UNREAD = (
 )
 
 
-def _sidx_seconds(budget: _Budget, data: bytes, after: int, size: int | None) -> float | None:
+def _read_sidx(budget: _Budget, body: int, end: int, size: int | None, facts: dict) -> None:
     """The duration a segment index gives, when its references run to the file's end (or to the `mfra` index some
     muxers add there): a DASH segment's own index covers that segment only."""
+    data = _leaf(budget, body, end - body, 32 + 12 * MAX_STTS_ENTRIES)
     start = 32 if data[:1] == b"\x01" else 24  # the references follow the times (64-bit in version 1)
     if len(data) < start:
-        return None
+        return
     # Reference id, timescale, earliest time, offset of the first reference (from the end of this box), count.
     _id, timescale, _earliest, first, count = struct.unpack_from(">IIQQ2xH" if start == 32 else ">IIII2xH", data, 4)
     references = list(struct.iter_unpack(">III", data[start : start + 12 * count]))
-    covered = after + first + sum(reference & 0x7FFFFFFF for reference, _ticks, _sap in references)
-    if not timescale or len(references) < count or covered != size and budget.read(covered, 8)[4:] != b"mfra":
-        return None
-    return sum(ticks for _reference, ticks, _sap in references) / timescale
+    covered = end + first + sum(reference & 0x7FFFFFFF for reference, _ticks, _sap in references)
+    ticks = sum(ticks for _reference, ticks, _sap in references)
+    if timescale and ticks and len(references) == count and (covered == size or budget.read(covered, 8)[4:] == b"mfra"):
+        facts["duration_seconds"] = ticks / timescale
 
 
 def _read_moof(budget: _Budget, body: int, end: int | None, video: dict) -> None:
@@ -344,10 +343,8 @@ def _track_facts(video: dict, walked: bool, facts: dict) -> None:
     _id, width, height = video.get(b"tkhd") or (0, 0, 0)
     if not (width and height):
         width, height = entry_size or (0, 0)
-    if codec:
-        facts["codec"] = codec
-    if width and height:
-        facts["width"], facts["height"] = width, height
+    facts["codec"] = codec
+    facts["width"], facts["height"] = (width, height) if width and height else (None, None)
     timescale, samples, ticks = video.get(b"mdhd", (0, 0))[0], video["samples"], video["ticks"]
     if timescale and samples and ticks:
         facts["frame_rate"] = round(samples * timescale / ticks, 3)
