@@ -104,7 +104,10 @@ class _Budget:
         return data
 
 
-def _inspect(budget: _Budget) -> VideoFacts:
+def inspect_video(read_at, size: int | None, budget: _Budget | None = None) -> VideoFacts:
+    """The facts of an MP4/MOV or WebM/Matroska file; never raises, unknown facts are None. (wanted_span passes
+    its own budget, to learn where the bytes at hand ran out.)"""
+    budget = budget or _Budget(read_at, size)
     try:
         head = budget.read(0, 64)
         kind = sniff_video_type(head)
@@ -115,17 +118,12 @@ def _inspect(budget: _Budget) -> VideoFacts:
         return VideoFacts()
 
 
-def inspect_video(read_at, size: int | None) -> VideoFacts:
-    """The facts of an MP4/MOV or WebM/Matroska file; never raises, unknown facts are None."""
-    return _inspect(_Budget(read_at, size))
-
-
 def wanted_span(read_at, size: int | None, window: int) -> tuple[int, int] | None:
     """For a file read in pieces: the (offset, length) to read next, from where the inspector first found the bytes
     it wanted not at hand (a `moov` after `mdat`, a fragmented file's later fragments: found by the box headers
     alone), or None when it had every byte it read."""
     budget = _Budget(read_at, size)
-    _inspect(budget)
+    inspect_video(read_at, size, budget)
     if budget.missing is None:
         return None
     return budget.missing, window if size is None else min(window, size - budget.missing)
@@ -173,7 +171,7 @@ def _inspect_iso(budget: _Budget, size: int | None, container: str) -> VideoFact
             video = _read_moov(budget, body, end, facts)
             if video is None or not video["fragmented"]:
                 break
-        elif video and box_type == b"sidx" and end and not video["fragments"] and "duration_seconds" not in facts:
+        elif video and box_type == b"sidx" and end and not video.get("fragments") and "duration_seconds" not in facts:
             _read_sidx(budget, body, end, size, facts)
         elif video and box_type == b"moof":
             _read_moof(budget, body, end, video)
@@ -199,7 +197,7 @@ def _times(data: bytes) -> tuple[int, int]:
 def _read_moov(budget: _Budget, body: int, end: int | None, facts: dict) -> dict | None:
     """Sets the movie's duration; returns the first video track's boxes read (see _TRACK_LEAVES) and the numbers a
     fragmented file's fragments add to (None: no video track)."""
-    (timescale, duration), video, fragmented, defaults = (0, 0), None, False, {}
+    (timescale, duration), video, fragmented, trex = (0, 0), None, False, {}  # trex: default durations by track
     for box_type, child, length in _children(budget, body, end):
         child_end = None if length is None else child + length
         if box_type == b"mvhd":
@@ -216,14 +214,13 @@ def _read_moov(budget: _Budget, body: int, end: int | None, facts: dict) -> dict
                 if leaf_type == b"mehd" and len(data) >= 8:
                     duration = struct.unpack_from(">Q" if data[:1] == b"\x01" else ">I", data, 4)[0]
                 elif leaf_type == b"trex" and len(data) >= 16:  # a track's default sample duration
-                    defaults[struct.unpack_from(">I", data, 4)[0]] = struct.unpack_from(">I", data, 12)[0]
+                    trex[struct.unpack_from(">I", data, 4)[0]] = struct.unpack_from(">I", data, 12)[0]
     # 0 (a fragmented file keeps its length elsewhere) and all ones both mean "not given here".
     if timescale and duration not in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
         facts["duration_seconds"] = duration / timescale
     if video is not None:
         (track_id, *_size), (samples, ticks) = video.get(b"tkhd") or (0,), video.get(b"stts") or (0, 0)
-        video.update(id=track_id, samples=samples, ticks=ticks, default=defaults.get(track_id, 0))
-        video.update(fragmented=fragmented, fragments=0)
+        video.update(id=track_id, samples=samples, ticks=ticks, default=trex.get(track_id, 0), fragmented=fragmented)
     return video
 
 
@@ -312,7 +309,7 @@ def _read_sidx(budget: _Budget, body: int, end: int, size: int | None, facts: di
 def _read_moof(budget: _Budget, body: int, end: int | None, video: dict) -> None:
     """Adds the video track's samples and ticks in one fragment: its track runs' sample durations, when given, else
     the default duration (tfhd's, else trex's)."""
-    video["fragments"] += 1
+    video["fragments"] = video.get("fragments", 0) + 1
     trafs = [(traf, length) for box_type, traf, length in _children(budget, body, end) if box_type == b"traf"]
     for traf, length in trafs:
         default, ours = video["default"], False
