@@ -227,11 +227,10 @@ def _read_moov(budget: _Budget, body: int, end: int | None, facts: dict) -> dict
 def _tkhd(data: bytes) -> tuple[int, int, int]:
     # (track id, width, height): the id at 12 of the body (20 in version 1), width/height (16.16 fixed point) at
     # 76-84 (88-96), of which the integer halves are kept.
-    version_1 = data[:1] == b"\x01"
-    at = 88 if version_1 else 76
+    id_at, at = (20, 88) if data[:1] == b"\x01" else (12, 76)
     if len(data) < at + 8:
         return 0, 0, 0
-    return struct.unpack_from(">I", data, 20 if version_1 else 12)[0], *struct.unpack_from(">H2xH2x", data, at)
+    return struct.unpack_from(">I", data, id_at)[0], *struct.unpack_from(">H2xH2x", data, at)
 
 
 def _stsd_entry(data: bytes) -> tuple[str | None, tuple[int, int] | None]:
@@ -423,12 +422,8 @@ _EBML_READ = {
 def _inspect_ebml(budget: _Budget, size: int | None) -> VideoFacts:
     found: dict = {}
     _walk(budget, _elements, 0, size, _EBML_READ, found, None)
-    scale, duration, nanoseconds = (
-        found.get(_TIMECODE_SCALE) or 1_000_000,
-        found.get(_DURATION),
-        found.get(_DEFAULT_DURATION),
-    )
-    seconds = duration * scale / 1e9 if duration is not None else math.nan
+    duration, nanoseconds = found.get(_DURATION), found.get(_DEFAULT_DURATION)
+    seconds = duration * (found.get(_TIMECODE_SCALE) or 1_000_000) / 1e9 if duration is not None else math.nan
     return VideoFacts(
         container={"webm": "webm", "matroska": "matroska"}.get(found.get(_DOCTYPE)),
         codec=found.get(_CODEC_ID),
@@ -557,11 +552,9 @@ def jpeg_runs_on(head: bytes) -> bool:
     """Whether a JPEG's segments run unbroken past `head`, so that its frame header may lie further in (a camera's
     metadata can be longer than a first read); corrupt data does not."""
     at = 2
-    while at + 4 <= len(head):
-        if head[at] != 0xFF:
-            return False
+    while at + 4 <= len(head) and head[at] == 0xFF:  # a marker, then the segment's length
         at += 2 + int.from_bytes(head[at + 2 : at + 4], "big")
-    return head[:3] == b"\xff\xd8\xff"
+    return at + 4 > len(head) and head[:3] == b"\xff\xd8\xff"
 
 
 def photo_verdict(
