@@ -649,8 +649,8 @@ async def _spool(response: aiohttp.ClientResponse) -> HeldBytes:
 # ---- Reading a link's facts before the init (by HTTP Range) ------------------------------------------------------
 
 # The preflight reads the head of a link, then (MP4/MOV with `moov` after `mdat`, or a fragmented MP4 whose length
-# only its fragments give) a window where the box headers say the next box starts, then whatever of `moov` is still
-# missing: at most 6 requests and 5 MiB plus the moov.
+# only its fragments give) a window of the same size from where the inspector ran out of bytes (the box headers say
+# where the next box starts), and so on: at most 6 requests of 1 MiB.
 PROBE_HEAD_BYTES = 2**20
 PROBE_MAX_REQUESTS = 6
 # From a host that ignores Range, a link read for its facts only is read until they are known, at most this far.
@@ -760,7 +760,7 @@ PHOTO_HEAD_BYTES = 64 * 2**10
 PHOTO_PROBES_AT_ONCE = 6
 
 
-async def _probe_photo(session: aiohttp.ClientSession, url: str):
+async def _probe_photo(session: aiohttp.ClientSession, url: str) -> tuple[bytes, int | None, tuple[int, int] | None]:
     """The first 64 KiB of a photo, its size (from Content-Range, else Content-Length) and its picture size, in one
     ranged GET; a second reads the next 192 KiB of a JPEG whose metadata pushes its frame header past the first."""
     response = await _follow(session, url, headers={"Range": f"bytes=0-{PHOTO_HEAD_BYTES - 1}"})
