@@ -11,9 +11,12 @@ HTTP Range. Walks are capped (boxes or elements visited, bytes read), so any inp
 malformed or truncated input gives facts that are unknown (None), never an exception.
 """
 
+import io
 import math
 import struct
 from dataclasses import dataclass
+
+import imagesize
 
 from tiktok_api import InputError
 
@@ -27,8 +30,6 @@ _NOT_VIDEO_BRANDS = (
     b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ", b"jp2 ", b"jpx ", b"crx ",
 )  # fmt: skip
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"
-
-CONTAINER_BY_TYPE = {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm"}
 
 
 def sniff_video_type(head: bytes) -> str | None:
@@ -52,12 +53,16 @@ MAX_READ_BYTES = 4 * 2**20
 # stts entries read for the frame rate (8 bytes each); a longer table is summed from its first entries.
 MAX_STTS_ENTRIES = 16384
 
-# Sample entry four-ccs (MP4/MOV) and CodecIDs (WebM/Matroska) of the codecs TikTok takes, by codec.
+# Sample entry four-ccs (MP4/MOV) and CodecIDs (WebM/Matroska) by codec: those TikTok takes, and the ones a
+# camera or editor often writes that it refuses (any other is named by its four-cc).
 CODEC_NAMES = {
     **dict.fromkeys(("avc1", "avc3", "V_MPEG4/ISO/AVC"), "H.264"),
     **dict.fromkeys(("hvc1", "hev1", "V_MPEGH/ISO/HEVC"), "H.265"),
     **dict.fromkeys(("vp08", "V_VP8"), "VP8"),
     **dict.fromkeys(("vp09", "V_VP9"), "VP9"),
+    **dict.fromkeys(("apch", "apcn", "apcs", "apco", "ap4h", "ap4x"), "ProRes"),
+    **dict.fromkeys(("mp4v", "V_MPEG4/ISO/ASP"), "MPEG-4 Part 2"),
+    **dict.fromkeys(("av01", "V_AV1"), "AV1"),
 }
 ALLOWED_CODECS = ("H.264", "H.265", "VP8", "VP9")
 
@@ -72,6 +77,7 @@ class VideoFacts:
     width: int | None = None
     height: int | None = None
     frame_rate: float | None = None
+    unchecked: tuple[str, ...] = ()  # why a fact the container holds was not read (see unchecked_rules)
 
     @property
     def codec_name(self) -> str | None:
@@ -79,35 +85,48 @@ class VideoFacts:
 
 
 class _Budget:
-    """Counts nodes and bytes; a reader past either cap gets nothing more."""
+    """Counts nodes (the box or element headers read) and bytes; a reader past either cap gets nothing more. Notes
+    where the bytes at hand first ran out (`missing`: a short read before the file's end), which is where a link
+    read in pieces is read on."""
 
-    def __init__(self, read_at):
-        self._read_at, self.nodes, self.bytes = read_at, 0, 0
+    def __init__(self, read_at, size: int | None):
+        self._read_at, self.size, self.nodes, self.bytes, self.missing = read_at, size, 0, 0, None
 
-    def node(self) -> bool:
-        self.nodes += 1
-        return self.nodes <= MAX_NODES
-
-    def read(self, offset: int, length: int) -> bytes:
+    def read(self, offset: int, length: int, node: bool = False) -> bytes:
+        self.nodes += node
         length = max(0, min(length, MAX_READ_BYTES - self.bytes))
-        if length == 0 or offset < 0:
+        if length == 0 or offset < 0 or self.nodes > MAX_NODES:
             return b""
         data = bytes(self._read_at(offset, length))[:length]
         self.bytes += len(data)
+        if len(data) < length and self.missing is None and (self.size is None or offset + len(data) < self.size):
+            self.missing = offset + len(data)
         return data
 
 
-def inspect_video(read_at, size: int | None) -> VideoFacts:
-    """The facts of an MP4/MOV or WebM/Matroska file; never raises, unknown facts are None."""
+def inspect_video(read_at, size: int | None, budget: _Budget | None = None) -> VideoFacts:
+    """The facts of an MP4/MOV or WebM/Matroska file; never raises, unknown facts are None. (wanted_span passes
+    its own budget, to learn where the bytes at hand ran out.)"""
+    budget = budget or _Budget(read_at, size)
     try:
-        budget = _Budget(read_at)
         head = budget.read(0, 64)
         kind = sniff_video_type(head)
         if kind in ("video/mp4", "video/quicktime"):
-            return _inspect_iso(budget, size, CONTAINER_BY_TYPE[kind])
-        return _inspect_ebml(budget, size) if head[:4] == EBML_MAGIC else VideoFacts()
+            return _inspect_iso(budget, budget.size, "mov" if kind == "video/quicktime" else "mp4")
+        return _inspect_ebml(budget, budget.size) if head[:4] == EBML_MAGIC else VideoFacts()
     except Exception:  # noqa: BLE001 - the inspector answers "unknown" for any input it cannot read
         return VideoFacts()
+
+
+def wanted_span(read_at, size: int | None, window: int) -> tuple[int, int] | None:
+    """For a file read in pieces: the (offset, length) to read next, from where the inspector first found the bytes
+    it wanted not at hand (a `moov` after `mdat`, a fragmented file's later fragments: found by the box headers
+    alone), or None when it had every byte it read."""
+    budget = _Budget(read_at, size)
+    inspect_video(read_at, size, budget)
+    if budget.missing is None:
+        return None
+    return budget.missing, window if size is None else min(window, size - budget.missing)
 
 
 # ---- MP4 / MOV (ISO base media file format) ------------------------------------------------------------------
@@ -115,18 +134,16 @@ def inspect_video(read_at, size: int | None) -> VideoFacts:
 
 def _boxes(budget: _Budget, offset: int, end: int | None):
     """(type, offset, header length, total size or None when it runs to an unknown end) of the boxes from offset
-    to end; stops at the caps or at a bad header. A header that is not at hand is yielded last, with type None."""
+    to end; stops at the caps, at a bad header or at one not at hand."""
     while end is None or offset + 8 <= end:
-        if not budget.node():
+        if len(header := budget.read(offset, 8, node=True)) < 8:
             return
-        header = budget.read(offset, 16)
-        if len(header) < 8 or (header[:4] == b"\x00\x00\x00\x01" and len(header) < 16):
-            yield None, offset, 0, None
-            return
-        box_size, box_type = struct.unpack_from(">I4s", header)
+        box_size, box_type = struct.unpack(">I4s", header)
         header_len = 8
         if box_size == 1:
-            box_size, header_len = struct.unpack_from(">Q", header, 8)[0], 16
+            if len(large := budget.read(offset + 8, 8)) < 8:
+                return
+            box_size, header_len = struct.unpack(">Q", large)[0], 16
         elif box_size == 0:
             box_size = None if end is None else end - offset
         if box_size is not None and box_size < header_len:
@@ -140,47 +157,28 @@ def _boxes(budget: _Budget, offset: int, end: int | None):
 def _children(budget: _Budget, start: int, end: int | None):
     """(type, body offset, body length) of the boxes from start to end; a box running past end is cut there."""
     for box_type, offset, header_len, box_size in _boxes(budget, start, end):
-        if box_type is None:
-            return
         if box_size is None or (end is not None and offset + box_size > end):
             box_size = None if end is None else end - offset
         yield box_type, offset + header_len, None if box_size is None else box_size - header_len
 
 
-def top_level_boxes(read_at, size: int | None) -> tuple[list[tuple[bytes, int, int | None]], int | None]:
-    """The file's top-level boxes as (type, offset, total size), and the offset where the walk stopped for want
-    of bytes (None when it reached the end, a cap or a malformed header). Used to find a `moov` after `mdat`."""
-    boxes = []
-    for box_type, offset, _header_len, box_size in _boxes(_Budget(read_at), 0, size):
-        if box_type is None:
-            return boxes, offset  # the header is not at hand
-        boxes.append((box_type, offset, box_size))
-    return boxes, None
-
-
-def wanted_span(read_at, size: int | None, window: int, max_moov: int) -> tuple[int, int] | None:
-    """For a file read in pieces (a link read by Range): the (offset, length) to read next so that `moov` is at
-    hand, or None when it is (or cannot be found). A `moov` after `mdat` is found by the box headers alone."""
-    if sniff_video_type(bytes(read_at(0, 64))) not in ("video/mp4", "video/quicktime"):
-        return None
-    boxes, stopped = top_level_boxes(read_at, size)
-    for box_type, offset, box_size in boxes:
-        if box_type == b"moov":
-            if box_size is None or box_size > max_moov:
-                return None
-            have = len(read_at(offset, box_size))
-            return None if have >= box_size else (offset + have, box_size - have)
-    if stopped is None:
-        return None
-    return stopped, window if size is None else min(window, size - stopped)
-
-
 def _inspect_iso(budget: _Budget, size: int | None, container: str) -> VideoFacts:
-    facts = {"container": container}
-    for box_type, body, length in _children(budget, 0, size):
+    facts, video, walked = {"container": container}, None, False
+    for box_type, offset, header_len, box_size in _boxes(budget, 0, size):
+        body, end = offset + header_len, None if box_size is None else offset + box_size
+        walked = size is not None and end == size
         if box_type == b"moov":
-            _read_moov(budget, body, length, facts)
-            break
+            video = _read_moov(budget, body, end, facts)
+            if video is None or not video["fragmented"]:
+                break
+        elif video and box_type == b"sidx" and end and not video.get("fragments") and "duration_seconds" not in facts:
+            _read_sidx(budget, body, end, size, facts)
+        elif video and box_type == b"moof":
+            _read_moof(budget, body, end, video)
+            if "duration_seconds" in facts:
+                break  # one fragment gives the frame rate; the others are not needed
+    if video:
+        _track_facts(video, walked, facts)
     return VideoFacts(**facts)
 
 
@@ -189,28 +187,50 @@ def _leaf(budget: _Budget, body: int, length: int | None, cap: int) -> bytes:
     return budget.read(body, min(length if length is not None else cap, cap))
 
 
-def _read_moov(budget: _Budget, body: int, length: int | None, facts: dict) -> None:
-    end = None if length is None else body + length
-    for box_type, child, child_len in _children(budget, body, end):
+def _times(data: bytes) -> tuple[int, int]:
+    """(timescale, duration) of an `mvhd` or `mdhd` body, which share the layout; (0, 0) when cut short."""
+    if data[:1] == b"\x01":
+        return struct.unpack_from(">IQ", data, 20) if len(data) >= 32 else (0, 0)
+    return struct.unpack_from(">II", data, 12) if len(data) >= 20 else (0, 0)
+
+
+def _read_moov(budget: _Budget, body: int, end: int | None, facts: dict) -> dict | None:
+    """Sets the movie's duration; returns the first video track's boxes read (see _TRACK_LEAVES) and the numbers a
+    fragmented file's fragments add to (None: no video track)."""
+    (timescale, duration), video, fragmented, trex = (0, 0), None, False, {}  # trex: default durations by track
+    for box_type, child, length in _children(budget, body, end):
+        child_end = None if length is None else child + length
         if box_type == b"mvhd":
-            duration = _mvhd_duration(_leaf(budget, child - 8, None if child_len is None else child_len + 8, 128))
-            if duration is not None:
-                facts["duration_seconds"] = duration
-        elif box_type == b"trak" and "codec" not in facts:
-            track = _read_trak(budget, child, None if child_len is None else child + child_len)
-            if track is not None:
-                facts.update(track)
+            timescale, duration = _times(_leaf(budget, child, length, 120))
+        elif box_type == b"trak" and video is None:
+            track: dict = {}
+            _walk(budget, _children, child, child_end, _TRACK_LEAVES, track, b"trak")
+            video = track if track.get(b"hdlr") == b"vide" else None
+        elif box_type == b"mvex":
+            # A fragmented file: mvhd covers only the samples in moov; mehd, when present, gives the whole length.
+            fragmented, duration = True, 0
+            for leaf_type, at, leaf_len in _children(budget, child, child_end):
+                data = _leaf(budget, at, leaf_len, 16)
+                if leaf_type == b"mehd" and len(data) >= 8:
+                    duration = struct.unpack_from(">Q" if data[:1] == b"\x01" else ">I", data, 4)[0]
+                elif leaf_type == b"trex" and len(data) >= 16:  # a track's default sample duration
+                    trex[struct.unpack_from(">I", data, 4)[0]] = struct.unpack_from(">I", data, 12)[0]
+    # 0 (a fragmented file keeps its length elsewhere) and all ones both mean "not given here".
+    if timescale and duration not in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
+        facts["duration_seconds"] = duration / timescale
+    if video is not None:
+        (track_id, *_size), (samples, ticks) = video.get(b"tkhd") or (0,), video.get(b"stts") or (0, 0)
+        video.update(id=track_id, samples=samples, ticks=ticks, default=trex.get(track_id, 0), fragmented=fragmented)
+    return video
 
 
-def _tkhd_size(data: bytes) -> tuple[int, int]:
-    # Version 0 puts width/height (16.16 fixed point) at 76-84 of the body, version 1 at 88-96: their integer halves.
-    at = 88 if data[:1] == b"\x01" else 76
-    return struct.unpack_from(">H2xH2x", data, at) if len(data) >= at + 8 else (0, 0)
-
-
-def _mdhd_timescale(data: bytes) -> int | None:
-    at = 20 if data[:1] == b"\x01" else 12
-    return struct.unpack_from(">I", data, at)[0] if len(data) >= at + 4 else None
+def _tkhd(data: bytes) -> tuple[int, int, int]:
+    # (track id, width, height): the id at 12 of the body (20 in version 1), width/height (16.16 fixed point) at
+    # 76-84 (88-96), of which the integer halves are kept.
+    id_at, at = (20, 88) if data[:1] == b"\x01" else (12, 76)
+    if len(data) < at + 8:
+        return 0, 0, 0
+    return struct.unpack_from(">I", data, id_at)[0], *struct.unpack_from(">H2xH2x", data, at)
 
 
 def _stsd_entry(data: bytes) -> tuple[str | None, tuple[int, int] | None]:
@@ -231,59 +251,106 @@ def _stts_totals(data: bytes) -> tuple[int, int]:
     return sum(count for count, _delta in table), sum(count * delta for count, delta in table)
 
 
-def _mvhd_duration(box: bytes) -> float | None:
-    """Duration from a whole `mvhd` box (its 8-byte header included)."""
-    body = box[8:]
-    if box[4:8] != b"mvhd" or len(body) < 20:
-        return None
-    if body[:1] == b"\x01" and len(body) >= 32:
-        timescale, duration = struct.unpack_from(">IQ", body, 20)
-    else:
-        timescale, duration = struct.unpack_from(">II", body, 12)
-    # 0 (a fragmented file keeps its length elsewhere) and all ones both mean "not given here".
-    if not timescale or duration in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
-        return None
-    return duration / timescale
+def _walk(budget: _Budget, children, body: int, end: int | None, table: dict, found: dict, parent) -> None:
+    """Reads into `found`, by type or id, what `table[parent]` names: a (bytes, reader) pair reads a value, None
+    descends into a container. Each Matroska track entry is read apart, and only the first video track's kept;
+    the walk stops at a Matroska cluster, since the headers come before the media."""
+    for kind, at, length in children(budget, body, end):
+        entry, inner_end = table.get(parent, {}).get(kind, False), None if length is None else at + length
+        if kind == _CLUSTER:
+            return
+        if entry is None and kind == _TRACK_ENTRY:
+            track: dict = {}
+            _walk(budget, children, at, inner_end, table, track, kind)
+            if track.get(_TRACK_TYPE) == 1:
+                found.update(track)
+                return  # the other tracks are not read
+        elif entry is None:
+            _walk(budget, children, at, inner_end, table, found, kind)
+        elif entry:
+            found[kind] = entry[1](_leaf(budget, at, length, entry[0]))
 
 
-# The boxes of a track that are read: how many of their bytes, and what is kept of them (under the box's type).
+# The boxes of a track that are read, under the box that holds them: how many of their bytes and what is kept of
+# them, or None for the boxes that hold them. The track's handler is the media handler in `mdia`: a QuickTime `minf`
+# holds a second `hdlr`, the data handler ("url ", "alis"), which says nothing of the track's kind.
 _TRACK_LEAVES = {
-    b"tkhd": (128, _tkhd_size),
-    b"mdhd": (64, _mdhd_timescale),
-    b"hdlr": (32, lambda data: data[8:12]),  # the handler type, b"vide" for a video track
-    b"stsd": (64, _stsd_entry),
-    b"stts": (8 + 8 * MAX_STTS_ENTRIES, _stts_totals),
+    b"trak": {b"tkhd": (128, _tkhd), b"mdia": None},
+    b"mdia": {b"mdhd": (64, _times), b"hdlr": (32, lambda data: data[8:12]), b"minf": None},  # hdlr: b"vide"
+    b"minf": {b"stbl": None},
+    b"stbl": {b"stsd": (64, _stsd_entry), b"stts": (8 + 8 * MAX_STTS_ENTRIES, _stts_totals)},
 }
 
 
-def _walk_trak(budget: _Budget, body: int, end: int | None, found: dict, depth: int = 0) -> None:
-    if depth > 4:
+# ---- Fragmented MP4: the samples in moof/mdat pairs after a moov with mvex ----
+
+FRAGMENTS_UNREAD = (
+    "The video is a fragmented MP4 whose fragments were too many to read here, so its duration was not checked."
+)
+
+
+def _read_sidx(budget: _Budget, body: int, end: int, size: int | None, facts: dict) -> None:
+    """The duration a segment index gives, when its references run to the file's end (or to the `mfra` index some
+    muxers add there): a DASH segment's own index covers that segment only."""
+    data = _leaf(budget, body, end - body, 32 + 12 * MAX_STTS_ENTRIES)
+    start = 32 if data[:1] == b"\x01" else 24  # the references follow the times (64-bit in version 1)
+    if len(data) < start:
         return
-    for box_type, child, length in _children(budget, body, end):
-        if box_type in (b"mdia", b"minf", b"stbl"):  # the boxes that hold the ones read
-            _walk_trak(budget, child, None if length is None else child + length, found, depth + 1)
-        elif box_type in _TRACK_LEAVES:
-            cap, reader = _TRACK_LEAVES[box_type]
-            found[box_type] = reader(_leaf(budget, child, length, cap))
+    # Reference id, timescale, earliest time, offset of the first reference (from the end of this box), count.
+    _id, timescale, _earliest, first, count = struct.unpack_from(">IIQQ2xH" if start == 32 else ">IIII2xH", data, 4)
+    references = list(struct.iter_unpack(">III", data[start : start + 12 * count]))
+    covered = end + first + sum(reference & 0x7FFFFFFF for reference, _ticks, _sap in references)
+    ticks = sum(ticks for _reference, ticks, _sap in references)
+    if timescale and ticks and len(references) == count and (covered == size or budget.read(covered, 8)[4:] == b"mfra"):
+        facts["duration_seconds"] = ticks / timescale
 
 
-def _read_trak(budget: _Budget, body: int, end: int | None) -> dict | None:
-    """The facts of a video track, or None for any other track."""
-    found: dict = {}
-    _walk_trak(budget, body, end, found)
-    if found.get(b"hdlr") != b"vide":
-        return None
-    codec, entry_size = found.get(b"stsd") or (None, None)
-    width, height = found.get(b"tkhd") or (0, 0)
+def _read_moof(budget: _Budget, body: int, end: int | None, video: dict) -> None:
+    """Adds the video track's samples and ticks in one fragment: its track runs' sample durations, when given, else
+    the default duration (tfhd's, else trex's)."""
+    video["fragments"] = video.get("fragments", 0) + 1
+    trafs = [(traf, length) for box_type, traf, length in _children(budget, body, end) if box_type == b"traf"]
+    for traf, length in trafs:
+        default, ours = video["default"], False
+        for leaf_type, at, leaf_len in _children(budget, traf, None if length is None else traf + length):
+            data = _leaf(budget, at, leaf_len, 12 + 16 * MAX_STTS_ENTRIES) if leaf_type in (b"tfhd", b"trun") else b""
+            # After version and flags: tfhd's track id, trun's sample count.
+            flags, number = int.from_bytes(data[1:4], "big"), int.from_bytes(data[4:8], "big")
+            if leaf_type == b"tfhd" and len(data) >= 8:
+                ours = number == video["id"]
+                # The default duration follows the optional base offset (8 bytes) and description index (4).
+                at_default = 8 + 8 * (flags & 1) + 4 * (flags >> 1 & 1)
+                if flags & 8 and len(data) >= at_default + 4:
+                    default = struct.unpack_from(">I", data, at_default)[0]
+            elif leaf_type == b"trun" and ours and len(data) >= 8:
+                # Per sample, 4 bytes for each of duration, size, flags and time offset the flags say are present.
+                at, stride = 8 + 4 * (flags & 1) + 4 * (flags >> 2 & 1), 4 * bin(flags & 0xF00).count("1")
+                given = range(at, min(len(data) - 3, at + stride * number), stride) if flags & 0x100 else ()
+                durations = [int.from_bytes(data[i : i + 4], "big") for i in given]
+                video["samples"] += len(durations) if flags & 0x100 else number
+                video["ticks"] += sum(durations) if flags & 0x100 else number * default
+
+
+def _track_facts(video: dict, walked: bool, facts: dict) -> None:
+    """The video track's codec, picture size (tkhd's, else the sample entry's), frame rate from the samples read (a
+    fragmented file's: else its default duration), and a fragmented file's duration when neither mehd nor sidx gave
+    it: its samples', when every fragment was read."""
+    codec, entry_size = video.get(b"stsd") or (None, None)
+    _id, width, height = video.get(b"tkhd") or (0, 0, 0)
     if not (width and height):
         width, height = entry_size or (0, 0)
-    timescale, (count, ticks) = found.get(b"mdhd"), found.get(b"stts") or (0, 0)
-    facts = {"codec": codec} if codec else {}
-    if width and height:
-        facts["width"], facts["height"] = width, height
-    if timescale and count and ticks:
-        facts["frame_rate"] = round(count * timescale / ticks, 3)
-    return facts
+    facts["codec"] = codec
+    facts["width"], facts["height"] = (width, height) if width and height else (None, None)
+    timescale, samples, ticks = video.get(b"mdhd", (0, 0))[0], video["samples"], video["ticks"]
+    if timescale and samples and ticks:
+        facts["frame_rate"] = round(samples * timescale / ticks, 3)
+    elif timescale and video["default"]:
+        facts["frame_rate"] = round(timescale / video["default"], 3)
+    if video["fragmented"] and "duration_seconds" not in facts:
+        if walked and timescale and ticks:
+            facts["duration_seconds"] = ticks / timescale
+        else:
+            facts["unchecked"] = (FRAGMENTS_UNREAD,)
 
 
 # ---- WebM / Matroska (EBML) ----------------------------------------------------------------------------------
@@ -311,9 +378,7 @@ def _elements(budget: _Budget, offset: int, end: int | None):
     """(id, body offset, body length) of the EBML elements from offset to end, one running past end cut there; the
     length is None only for an element of unknown size when end is unknown too (it is then the last one)."""
     while end is None or offset < end:
-        if not budget.node():
-            return
-        header = budget.read(offset, 12)
+        header = budget.read(offset, 12, node=True)
         element_id, id_len = _vint(header, 0, keep_marker=True)
         if element_id is None or id_len > 4:
             return
@@ -333,69 +398,41 @@ def _uint(data: bytes) -> int | None:
     return int.from_bytes(data, "big") if 1 <= len(data) <= 8 else None
 
 
+def _text(data: bytes) -> str | None:
+    data = data.rstrip(b"\x00")
+    return data.decode("ascii") if data and all(32 <= c < 127 for c in data) else None
+
+
+def _float(data: bytes) -> float | None:
+    return struct.unpack(">f" if len(data) == 4 else ">d", data)[0] if len(data) in (4, 8) else None
+
+
+# The elements read, by the element that holds them (see _walk); a Duration of any other length than 4 or 8 is none.
+_EBML_READ = {
+    None: {EBML_ID: None, _SEGMENT: None},
+    EBML_ID: {_DOCTYPE: (32, _text)},
+    _SEGMENT: {_INFO: None, _TRACKS: None},
+    _INFO: {_TIMECODE_SCALE: (8, _uint), _DURATION: (16, _float)},
+    _TRACKS: {_TRACK_ENTRY: None},
+    _TRACK_ENTRY: {_TRACK_TYPE: (8, _uint), _CODEC_ID: (64, _text), _DEFAULT_DURATION: (8, _uint), _VIDEO: None},
+    _VIDEO: {_PIXEL_WIDTH: (8, _uint), _PIXEL_HEIGHT: (8, _uint)},
+}
+
+
 def _inspect_ebml(budget: _Budget, size: int | None) -> VideoFacts:
-    facts: dict = {}
-    for element_id, body, length in _elements(budget, 0, size):
-        if element_id == EBML_ID:
-            for child, at, child_len in _elements(budget, body, body + (length or 0)):
-                if child == _DOCTYPE:
-                    doctype = _leaf(budget, at, child_len, 32).rstrip(b"\x00")
-                    facts["container"] = {b"webm": "webm", b"matroska": "matroska"}.get(doctype)
-        elif element_id == _SEGMENT:
-            _read_segment(budget, body, None if length is None else body + length, facts)
-            break
-    return VideoFacts(**facts)
-
-
-def _read_segment(budget: _Budget, body: int, end: int | None, facts: dict) -> None:
-    scale, raw_duration, seen = 1_000_000, None, set()
-    for element_id, at, length in _elements(budget, body, end):
-        if element_id == _CLUSTER or seen == {_INFO, _TRACKS}:
-            break  # the headers come before the media clusters
-        if length is None:
-            continue
-        if element_id == _INFO:
-            seen.add(_INFO)
-            for child, child_at, child_len in _elements(budget, at, at + length):
-                if child == _TIMECODE_SCALE:
-                    scale = _uint(_leaf(budget, child_at, child_len, 8)) or scale
-                elif child == _DURATION and child_len in (4, 8):
-                    data = _leaf(budget, child_at, child_len, 8)
-                    if len(data) == child_len:
-                        raw_duration = struct.unpack(">f" if child_len == 4 else ">d", data)[0]
-        elif element_id == _TRACKS:
-            seen.add(_TRACKS)
-            for child, child_at, child_len in _elements(budget, at, at + length):
-                if child == _TRACK_ENTRY:
-                    track = _read_track_entry(budget, child_at, child_at + child_len)
-                    if track is not None:
-                        facts.update(track)
-                        break
-    seconds = raw_duration * scale / 1e9 if raw_duration is not None else math.nan
-    if math.isfinite(seconds) and seconds > 0:  # a Duration near 1e300 times the scale is no number JSON can hold
-        facts["duration_seconds"] = seconds
-
-
-def _read_track_entry(budget: _Budget, body: int, end: int) -> dict | None:
     found: dict = {}
-    for element_id, at, length in _elements(budget, body, end):
-        if element_id == _TRACK_TYPE:
-            found["type"] = _uint(_leaf(budget, at, length, 8))
-        elif element_id == _CODEC_ID:
-            codec = _leaf(budget, at, length, 64).rstrip(b"\x00")
-            if codec and all(32 <= c < 127 for c in codec):
-                found["codec"] = codec.decode("ascii")
-        elif element_id == _DEFAULT_DURATION:
-            nanoseconds = _uint(_leaf(budget, at, length, 8))
-            if nanoseconds:
-                found["frame_rate"] = round(1e9 / nanoseconds, 3)
-        elif element_id == _VIDEO:
-            for child, child_at, child_len in _elements(budget, at, at + length):
-                if child in (_PIXEL_WIDTH, _PIXEL_HEIGHT):
-                    found["width" if child == _PIXEL_WIDTH else "height"] = _uint(_leaf(budget, child_at, child_len, 8))
-    if found.pop("type", None) != 1:
-        return None
-    return {key: value for key, value in found.items() if value}
+    _walk(budget, _elements, 0, size, _EBML_READ, found, None)
+    duration, nanoseconds = found.get(_DURATION), found.get(_DEFAULT_DURATION)
+    seconds = duration * (found.get(_TIMECODE_SCALE) or 1_000_000) / 1e9 if duration is not None else math.nan
+    return VideoFacts(
+        container={"webm": "webm", "matroska": "matroska"}.get(found.get(_DOCTYPE)),
+        codec=found.get(_CODEC_ID),
+        # A Duration near 1e300 times the scale is no number JSON can hold.
+        duration_seconds=seconds if math.isfinite(seconds) and seconds > 0 else None,
+        width=found.get(_PIXEL_WIDTH) or None,
+        height=found.get(_PIXEL_HEIGHT) or None,
+        frame_rate=round(1e9 / nanoseconds, 3) if nanoseconds else None,
+    )
 
 
 # ---- TikTok's rules ------------------------------------------------------------------------------------------
@@ -442,15 +479,12 @@ def media_problems(facts: VideoFacts, max_seconds: int | None = None) -> list[st
 def unchecked_rules(facts: VideoFacts, max_seconds: int | None, why_no_limit: str | None = None) -> list[str]:
     """Plain sentences for each rule that could not be checked, and why. why_no_limit says why the account's
     longest allowed video is unknown, when it is."""
-    missing = []
-    if facts.codec is None:
-        missing.append("The codec could not be read from the file, so it was not checked.")
-    if facts.frame_rate is None:
-        missing.append("The frame rate could not be read from the file, so it was not checked.")
-    if facts.width is None or facts.height is None:
-        missing.append("The picture size could not be read from the file, so it was not checked.")
+    read = {"codec": facts.codec, "frame rate": facts.frame_rate, "picture size": facts.width and facts.height}
+    missing = [
+        f"The {fact} could not be read from the file, so it was not checked." for fact in read if read[fact] is None
+    ]
     if facts.duration_seconds is None:
-        missing.append("The duration could not be read from the file, so it was not checked.")
+        missing += facts.unchecked or ["The duration could not be read from the file, so it was not checked."]
     elif not max_seconds:
         why = why_no_limit or "TikTok did not say how long this account's videos may be"
         missing.append(f"The duration was not checked against the account's limit: {why}.")
@@ -470,6 +504,12 @@ NOT_A_VIDEO = (
 )
 
 
+def require_video_type(head: bytes) -> str:
+    if (content_type := sniff_video_type(head)) is None:
+        raise NotAVideo(NOT_A_VIDEO.removesuffix(".") + "; nothing was posted.")
+    return content_type
+
+
 class MediaRefusal(InputError):
     """The facts break TikTok's media rules; the message lists why, in plain sentences."""
 
@@ -486,26 +526,55 @@ MAX_PHOTO_BYTES = 20_000_000
 
 
 def sniff_photo_type(head: bytes) -> str | None:
-    if head[:3] == b"\xff\xd8\xff":
-        return "JPEG"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WebP"
-    if head[:8] == b"\x89PNG\r\n\x1a\n":
-        return "PNG"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
-    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"):
-        return "HEIC/AVIF"
-    return None
+    signatures = {
+        "JPEG": head[:3] == b"\xff\xd8\xff",
+        "WebP": head[:4] == b"RIFF" and head[8:12] == b"WEBP",
+        "PNG": head[:8] == b"\x89PNG\r\n\x1a\n",
+        "GIF": head[:6] in (b"GIF87a", b"GIF89a"),
+        "HEIC/AVIF": head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"),
+    }
+    return next((kind for kind, found in signatures.items() if found), None)
 
 
-def photo_problem(position: int, url_label: str, head: bytes, size: int | None) -> str | None:
-    """TikTok takes JPEG or WebP photos of at most 20 MB; None when the photo passes or could not be read."""
+# TikTok refuses a photo over 1080 pixels (picture_size_check_failed) without saying which side counts; field
+# reports fit both "the shorter side" and "the width". Over 1080 on the shorter side fails either reading.
+MAX_PHOTO_SIDE = 1080
+
+
+def picture_size(head: bytes) -> tuple[int, int] | None:
+    """A JPEG's or WebP's (width, height) as shown (EXIF rotation applied), from its first bytes; None when they do
+    not hold it (a JPEG's metadata can push its frame header far into the file)."""
+    width, height = imagesize.get(io.BytesIO(head))  # (-1, -1) for anything it cannot read; it never raises
+    return (width, height) if width > 0 and height > 0 else None
+
+
+def jpeg_runs_on(head: bytes) -> bool:
+    """Whether a JPEG's segments run unbroken past `head`, so that its frame header may lie further in (a camera's
+    metadata can be longer than a first read); corrupt data does not."""
+    at = 2
+    while at + 4 <= len(head) and head[at] == 0xFF:  # a marker, then the segment's length
+        at += 2 + int.from_bytes(head[at + 2 : at + 4], "big")
+    return at + 4 > len(head) and head[:3] == b"\xff\xd8\xff"
+
+
+def photo_verdict(
+    position: int, url_label: str, head: bytes, size: int | None, picture=None
+) -> tuple[str | None, str | None]:
+    """(why TikTok would refuse the photo, why it might): JPEG or WebP of at most 20 MB and 1080 pixels on the
+    shorter side; wider than 1080 pixels may be refused. None where the photo passes or could not be read."""
     kind = sniff_photo_type(head)
     name = f"Photo #{position} ({url_label})"
+    width, height = picture or (0, 0)
     if head and kind not in ("JPEG", "WebP"):
         what = f"a {kind} image" if kind else "not a JPEG or WebP image"
-        return f"{name} is {what}; TikTok accepts only JPEG and WebP photos. Convert it."
+        return f"{name} is {what}; TikTok accepts only JPEG and WebP photos. Convert it.", None
     if size is not None and size > MAX_PHOTO_BYTES:
-        return f"{name} is {size / 1e6:.1f} MB; TikTok accepts photos of at most 20 MB. Make it smaller."
-    return None
+        return f"{name} is {size / 1e6:.1f} MB; TikTok accepts photos of at most 20 MB. Make it smaller.", None
+    if min(width, height) > MAX_PHOTO_SIDE:
+        return f"{name} is {width}x{height} pixels; TikTok accepts at most 1080 pixels. Resize it.", None
+    if width > MAX_PHOTO_SIDE:
+        return None, (
+            f"{name} is {width} pixels wide; TikTok may refuse a photo wider than 1080 pixels (its limit does not say "
+            "which side). If TikTok refuses the post, resize it to 1080 pixels wide."
+        )
+    return None, None

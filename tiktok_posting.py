@@ -233,10 +233,10 @@ def chunk_plans_refused(plans, refusal: TikTokError) -> UserFacingError:
 PREFLIGHT_S = 8.0
 
 
-async def open_video(spec) -> tiktok_transfer.VideoSource:
+async def open_video(spec, whole: bool = True) -> tiktok_transfer.VideoSource:
     """The video as a source with its facts at hand, before any init: inline content is its own source; a link
     is read without the token through the link guard, by Range where its host answers Range (see open_link)."""
-    return spec.inline if spec.kind == "inline" else await tiktok_transfer.open_link(spec.url)
+    return spec.inline if spec.kind == "inline" else await tiktok_transfer.open_link(spec.url, whole=whole)
 
 
 def check_facts(facts: tiktok_media.VideoFacts, max_duration, post_info: dict | None) -> None:
@@ -257,10 +257,10 @@ async def check_pull_link(url: str, max_duration, post_info: dict | None) -> tik
     try:
         async with asyncio.timeout(max(0.0, min(PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))):
             source = await tiktok_transfer.open_link(url, whole=False)
+    except tiktok_media.NotAVideo:
+        raise  # read, and not a video
     except (UserFacingError, TimeoutError):
         return None
-    if source.read_at(0, tiktok_transfer.SNIFF_BYTES) and source.content_type is None:
-        tiktok_transfer.require_video_type(source.read_at(0, tiktok_transfer.SNIFF_BYTES))
     check_facts(tiktok_media.inspect_video(source.read_at, source.size), max_duration, post_info)
     return source if isinstance(source, tiktok_transfer.RangeSource) and source.content_type else None
 
@@ -440,7 +440,7 @@ async def video_report(context, spec) -> dict:
         return report
     try:
         moving_until = time.monotonic() + min(TRANSFER_DEADLINE_S, time_left() - MIN_REQUEST_S)
-        source = await within_transfer_deadline(open_video(spec), moving_until)
+        source = await within_transfer_deadline(open_video(spec, whole=False), moving_until)
     except tiktok_media.NotAVideo:
         return report
     facts, size = tiktok_media.inspect_video(source.read_at, source.size), source.size
@@ -498,16 +498,17 @@ async def post_photos(context, photo_urls: list[str], cover_photo: int, post_mod
     check_text_limit(text["title"], PHOTO_TITLE_MAX, "photo title")
     check_text_limit(text["description"], PHOTO_DESCRIPTION_MAX, "caption")
     # Before the init, each photo's first 64 KiB (one ranged GET, no token, through the link guard): JPEG or WebP by
-    # signature, at most 20 MB (TikTok's image restrictions). A photo that cannot be read is left to TikTok, which
-    # still pulls the photos itself.
+    # signature, at most 20 MB and 1080 pixels (TikTok's image restrictions). A photo that cannot be read is left to
+    # TikTok, which still pulls the photos itself.
     answers = await tiktok_transfer.probe_photos(photo_urls, min(PREFLIGHT_S, time_left() - 2 * MIN_REQUEST_S))
-    problems = [
-        tiktok_media.photo_problem(position, link_label(link), *answer)
+    verdicts = [
+        tiktok_media.photo_verdict(position, link_label(link), *answer)
         for position, (link, answer) in enumerate(zip(links, answers, strict=True), start=1)
         if answer is not None
     ]
-    if any(problems):
-        raise InputError(" ".join(filter(None, problems)) + " Nothing was posted.")
+    problems = [problem for problem, _warning in verdicts if problem]
+    if problems:
+        raise InputError(" ".join(problems) + " Nothing was posted.")
     post_info = {key: value for key, value in text.items() if value}
     creator, forced = {}, []
     if post_mode == "MEDIA_UPLOAD":
@@ -555,4 +556,5 @@ async def post_photos(context, photo_urls: list[str], cover_photo: int, post_mod
         "privacy_level": post_info.get("privacy_level"),
         "forced_settings": forced,
         "explanation": posting_explanation(post_info.get("privacy_level"), "the photos"),
+        "photo_warnings": [warning for _problem, warning in verdicts if warning],
     }

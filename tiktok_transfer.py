@@ -23,7 +23,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from tiktok_api import InputError, UserFacingError, check_length, format_size
-from tiktok_media import NotAVideo, sniff_video_type, wanted_span
+from tiktok_media import jpeg_runs_on, picture_size, require_video_type, sniff_video_type, wanted_span
 
 MAX_VIDEO_BYTES = 4 * 1024**3
 
@@ -336,9 +336,6 @@ class VideoSource:
     size: int | None = None
     content_type: str | None = None
 
-    def read_at(self, offset: int, length: int) -> bytes:
-        return b""
-
     async def load(self, first: int, last: int) -> Chunk:
         return Chunk(first, last, lambda: self.pieces(first, last))
 
@@ -443,8 +440,6 @@ class StreamSource(VideoSource):
         was sent, and the next plan's first part is larger: see alternative_plan)."""
         if self._primed is None:
             self._primed = HeldBytes(length)
-        elif self._primed.size > length:
-            raise ValueError("a part already read cannot shrink")
         # A part grown past IN_MEMORY_CHUNK_MAX moves to disk by itself (SpooledTemporaryFile rolls over).
         await self._read(self._primed, length - self._primed.size)
 
@@ -484,23 +479,17 @@ class ByteWindows(VideoSource):
 
     def __init__(self, size: int | None) -> None:
         self.size = size
-        self._spans: list[tuple[int, bytes]] = []
+        self._spans: dict[int, bytes] = {}
 
     def add(self, offset: int, data: bytes) -> None:
-        merged: list[tuple[int, bytes]] = []
-        for start, chunk in sorted([*self._spans, (offset, data)]):
-            if merged and start <= merged[-1][0] + len(merged[-1][1]):
-                prev_start, prev = merged[-1]
-                merged[-1] = (prev_start, prev + chunk[prev_start + len(prev) - start :])
-            else:
-                merged.append((start, chunk))
-        self._spans = merged
+        self._spans[offset] = data
 
     def read_at(self, offset: int, length: int) -> bytes:
-        for start, chunk in self._spans:
-            if start <= offset < start + len(chunk):
-                return chunk[offset - start : offset - start + length]
-        return b""
+        data = b""  # from the window that holds `offset`, on through the windows that continue it
+        for start, window in sorted(self._spans.items()):
+            if start <= offset + len(data) < start + len(window):
+                data += window[offset + len(data) - start : offset + length - start]
+        return data
 
 
 class RangeSource(ByteWindows):
@@ -577,16 +566,6 @@ def resolve_video_source(file_obj: dict | None, files: list | None, video_url: s
     if not content:
         raise InputError("The file has no content. Attach the video itself or give its link; nothing was posted.")
     return SourceSpec("inline", inline=_typed(InlineSource.from_text(content)))
-
-
-def require_video_type(head: bytes) -> str:
-    content_type = sniff_video_type(head)
-    if content_type is None:
-        raise NotAVideo(
-            "The file is not an MP4, MOV or WebM video (its first bytes do not match any of them). TikTok accepts "
-            "only those; nothing was posted."
-        )
-    return content_type
 
 
 def new_download_session() -> aiohttp.ClientSession:
@@ -669,13 +648,13 @@ async def _spool(response: aiohttp.ClientResponse) -> HeldBytes:
 
 # ---- Reading a link's facts before the init (by HTTP Range) ------------------------------------------------------
 
-# The preflight reads the head of a link, then (MP4/MOV with `moov` after `mdat`) a window where the box headers
-# say the next box starts, then whatever of `moov` is still missing: at most 3 requests and 2 MiB plus the moov.
+# The preflight reads the head of a link, then (MP4/MOV with `moov` after `mdat`, or a fragmented MP4 whose length
+# only its fragments give) a window of the same size from where the inspector ran out of bytes (the box headers say
+# where the next box starts), and so on: at most 6 requests of 1 MiB.
 PROBE_HEAD_BYTES = 2**20
-PROBE_WINDOW_BYTES = 2**20
-PROBE_MAX_REQUESTS = 3
-# A `moov` larger than this is not read (a ten-minute phone video's is well under 2 MB).
-MAX_MOOV_BYTES = 16 * 2**20
+PROBE_MAX_REQUESTS = 6
+# From a host that ignores Range, a link read for its facts only is read until they are known, at most this far.
+PROBE_READ_CAP = 8 * 2**20
 
 
 def content_range(response: aiohttp.ClientResponse) -> tuple[int | None, int | None, int | None]:
@@ -698,6 +677,16 @@ async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
     return bytes(data)
 
 
+async def _read_window(session: aiohttp.ClientSession, url: str, first: int, length: int) -> bytes | None:
+    """Up to `length` bytes of a link from `first`, by Range; None when the host did not answer that range."""
+    response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
+    try:
+        usable = response.status == 206 and not _encoded(response) and content_range(response)[0] == first
+        return await _read_some(response, length) if usable else None
+    finally:
+        response.release()
+
+
 def _encoded(response: aiohttp.ClientResponse) -> bool:
     return response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
 
@@ -710,50 +699,45 @@ def _plain_length(response: aiohttp.ClientResponse) -> int | None:
 async def open_link(url: str, *, whole: bool = True) -> VideoSource:
     """A linked video as a source, read without the token through the link guard, its facts at hand for the
     inspector. A host that answers Range with the file's size gives a RangeSource: its head and the windows the
-    box headers point to (at most PROBE_MAX_REQUESTS requests). Otherwise the link is read whole: with `whole`,
-    the download becomes the source (its first part read, or the file spooled when its size is unknown), else
-    only its head is read. Raises InputError or TransferError when the link cannot be read at all."""
+    box headers point to (at most PROBE_MAX_REQUESTS requests). Otherwise, with `whole`, the download becomes the
+    source (its first part read, or the file spooled when its size is unknown); without, it is read only until the
+    facts are known, at most PROBE_READ_CAP bytes. Raises InputError or TransferError when the link cannot be read
+    at all."""
     session = new_download_session()
     try:
         response = await _follow(session, url, headers={"Range": f"bytes=0-{PROBE_HEAD_BYTES - 1}"})
         got_first, _last, size = content_range(response)
         ranged = response.status == 206 and got_first == 0 and bool(size) and not _encoded(response)
         if response.status == 206 and not ranged:
-            response.release()  # a range the preflight cannot use: the link is read whole, without Range
-            if not whole:
-                return VideoSource()
+            response.release()  # a range the preflight cannot use: the link is read from its start, without Range
             response = await _follow(session, url)
         size = size if ranged else _plain_length(response)
         if ranged or not whole:
-            # The head: of a RangeSource, or alone (a link read for its facts only, which a plain GET cannot window).
+            # The head, then what the inspector wants next (see wanted_span): by Range, a window per request; from a
+            # host without Range (a link read for its facts only), the body read on in order, at most PROBE_READ_CAP
+            # (as inflated, when the host compressed it although the identity encoding was asked for).
             source = RangeSource(url, size) if ranged else ByteWindows(size)
             source.add(0, await _read_some(response, PROBE_HEAD_BYTES))
+            for read in range(1, PROBE_MAX_REQUESTS if ranged else PROBE_READ_CAP // PROBE_HEAD_BYTES):
+                if (span := wanted_span(source.read_at, size, PROBE_HEAD_BYTES)) is None:
+                    break
+                if ranged:
+                    window = await _read_window(session, url, *span)
+                else:
+                    span, window = (read * PROBE_HEAD_BYTES, 0), await _read_some(response, PROBE_HEAD_BYTES)
+                if not window:
+                    break
+                source.add(span[0], window)
             response.release()
-            for _request in range(PROBE_MAX_REQUESTS - 1 if ranged else 0):  # windows only by Range; the head was one
-                span = wanted_span(source.read_at, size, PROBE_WINDOW_BYTES, MAX_MOOV_BYTES)
-                if span is None:
-                    break
-                first, length = span
-                response = await _follow(session, url, headers={"Range": f"bytes={first}-{first + length - 1}"})
-                usable = response.status == 206 and not _encoded(response)
-                if usable and content_range(response)[0] == first:
-                    source.add(first, await _read_some(response, length))
-                response.release()
-                if not usable:
-                    break
         elif size is None:
             source = await _spool(response)
             response.release()
         else:
-            if size > MAX_VIDEO_BYTES:
-                raise InputError(
-                    f"The linked video is {format_size(size)}; TikTok accepts at most 4 GB. Nothing was posted."
-                )
             source, session = StreamSource(session, response, size), None  # the source owns the session now
-        try:  # a source refused here (not a video, a broken first part) closes what it holds
+        try:  # a source refused here (over 4 GB, not a video, a broken first part) closes what it holds
             if isinstance(source, StreamSource):
                 await source.prime(plan_chunks(size).chunk_size)
-            return _typed(source, whole)
+            return _typed(source, whole or bool(source.read_at(0, SNIFF_BYTES)))
         except BaseException:
             await source.aclose()
             raise
@@ -776,14 +760,20 @@ PHOTO_HEAD_BYTES = 64 * 2**10
 PHOTO_PROBES_AT_ONCE = 6
 
 
-async def _probe_photo(session: aiohttp.ClientSession, url: str) -> tuple[bytes, int | None]:
-    """The first 64 KiB of a photo and its size (from Content-Range, else Content-Length), in one ranged GET."""
+async def _probe_photo(session: aiohttp.ClientSession, url: str) -> tuple[bytes, int | None, tuple[int, int] | None]:
+    """The first 64 KiB of a photo, its size (from Content-Range, else Content-Length) and its picture size, in one
+    ranged GET; a second reads the next 192 KiB of a JPEG whose metadata pushes its frame header past the first."""
     response = await _follow(session, url, headers={"Range": f"bytes=0-{PHOTO_HEAD_BYTES - 1}"})
     try:
+        ranged = response.status == 206 and not _encoded(response)
         size = content_range(response)[2] if response.status == 206 else _plain_length(response)
-        return await _read_some(response, PHOTO_HEAD_BYTES), size
+        head = await _read_some(response, PHOTO_HEAD_BYTES)
     finally:
         response.release()
+    picture = picture_size(head)
+    if picture is None and ranged and jpeg_runs_on(head) and len(head) < (size or 0):
+        picture = picture_size(head + (await _read_window(session, url, len(head), 3 * PHOTO_HEAD_BYTES) or b""))
+    return head, size, picture
 
 
 async def probe_photos(urls: list[str], timeout: float) -> list[tuple[bytes, int | None] | None]:

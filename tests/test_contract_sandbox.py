@@ -420,6 +420,7 @@ async def test_photo_direct_post_then_published(integration, sandbox, context):
         "failed": False,
         "explanation": "TikTok is processing the photos; the post appears for everyone within a few minutes: run Get "
         "Post Status with the publish_id to follow it.",
+        "photo_warnings": [],
     }
     assert len(sandbox.calls("creator_info")) == 1
     [init] = sandbox.calls("content_init")
@@ -463,6 +464,7 @@ async def test_photo_media_upload_goes_to_the_inbox(integration, sandbox, contex
         "failed": False,
         "explanation": "TikTok is taking the photos; the creator then gets a notification in the TikTok app to finish "
         "and post it (status SEND_TO_USER_INBOX): run Get Post Status with the publish_id to follow it.",
+        "photo_warnings": [],
     }
     assert sandbox.calls("creator_info") == []
     [init] = sandbox.calls("content_init")

@@ -514,6 +514,7 @@ class TestCreatePhotoPost:
             **NOT_YET,
             "explanation": "TikTok is processing the photos; the post appears for everyone within a few minutes: run "
             "Get Post Status with the publish_id to follow it.",
+            "photo_warnings": [],
         }
 
     async def test_direct_post_with_every_option(self, integration, mock_context):
@@ -601,6 +602,7 @@ class TestCreatePhotoPost:
             **NOT_YET,
             "explanation": "TikTok is taking the photos; the creator then gets a notification in the TikTok app to "
             "finish and post it (status SEND_TO_USER_INBOX): run Get Post Status with the publish_id to follow it.",
+            "photo_warnings": [],
         }
 
     async def test_creator_at_the_app_cap_stops_before_init(self, integration, mock_context):

@@ -109,7 +109,7 @@ def assert_probe_cost(loopback, path: str, source: str, data: bytes) -> None:
 
 
 RULES = {
-    "codec": ({"fourcc": b"av01"}, "encoded as av01; TikTok accepts H.264, H.265, VP8 or VP9"),
+    "codec": ({"fourcc": b"av01"}, "encoded as AV1; TikTok accepts H.264, H.265, VP8 or VP9"),
     "frame rate": ({"fps": 120}, "runs at 120 frames per second; TikTok accepts 23 to 60"),
     "low frame rate": ({"fps": 15}, "runs at 15 frames per second"),
     "picture size": ({"width": 320, "height": 240}, "is 320x240 pixels; TikTok accepts 360 to 4096 pixels"),
@@ -164,7 +164,7 @@ class TestCreateVideoPostAndDraftPreflight:
 
         message = refusal(await integration.execute_action(action, inputs, mock_context))
 
-        assert "encoded as V_AV1" in message
+        assert "encoded as AV1" in message
         assert VIDEO_INIT not in api_urls(mock_context) and INBOX_INIT not in api_urls(mock_context)
 
     @pytest.mark.parametrize("source", SOURCES)

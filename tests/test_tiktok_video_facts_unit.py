@@ -11,9 +11,9 @@ from tiktok_media import (
     check_media,
     inspect_video,
     media_problems,
-    photo_problem,
-    top_level_boxes,
+    photo_verdict,
     unchecked_rules,
+    wanted_span,
 )
 
 pytestmark = pytest.mark.unit
@@ -58,7 +58,9 @@ def test_facts_are_read_from_the_headers(data, expected):
     ("codec", "name"),
     [("avc1", "H.264"), ("avc3", "H.264"), ("hvc1", "H.265"), ("hev1", "H.265"), ("vp08", "VP8"), ("vp09", "VP9"),
      ("V_MPEG4/ISO/AVC", "H.264"), ("V_MPEGH/ISO/HEVC", "H.265"), ("V_VP8", "VP8"), ("V_VP9", "VP9"),
-     ("av01", "av01"), ("V_AV1", "V_AV1"), (None, None)],
+     ("av01", "AV1"), ("V_AV1", "AV1"), ("mp4v", "MPEG-4 Part 2"), ("V_MPEG4/ISO/ASP", "MPEG-4 Part 2"),
+     *[(fourcc, "ProRes") for fourcc in ("apch", "apcn", "apcs", "apco", "ap4h", "ap4x")], ("s263", "s263"),
+     (None, None)],
 )  # fmt: skip
 def test_codec_names_are_readable(codec, name):
     assert VideoFacts(codec=codec).codec_name == name
@@ -152,15 +154,14 @@ def test_a_box_flood_is_given_up_after_a_bounded_number_of_reads(head, unit):
     assert len(read_at.reads) <= 4200 and sum(read_at.reads) <= 4 * 2**20
 
 
-def test_top_level_boxes_say_where_the_walk_ran_out_of_bytes():
+def test_the_span_wanted_next_starts_where_the_bytes_at_hand_ran_out():
     data = mp4(moov_last=True, mdat_size=5000)
-    boxes, stopped = top_level_boxes(_cut(data, 1000), len(data))
-    assert [kind for kind, _offset, _size in boxes] == [b"ftyp", b"mdat"]
-    assert stopped == 28 + 5008
-    assert top_level_boxes(_cut(data, len(data)), len(data)) == (
-        [(b"ftyp", 0, 28), (b"mdat", 28, 5008), (b"moov", 5036, len(data) - 5036)],
-        None,
-    )
+    moov_at = 28 + 5008  # after ftyp and mdat, found by their headers alone
+    assert wanted_span(_cut(data, 1000), len(data), 256) == (moov_at, 256)
+    assert wanted_span(_cut(data, 1000), len(data), 2**20) == (moov_at, len(data) - moov_at)  # to the file's end
+    assert wanted_span(_cut(data, moov_at + 100), len(data), 256) == (moov_at + 100, 256)
+    assert wanted_span(_cut(data, len(data)), len(data), 256) is None
+    assert wanted_span(_cut(mp4(mdat_size=5000), 1000), None, 4096) is None  # moov first: nothing else is read
 
 
 # ---- TikTok's rules ----------------------------------------------------------------------------------------------
@@ -180,9 +181,9 @@ def test_top_level_boxes_say_where_the_walk_ran_out_of_bytes():
         (
             VideoFacts("mp4", "av01", None, None, None, None),
             60,
-            ["encoded as av01; TikTok accepts H.264, H.265, VP8 or VP9"],
+            ["encoded as AV1; TikTok accepts H.264, H.265, VP8 or VP9"],
         ),
-        (VideoFacts("webm", "V_AV1"), 60, ["encoded as V_AV1"]),
+        (VideoFacts("webm", "V_AV1"), 60, ["encoded as AV1"]),
         (VideoFacts("mp4", "avc1", frame_rate=120.0), 60, ["runs at 120 frames per second; TikTok accepts 23 to 60"]),
         (VideoFacts("mp4", "avc1", frame_rate=15.0), 60, ["runs at 15 frames per second"]),
         (VideoFacts("mp4", "avc1", frame_rate=22.97), 60, []),  # 23 within rounding
@@ -199,7 +200,7 @@ def test_top_level_boxes_say_where_the_walk_ran_out_of_bytes():
         (
             VideoFacts("mp4", "mp4v", 90.0, 320, 240, 120.0),
             60,
-            ["encoded as mp4v", "120 frames per second", "320x240 pixels", "90.0 seconds long"],
+            ["encoded as MPEG-4 Part 2", "120 frames per second", "320x240 pixels", "90.0 seconds long"],
         ),
     ],
 )
@@ -214,7 +215,7 @@ def test_a_refusal_joins_the_sentences_and_says_nothing_was_posted():
     with pytest.raises(InputError) as refused:
         check_media(VideoFacts("mp4", "mp4v", frame_rate=120.0), 60)
     assert str(refused.value).endswith("Nothing was posted.")
-    assert "mp4v" in str(refused.value) and "120 frames per second" in str(refused.value)
+    assert "MPEG-4 Part 2" in str(refused.value) and "120 frames per second" in str(refused.value)
     check_media(VideoFacts("mp4", "avc1", 10.0, 1080, 1920, 30.0), 60)
 
 
@@ -274,5 +275,5 @@ def test_unchecked_rules_say_why(facts, limit, why, expected):
     ],
 )
 def test_photo_rules(head, size, expected):
-    problem = photo_problem(2, "https://x/p.jpg", head, size)
-    assert problem == expected if expected is None else expected in problem
+    problem, warning = photo_verdict(2, "https://x/p.jpg", head, size)
+    assert warning is None and (problem == expected if expected is None else expected in problem)

@@ -190,8 +190,9 @@ def check_code_size() -> list[str]:
     return [] if total <= CODE_LINES_MAX else [f"the shipped modules hold {total} code lines; at most {CODE_LINES_MAX}"]
 
 
-# What Autohive's CI installs for the tests: the SDK (with aiohttp, yarl, multidict) and the pytest trio.
-SHIPPED_IMPORTS = {"autohive_integrations_sdk", "aiohttp", "yarl", "multidict", "pytest", "pytest_asyncio"}
+# What Autohive's CI installs for the tests: requirements.txt (the SDK with aiohttp, yarl, multidict; imagesize) and
+# the pytest trio.
+SHIPPED_IMPORTS = {"autohive_integrations_sdk", "aiohttp", "yarl", "imagesize", "multidict", "pytest", "pytest_asyncio"}
 
 
 def _is_inputs_read(node) -> tuple[str, str] | None:

@@ -25,6 +25,7 @@ TEST_FILES = (
     "tests/tiktok_testkit.py",
     "tests/test_tiktok_*_unit.py",
     "tests/test_tiktok_integration.py",
+    "tests/media/*",
 )
 LIVE_TESTS = ROOT / "tests" / "test_tiktok_integration.py"
 REPO_ONLY = re.compile(r"^<!-- repo-only -->\n.*?^<!-- /repo-only -->\n", re.M | re.S)
