@@ -468,12 +468,8 @@ def read_video_ids(values: list) -> list[str]:
             f"Could not read video_ids {', '.join(unread)} as a TikTok video id or video link: give the id's digits "
             "or a link such as https://www.tiktok.com/@name/video/7300000000000000000."
         )
-    ids = [match[1] or match[2] for match in found]
-    # A repeat is named by position, never by content (at most 20 ids).
-    for position, video_id in enumerate(ids, start=1):
-        if (first := ids.index(video_id) + 1) < position:
-            raise _refusal(f"Video id #{position} repeats video id #{first}; give each one once.")
-    return ids
+    # A video given twice (as an id and as its link, say) is looked up once.
+    return list(dict.fromkeys(match[1] or match[2] for match in found))
 
 
 def cannot_post_reason(code: str, log_id: str | None) -> str:
@@ -700,15 +696,16 @@ def user_errors(execute, action):
     """Every failure reaches the user as an ActionError: the platform shows an escaped exception as a crash. An
     input `action` (the SDK's action config) does not declare is refused first."""
 
+    # An action's execute(self, inputs, context) or a trigger's poll(self, inputs, last_poll_ts, context).
     @functools.wraps(execute)
-    async def wrapper(self, inputs, context):
-        sent = _publish_sent.set(False)
+    async def wrapper(self, inputs, *rest):
+        context, sent = rest[-1], _publish_sent.set(False)
         try:
             known = list(action.input_schema.get("properties", {}))
             if unknown := [unknown_input(action, name, known) for name in inputs if name not in known]:
                 raise _refusal(" ".join(unknown[:3]))
             with step_budget():
-                return await execute(self, inputs, context)
+                return await execute(self, inputs, *rest)
         except asyncio.CancelledError:
             # The platform stopped the step (a BaseException, which the handler below would miss).
             after_post = f", after the post was sent to TikTok. {PUBLISH_UNCERTAIN}"
@@ -827,23 +824,21 @@ POLL_VIDEOS_MAX = 100
 def poll_time(last_poll_ts) -> float | None:
     """last_poll_ts in Unix seconds: None (or empty) on the first poll, else an ISO 8601 time (UTC unless it says
     otherwise) or a Unix time in seconds or milliseconds, as a number or as text."""
-    if last_poll_ts is None or str(last_poll_ts).strip() == "":
+    text = "" if last_poll_ts is None else str(last_poll_ts).strip()
+    if not text:
         return None
-    text = str(last_poll_ts).strip()
-    try:
-        if not isinstance(last_poll_ts, (int, float)) and not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
-            moment = datetime.datetime.fromisoformat(text)
-            return moment.replace(tzinfo=moment.tzinfo or datetime.UTC).timestamp()
-        number = float(text)
-    except ValueError:
-        number = math.nan
-    if isinstance(last_poll_ts, bool) or not math.isfinite(number) or number < 0:
-        raise UserFacingError(
-            f"last_poll_ts {clean_detail(text, limit=40)!r} is neither an ISO 8601 time nor a Unix time, so the "
-            "poll cannot tell which videos are new."
-        )
-    # 10^11 seconds is the year 5138, 10^11 milliseconds 1973: larger numbers are milliseconds.
-    return number / 1000 if number >= 1e11 else number
+    # Digits are a Unix time even where ISO 8601's basic form could read them as a date; a bool, a negative number,
+    # NaN or infinity is neither.
+    with contextlib.suppress(ValueError):
+        if re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+            # 10^11 seconds is the year 5138, 10^11 milliseconds 1973: larger numbers are milliseconds.
+            return float(text) / 1000 if float(text) >= 1e11 else float(text)
+        moment = datetime.datetime.fromisoformat(text)
+        return moment.replace(tzinfo=moment.tzinfo or datetime.UTC).timestamp()
+    raise UserFacingError(
+        f"last_poll_ts {clean_detail(text, limit=40)!r} is neither an ISO 8601 time nor a Unix time, so the poll "
+        "cannot tell which videos are new."
+    )
 
 
 async def videos_since(context, since: float) -> list[dict]:
@@ -885,14 +880,11 @@ def trigger_errors(poll, trigger):
     """user_errors for a polling trigger (`trigger`: the SDK's trigger config): its failure is raised with the
     sentence an action would show, since the SDK has no error result for triggers and hands whatever poll raises
     to the platform."""
+    checked = user_errors(poll, trigger)
 
     @functools.wraps(poll)
-    async def wrapper(self, inputs, last_poll_ts, context):
-        async def run(_self, _inputs, _context):
-            return await poll(self, inputs, last_poll_ts, context)
-
-        outcome = await user_errors(run, trigger)(self, inputs, context)
-        if isinstance(outcome, ActionError):
+    async def wrapper(*args):
+        if isinstance(outcome := await checked(*args), ActionError):
             raise UserFacingError(outcome.message)
         return outcome
 

@@ -375,25 +375,14 @@ class TestGetVideo:
         )
         mock_context.fetch.assert_not_awaited()
 
-    @pytest.mark.parametrize(
-        ("video_ids", "expected"),
-        [
-            (
-                [str(7000000000000000000 + n) for n in range(21)],
-                "video_ids has 21 ids; at most 20 are allowed. Look them up in several steps. Nothing was sent to "
-                "TikTok.",
-            ),
-            (
-                ["7321456789012345678", "7321456789012345679", " 7321456789012345678 "],
-                "Video id #3 repeats video id #1; give each one once. Nothing was sent to TikTok.",
-            ),
-        ],
-        ids=["too-many", "repeated"],
-    )
-    async def test_list_limits_are_refused_in_words(self, integration, mock_context, video_ids, expected):
+    async def test_more_than_20_ids_are_refused_in_words(self, integration, mock_context):
+        video_ids = [str(7000000000000000000 + n) for n in range(21)]
+
         message = message_of(await integration.execute_action("get_video", {"video_ids": video_ids}, mock_context))
 
-        assert message == expected and "7000000000000000020" not in message
+        assert message == (
+            "video_ids has 21 ids; at most 20 are allowed. Look them up in several steps. Nothing was sent to TikTok."
+        )
         mock_context.fetch.assert_not_awaited()
 
 

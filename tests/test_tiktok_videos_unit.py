@@ -236,13 +236,16 @@ class TestGetVideo:
         ]
         assert data["not_found"] == ids[1:]
 
-    async def test_a_link_and_the_id_of_the_same_video_repeat_it(self, integration, mock_context):
-        inputs = {"video_ids": [BIG_ID_TEXT, f"https://www.tiktok.com/@ada/video/{BIG_ID_TEXT}"]}
+    async def test_a_video_given_as_its_id_and_its_link_is_looked_up_once(self, integration, mock_context):
+        mock_context.fetch.side_effect = [ok({"videos": [], "cursor": 0, "has_more": False})]
+        inputs = {"video_ids": [BIG_ID_TEXT, f"https://www.tiktok.com/@ada/video/{BIG_ID_TEXT}", BIG_ID]}
 
-        message = message_of(await integration.execute_action("get_video", inputs, mock_context))
+        data = data_of(await integration.execute_action("get_video", inputs, mock_context))
 
-        assert message == "Video id #2 repeats video id #1; give each one once. Nothing was sent to TikTok."
-        mock_context.fetch.assert_not_awaited()
+        assert fetched(mock_context) == [
+            request(VIDEO_QUERY, params={"fields": VIDEO_FIELDS}, body={"filters": {"video_ids": [BIG_ID_TEXT]}})
+        ]
+        assert data["not_found"] == [BIG_ID_TEXT]
 
     async def test_none_found(self, integration, mock_context):
         mock_context.fetch.side_effect = [ok({"videos": [], "cursor": 0, "has_more": False})]
