@@ -6,6 +6,13 @@ the chunked upload) in tiktok_transfer.py; a video's and a photo's facts and Tik
 tiktok_media.py.
 """
 
+import os
+import sys
+
+# The platform imports this file from its folder; the sibling modules (tiktok_*.py, names no other integration
+# uses) are found beside it however the folder was put on the path.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 from autohive_integrations_sdk import (
     ActionHandler,
     ActionResult,
@@ -21,31 +28,31 @@ from tiktok_posting import follow_post, post_photos, post_video, posting_explana
 from tiktok_transfer import resolve_video_source
 
 
-tiktok = Integration.load()
+class CheckedIntegration(Integration):
+    """The SDK's Integration, with what every handler shares in one place: an input the action or trigger does not
+    declare is refused in words before it runs (no typo is dropped silently), and every failure reaches the user
+    as a plain sentence: an ActionError from an action, the exception the SDK passes on from a trigger."""
+
+    def action(self, name: str):
+        register = super().action(name)
+
+        def decorator(handler):
+            handler.execute = tiktok_api.user_errors(handler.execute, self.config.actions[name])
+            return register(handler)
+
+        return decorator
+
+    def polling_trigger(self, name: str):
+        register = super().polling_trigger(name)
+
+        def decorator(handler):
+            handler.poll = tiktok_api.trigger_errors(handler.poll, self.config.polling_triggers[name])
+            return register(handler)
+
+        return decorator
 
 
-def register_action(name: str, register=tiktok.action):
-    """The SDK's registration (@tiktok.action), with what every handler shares in one place: an input the action
-    does not declare is refused in words before it runs, and every failure reaches the user as an ActionError."""
-
-    def decorator(handler):
-        handler.execute = tiktok_api.user_errors(handler.execute, tiktok.config.actions[name])
-        return register(name)(handler)
-
-    return decorator
-
-
-def register_trigger(name: str, register=tiktok.polling_trigger):
-    """The same for a polling trigger (@tiktok.polling_trigger): a failure is raised as the user's sentence."""
-
-    def decorator(handler):
-        handler.poll = tiktok_api.trigger_errors(handler.poll, tiktok.config.polling_triggers[name])
-        return register(name)(handler)
-
-    return decorator
-
-
-tiktok.action, tiktok.polling_trigger = register_action, register_trigger
+tiktok = CheckedIntegration.load()
 
 
 @tiktok.action("get_user_info")

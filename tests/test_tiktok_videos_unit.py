@@ -11,7 +11,6 @@ from tiktok_testkit import (
     VIDEO_QUERY,
     data_of,
     fetched,
-    message_of,
     ok,
     request,
     video,

@@ -59,7 +59,7 @@ def check_structure(config: dict) -> list[str]:
             problems.append(f"config.json lacks {key}")
     problems += check_version(str(config.get("version", "")))
     entry = ROOT / config.get("entry_point", "")
-    if not entry.is_file() or not re.search(rf"^{entry.stem}\s*=\s*Integration\.load\(\)", entry.read_text(), re.M):
+    if not entry.is_file() or not re.search(rf"^{entry.stem}\s*=\s*\w*Integration\.load\(\)", entry.read_text(), re.M):
         problems.append(f"{entry.name} must define '{entry.stem} = Integration.load()' at module scope")
     for name, action in config.get("actions", {}).items():
         if name != name.lower():
