@@ -10,6 +10,7 @@ Rules: https://developers.tiktok.com/doc/content-posting-api-media-transfer-guid
 import base64
 import gzip
 import hashlib
+import struct
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from autohive_integrations_sdk import ResultType
 
 import tiktok_transfer
 from tiktok_media import FRAGMENTS_UNREAD, VideoFacts, inspect_video, photo_verdict, picture_size
-from tiktok_testkit import data_of, mp4, ok
+from tiktok_testkit import box, data_of, full_box, mp4, mvhd, ok, video_trak
 
 pytestmark = pytest.mark.unit
 
@@ -233,6 +234,54 @@ class TestCreateVideoPostRefusesRealFiles:
         assert refusal(result) == f"{message} Nothing was posted."
         assert api_urls(mock_context) == [CREATOR_INFO]  # no init
         assert loopback.puts == []
+
+
+def long_recording(seconds: int, *, mehd: bool) -> bytes:
+    """A fragmented MP4 as screen recorders write it, built box by box: an empty moov with mvex (trex: 1/30 s a
+    sample; mehd: the whole length, when given), then one moof/mdat pair per 30 s, whose tfhd carries the default
+    duration and whose trun counts the samples."""
+    movie_length = full_box(b"mehd", 0, struct.pack(">I", seconds * 1000)) if mehd else b""
+    mvex = box(b"mvex", movie_length + full_box(b"trex", 0, struct.pack(">5I", 1, 1, 1000, 0, 0)))
+    moov = box(b"moov", mvhd(1000, 0) + video_trak(seconds=0, stts_entries=[]) + mvex)
+    fragments = b""
+    for number in range(seconds // 30):
+        # tfhd flags: default-base-is-moof and a default sample duration (1000 ticks of 30000: 30 fps).
+        tfhd = box(b"tfhd", bytes([0]) + (0x020008).to_bytes(3, "big") + struct.pack(">II", 1, 1000))
+        trun = full_box(b"trun", 0, struct.pack(">I", 30 * 30))
+        moof = box(b"moof", full_box(b"mfhd", 0, struct.pack(">I", number + 1)) + box(b"traf", tfhd + trun))
+        fragments += moof + box(b"mdat", bytes(64))
+    return box(b"ftyp", b"iso5" + struct.pack(">I", 512) + b"iso5iso6mp41") + moov + fragments
+
+
+class TestALongFragmentedRecording:
+    """The 15-minute screen recording that used to be uploaded whole and then refused by TikTok."""
+
+    @pytest.mark.parametrize("mehd", [True, False], ids=["mehd", "fragments"])
+    @pytest.mark.parametrize("host", HOSTS)
+    async def test_is_refused_before_any_init(self, integration, mock_context, loopback, host, mehd):
+        recording = long_recording(900, mehd=mehd)
+        if host == "inline":
+            source = {"file": {"name": "screen.mp4", "content": base64.b64encode(recording).decode("ascii")}}
+        else:
+            source = {"video_url": loopback.host("/screen.mp4", recording, ranges=host == "Range")}
+        mock_context.fetch.side_effect = [ok(creator())]
+
+        result = await integration.execute_action(
+            "create_video_post", {**source, "privacy_level": "SELF_ONLY"}, mock_context
+        )
+
+        assert "900" in refusal(result) and "600" in refusal(result)
+        assert refusal(result).endswith("Nothing was posted.")
+        assert api_urls(mock_context) == [CREATOR_INFO]  # no init
+        assert loopback.puts == []
+
+    @pytest.mark.parametrize("mehd", [True, False], ids=["mehd", "fragments"])
+    def test_facts(self, mehd):
+        recording = long_recording(900, mehd=mehd)
+
+        facts = inspect_video(lambda at, length: recording[at : at + length], len(recording))
+
+        assert (facts.duration_seconds, facts.frame_rate, facts.width, facts.height) == (900.0, 30.0, 1080, 1920)
 
 
 def photo_links(loopback, names, ranges=True) -> list[str]:
