@@ -90,8 +90,7 @@ def alternative_plan(refused: ChunkPlan) -> ChunkPlan | None:
 
     Always larger than the refused chunk size, so the first chunk already read from a link only has to grow."""
     size = refused.video_size
-    if refused.count < 2:
-        return None
+    # A single part (chunk_size == video_size) has no alternative: upper is at most half of it, so None below.
     upper = min(MAX_CHUNK, size // 2)
     # Chunk sizes that divide the file are size // k for the k that divide it (k is under 1,000 for 4 GB).
     exact = [size // k for k in range(2, size // MIN_CHUNK + 1) if size % k == 0]
@@ -194,10 +193,8 @@ def host_problem(host: str) -> str | None:
         try:
             return address_problem(ipaddress.IPv4Address(name))
         except ValueError:
-            pass
-        ip = literal_address(name)
-        problem = address_problem(ip) if ip is not None else None
-        return problem or "an address written in an unusual form"
+            ip = literal_address(name)
+            return (ip is not None and address_problem(ip)) or "an address written in an unusual form"
     if len(name) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
         return "a host name that is not a valid internet name"
     try:
@@ -356,13 +353,7 @@ class VideoSource:
 class InlineSource(VideoSource):
     """Base64 content from the workflow, decoded piece by piece as it is sent: no second full copy in memory."""
 
-    def __init__(self, text: str, start: int):
-        self._text, self._start = text, start
-        padding = text[max(start, len(text) - 2) :].count("=")  # valid base64 pads only its last group
-        self.size = (len(text) - start) // 4 * 3 - padding
-
-    @classmethod
-    def from_text(cls, content: str) -> "InlineSource":
+    def __init__(self, content: str):
         start = 0
         if content.startswith("data:"):
             comma = content.find(",", 0, 256)
@@ -376,10 +367,11 @@ class InlineSource(VideoSource):
                 "The file content is not valid base64. Send the video as base64 (or give its link instead); "
                 "nothing was posted."
             )
-        source = cls(content, start)
-        if source.size == 0:
+        self._text, self._start = content, start
+        padding = content[max(start, len(content) - 2) :].count("=")  # valid base64 pads only its last group
+        self.size = (len(content) - start) // 4 * 3 - padding
+        if self.size == 0:
             raise InputError("The file content is empty. Attach the video itself; nothing was posted.")
-        return source
 
     def read_at(self, offset: int, length: int) -> bytes:
         length = min(length, self.size - offset)
@@ -479,14 +471,11 @@ class ByteWindows(VideoSource):
 
     def __init__(self, size: int | None) -> None:
         self.size = size
-        self._spans: dict[int, bytes] = {}
-
-    def add(self, offset: int, data: bytes) -> None:
-        self._spans[offset] = data
+        self.windows: dict[int, bytes] = {}  # the bytes read, by the offset they start at
 
     def read_at(self, offset: int, length: int) -> bytes:
         data = b""  # from the window that holds `offset`, on through the windows that continue it
-        for start, window in sorted(self._spans.items()):
+        for start, window in sorted(self.windows.items()):
             if start <= offset + len(data) < start + len(window):
                 data += window[offset + len(data) - start : offset + length - start]
         return data
@@ -565,7 +554,7 @@ def resolve_video_source(file_obj: dict | None, files: list | None, video_url: s
         return SourceSpec("link", url=link)
     if not content:
         raise InputError("The file has no content. Attach the video itself or give its link; nothing was posted.")
-    return SourceSpec("inline", inline=_typed(InlineSource.from_text(content)))
+    return SourceSpec("inline", inline=_typed(InlineSource(content)))
 
 
 def new_download_session() -> aiohttp.ClientSession:
@@ -717,7 +706,7 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
             # host without Range (a link read for its facts only), the body read on in order, at most PROBE_READ_CAP
             # (as inflated, when the host compressed it although the identity encoding was asked for).
             source = RangeSource(url, size) if ranged else ByteWindows(size)
-            source.add(0, await _read_some(response, PROBE_HEAD_BYTES))
+            source.windows[0] = await _read_some(response, PROBE_HEAD_BYTES)
             for read in range(1, PROBE_MAX_REQUESTS if ranged else PROBE_READ_CAP // PROBE_HEAD_BYTES):
                 if (span := wanted_span(source.read_at, size, PROBE_HEAD_BYTES)) is None:
                     break
@@ -727,7 +716,7 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
                     span, window = (read * PROBE_HEAD_BYTES, 0), await _read_some(response, PROBE_HEAD_BYTES)
                 if not window:
                     break
-                source.add(span[0], window)
+                source.windows[span[0]] = window
             response.release()
         elif size is None:
             source = await _spool(response)
