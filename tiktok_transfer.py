@@ -885,8 +885,7 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
     416 whose range is consistent with what was sent. Once the last part went out, a failure is never "nothing
     was posted": it raises UploadUnconfirmed."""
     spans = plan.ranges()
-    watch = transfer_watch.get() or TransferWatch()
-    token = transfer_watch.set(watch)  # each part's send reports to this same watch, also where no deadline set one
+    watch = transfer_watch.get() or TransferWatch()  # the deadline's, where one is set
     watch.uploading, watch.parts = True, len(spans)
     watch.last_activity = time.monotonic()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
@@ -908,7 +907,9 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                             await asyncio.sleep(CHUNK_RETRY_DELAY_S * tries)
                         puts_left -= 1
                         watch.part = index + 1
-                        next_index = await _send_chunk(session, upload_url, chunk, plan, content_type, index, tries)
+                        next_index = await _send_chunk(
+                            session, upload_url, chunk, plan, content_type, index, tries, watch
+                        )
                         if next_index != index or puts_left <= 0:
                             break
                     if next_index == index:
@@ -937,7 +938,6 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
             raise
         finally:
             _discard(pending)
-            transfer_watch.reset(token)
             if index >= len(spans):
                 watch.uploading = False  # a deadline that hits after this is not the upload's
 
@@ -950,15 +950,14 @@ def _discard(task: asyncio.Future) -> None:
         task.result().release()
 
 
-async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, index, tries):
+async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, index, tries, watch):
     """Send one chunk; return the index of the chunk TikTok needs next (== index means resend, plan.count means
-    TikTok holds the whole video). `tries`: how many times this chunk was sent before."""
+    TikTok holds the whole video). `tries`: how many times this chunk was sent before; `watch`: the upload's."""
     headers = {
         "Content-Type": content_type,
         "Content-Length": str(chunk.length),
         "Content-Range": f"bytes {chunk.first}-{chunk.last}/{plan.video_size}",
     }
-    watch = transfer_watch.get()
     body = _PartBody(chunk, watch, index)
     try:
         # The upload URL is used exactly as issued, and a redirect away from it is never followed.
@@ -973,6 +972,7 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         logger.warning("chunk %d of %d: no answer from TikTok, sending it again", index + 1, plan.count)
         return index
     watch.last_activity = time.monotonic()
+    resume = resume_index(progress, plan.ranges(), plan.video_size)  # where TikTok's range says it stands, if used
     if 200 <= status < 300:
         if index < plan.count - 1:
             return index + 1  # not the last part
@@ -981,7 +981,6 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         # A 201, or a 2xx to a resend of the last part: TikTok holds it, unless its range names an earlier part.
         if status == 201 or progress is None:
             return plan.count
-        resume = resume_index(progress, plan.ranges(), plan.video_size)
         if resume is not None:  # the whole file, or this last part or an earlier one
             return resume
     elif status >= 500:
@@ -992,7 +991,6 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         # TikTok can hold no more than the parts whose bytes were all written (aiohttp may have sent this one in a
         # first attempt that it resent by itself). A range covering the whole file after the last part went out
         # is completion.
-        resume = resume_index(progress, plan.ranges(), plan.video_size)
         if resume is not None and (resume <= index or resume <= watch.written_through + 1):
             return resume
     raise TransferError(_put_failure(status, index, plan.count))
