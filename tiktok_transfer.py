@@ -14,7 +14,7 @@ import socket
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -23,7 +23,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from tiktok_api import InputError, UserFacingError, check_length, format_size
-from tiktok_media import jpeg_runs_on, picture_size, require_video_type, sniff_video_type, wanted_span
+from tiktok_media import jpeg_runs_on, picture_size, require_video_type, wanted_span
 
 MAX_VIDEO_BYTES = 4 * 1024**3
 
@@ -147,12 +147,11 @@ def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | 
         ("a link-local", ip.is_link_local),
         ("a multicast", ip.is_multicast),
         ("a reserved", ip.is_reserved),
-        ("a private", ip.is_private),  # last: Python counts most of the classes above as private too
+        ("a private", ip.is_private),  # after the above: Python counts most of them as private too
+        ("a non-public", not ip.is_global),
     ):
         if flag:
             return f"{label} address"
-    if not ip.is_global:
-        return "a non-public address"
     return None
 
 
@@ -569,8 +568,7 @@ def _request_url(url: str, what: str = "video link") -> URL:
     international host name is sent in its IDNA form; a link that cannot be encoded is refused in words."""
     try:
         current = URL(url, encoded=True)
-        host = current.raw_host
-        if host and not host.isascii():
+        if (host := current.raw_host) and not host.isascii():
             current = current.with_host(URL(url).raw_host)
         return current
     except (ValueError, TypeError):  # UnicodeError: a host IDNA cannot encode
@@ -658,11 +656,9 @@ def content_range(response: aiohttp.ClientResponse) -> tuple[int | None, int | N
 async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
     """Up to `limit` bytes of a body; a broken download gives what arrived."""
     data = bytearray()
-    try:
+    with suppress(TransferError):  # the download broke off: what arrived is all the preflight has
         async for piece in _body(response, limit):
             data += piece
-    except TransferError:
-        pass  # the download broke off: what arrived is all the preflight has
     return bytes(data)
 
 
@@ -726,7 +722,8 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
         try:  # a source refused here (over 4 GB, not a video, a broken first part) closes what it holds
             if isinstance(source, StreamSource):
                 await source.prime(plan_chunks(size).chunk_size)
-            return _typed(source, whole or bool(source.read_at(0, SNIFF_BYTES)))
+            # A link read for its facts only whose head gave no bytes keeps no content type, for the caller to decide.
+            return _typed(source) if whole or source.read_at(0, SNIFF_BYTES) else source
         except BaseException:
             await source.aclose()
             raise
@@ -735,11 +732,10 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
             await session.close()
 
 
-def _typed(source: VideoSource, required: bool = True) -> VideoSource:
-    """The source with its content type, from the signature of its first bytes; `required`: refused unless it is
-    a video TikTok takes (else None, for the caller to decide)."""
-    head = source.read_at(0, SNIFF_BYTES)
-    source.content_type = require_video_type(head) if required else sniff_video_type(head)
+def _typed(source: VideoSource) -> VideoSource:
+    """The source with its content type, from the signature of its first bytes; refused unless it is a video TikTok
+    takes."""
+    source.content_type = require_video_type(source.read_at(0, SNIFF_BYTES))
     return source
 
 
@@ -880,10 +876,10 @@ class UploadUnconfirmed(TransferError):
         self.what, self.refusal = what, refusal
 
 
-async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: str) -> None:
-    """PUT every chunk in order; chunk k+1 is read while chunk k is sent. Resends on 5xx/timeouts, resumes on a
-    416 whose range is consistent with what was sent. Once the last part went out, a failure is never "nothing
-    was posted": it raises UploadUnconfirmed."""
+async def upload_chunks(source, plan: ChunkPlan, url: str, content_type: str) -> None:
+    """PUT every chunk in order to TikTok's upload `url`; chunk k+1 is read while chunk k is sent. Resends on
+    5xx/timeouts, resumes on a 416 whose range is consistent with what was sent. Once the last part went out, a
+    failure is never "nothing was posted": it raises UploadUnconfirmed."""
     spans = plan.ranges()
     watch = transfer_watch.get() or TransferWatch()  # the deadline's, where one is set
     watch.uploading, watch.parts = True, len(spans)
@@ -907,9 +903,7 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                             await asyncio.sleep(CHUNK_RETRY_DELAY_S * tries)
                         puts_left -= 1
                         watch.part = index + 1
-                        next_index = await _send_chunk(
-                            session, upload_url, chunk, plan, content_type, index, tries, watch
-                        )
+                        next_index = await _send_chunk(session, url, chunk, plan, content_type, index, tries, watch)
                         if next_index != index or puts_left <= 0:
                             break
                     if next_index == index:
