@@ -367,27 +367,18 @@ _TRACK_ENTRY, _TRACK_TYPE, _CODEC_ID, _DEFAULT_DURATION, _VIDEO = 0xAE, 0x83, 0x
 _PIXEL_WIDTH, _PIXEL_HEIGHT, _TIMECODE_SCALE, _DURATION, _DOCTYPE = 0xB0, 0xBA, 0x2AD7B1, 0x4489, 0x4282
 
 
-def _vint(data: bytes, at: int, keep_marker: bool) -> tuple[int | None, int]:
-    """An EBML variable-length integer at `at`: (value, length); value -1 for "unknown size", None for bad data."""
-    # The first byte's leading zeros say how many bytes follow it; a zero byte (or none) is no valid start.
-    length = 9 - data[at].bit_length() if at < len(data) else 9
-    if length > 8 or at + length > len(data):
-        return None, 0
-    value = int.from_bytes(data[at : at + length], "big")
-    if keep_marker:
-        return value, length
-    unknown = (1 << (7 * length)) - 1  # all ones: size unknown
-    return (-1 if value & unknown == unknown else value & unknown), length
-
-
 def _element_header(budget: _Budget, offset: int) -> tuple[int, int, int | None] | None:
     """An EBML element's (id, header length, body length: None for "unknown size"); None when bad."""
     header = budget.read(offset, 12, node=True)
-    element_id, id_len = _vint(header, 0, keep_marker=True)
-    length, size_len = _vint(header, id_len, keep_marker=False)
-    if element_id is None or id_len > 4 or length is None:
+    # The id and the size are variable-length integers: the leading zeros of the first byte say how many bytes follow
+    # it (a zero byte, or none, is no valid start). The id keeps that length marker; the size drops it.
+    id_len = 9 - header[0].bit_length() if header else 9
+    size_len = 9 - header[id_len].bit_length() if id_len < len(header) else 9
+    if id_len > 4 or size_len > 8 or id_len + size_len > len(header):
         return None
-    return element_id, id_len + size_len, None if length < 0 else length
+    unknown = (1 << (7 * size_len)) - 1  # a size of all ones: unknown
+    length = int.from_bytes(header[id_len : id_len + size_len], "big") & unknown
+    return int.from_bytes(header[:id_len], "big"), id_len + size_len, None if length == unknown else length
 
 
 _EBML = (_element_header, 1)
