@@ -158,10 +158,8 @@ def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | 
 def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The address a host names by itself, in any spelling a resolver accepts (2130706433, 0x7f.1, [::1])."""
     host = host.rstrip(".")  # "127.0.0.1." is the same address in fully qualified form
-    try:
+    with suppress(ValueError):
         return ipaddress.ip_address(host.strip("[]").split("%")[0])
-    except ValueError:
-        pass
     try:
         return ipaddress.IPv4Address(socket.inet_aton(host))
     except (OSError, ValueError):  # ValueError: a NUL byte or a character outside ASCII
@@ -239,10 +237,9 @@ class LinkGuard:
             parsed = URL(url)
         except (ValueError, TypeError):
             raise InputError(f"The {what} is not a valid URL. Give a full https:// link; nothing was posted.") from None
-        try:
+        host = None
+        with suppress(ValueError, TypeError):
             host = parsed.raw_host  # the ASCII form: an international name arrives IDNA-encoded
-        except (ValueError, TypeError):
-            host = None
         if parsed.scheme != "https":
             refusal = "must start with https://. Give a secure link"
         elif parsed.user is not None or parsed.password is not None:
@@ -257,10 +254,9 @@ class LinkGuard:
 
     def check_upload_url(self, upload_url) -> str:
         """The video only ever goes to TikTok's own upload host, over https, exactly as TikTok issued the URL."""
-        try:
+        parsed = URL()  # what cannot be parsed is refused below like any URL that is not https
+        with suppress(ValueError, TypeError):
             parsed = URL(upload_url)
-        except (ValueError, TypeError):
-            parsed = URL()  # refused below like any URL that is not https
         host = parsed.raw_host or ""
         if parsed.scheme != "https" or not (host + ".").endswith(UPLOAD_HOST_SUFFIX + "."):
             raise UserFacingError(
@@ -769,10 +765,9 @@ async def probe_photos(urls: list[str], timeout: float) -> list[tuple[bytes, int
 
     async def one(url: str):
         async with limit:
-            try:
+            with suppress(UserFacingError, aiohttp.ClientError, asyncio.TimeoutError):
                 return await _probe_photo(session, url)
-            except (UserFacingError, aiohttp.ClientError, asyncio.TimeoutError):
-                return None
+        return None  # a photo that could not be read
 
     tasks = [asyncio.ensure_future(one(url)) for url in urls]
     try:
