@@ -179,18 +179,15 @@ def host_problem(host: str) -> str | None:
     aiohttp and getaddrinfo, which then never ask our resolver: such a host passes only as a plain dotted quad
     (checked like any address); 1.2.3.4.5, 4294967297, 0x7f.1 and the like are refused outright, as is an IPv6
     literal that does not parse strictly ([::ffff:127.1])."""
-    if ":" in host:
-        try:
-            return address_problem(ipaddress.IPv6Address(host))
-        except ValueError:
-            return "an address written in an unusual form"
     name = host.lower().removesuffix(".")
     labels = name.split(".")
-    if _NUMERIC_LABEL.fullmatch(labels[-1]):
-        try:
-            return address_problem(ipaddress.IPv4Address(name))
+    ipv6 = ":" in host
+    if ipv6 or _NUMERIC_LABEL.fullmatch(labels[-1]):
+        try:  # an IPv6 literal as given, an IPv4 one as a plain dotted quad
+            return address_problem(ipaddress.ip_address(host if ipv6 else name))
         except ValueError:
-            ip = literal_address(name)
+            # Any other spelling is refused; a numeric one names the address it reads as when that is refused too.
+            ip = None if ipv6 else literal_address(name)
             return (ip is not None and address_problem(ip)) or "an address written in an unusual form"
     if len(name) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
         return "a host name that is not a valid internet name"
