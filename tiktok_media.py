@@ -439,14 +439,12 @@ def media_problems(facts: VideoFacts, max_seconds: int | None = None) -> list[st
         problems.append(
             f"The video is a {facts.container.title()} file; TikTok accepts only MP4, MOV and WebM. Re-export it."
         )
-    name = facts.codec_name
-    if name is not None and name not in ALLOWED_CODECS:
+    if (name := facts.codec_name) is not None and name not in ALLOWED_CODECS:
         problems.append(
             f"The video is encoded as {name}; TikTok accepts H.264, H.265, VP8 or VP9. Re-export it as H.264 (the "
             "most compatible)."
         )
-    rate = facts.frame_rate
-    if rate is not None and not MIN_FRAME_RATE <= round(rate, 1) <= MAX_FRAME_RATE:
+    if (rate := facts.frame_rate) is not None and not MIN_FRAME_RATE <= round(rate, 1) <= MAX_FRAME_RATE:
         problems.append(
             f"The video runs at {_number(rate)} frames per second; TikTok accepts {MIN_FRAME_RATE} to "
             f"{MAX_FRAME_RATE}. Re-export it at 30 frames per second, for example."
@@ -457,8 +455,7 @@ def media_problems(facts: VideoFacts, max_seconds: int | None = None) -> list[st
             f"The video is {width}x{height} pixels; TikTok accepts {MIN_SIDE} to {MAX_SIDE} pixels on each side. "
             "Resize it."
         )
-    duration = facts.duration_seconds
-    if duration is not None and max_seconds and not duration <= max_seconds:
+    if (duration := facts.duration_seconds) is not None and max_seconds and not duration <= max_seconds:
         problems.append(
             f"The video is {duration:.1f} seconds long, but this TikTok account may post at most {max_seconds} "
             "seconds through apps right now. Trim the video."
@@ -515,17 +512,6 @@ def check_media(facts: VideoFacts, max_seconds: int | None = None) -> None:
 MAX_PHOTO_BYTES = 20_000_000
 
 
-def sniff_photo_type(head: bytes) -> str | None:
-    signatures = {
-        "JPEG": head[:3] == b"\xff\xd8\xff",
-        "WebP": head[:4] == b"RIFF" and head[8:12] == b"WEBP",
-        "PNG": head[:8] == b"\x89PNG\r\n\x1a\n",
-        "GIF": head[:6] in (b"GIF87a", b"GIF89a"),
-        "HEIC/AVIF": head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"),
-    }
-    return next((kind for kind, found in signatures.items() if found), None)
-
-
 # TikTok refuses a photo over 1080 pixels (picture_size_check_failed) without saying which side counts; field
 # reports fit both "the shorter side" and "the width". Over 1080 on the shorter side fails either reading.
 MAX_PHOTO_SIDE = 1080
@@ -552,7 +538,14 @@ def photo_verdict(
 ) -> tuple[str | None, str | None]:
     """(why TikTok would refuse the photo, why it might): JPEG or WebP of at most 20 MB and 1080 pixels on the
     shorter side; wider than 1080 pixels may be refused. None where the photo passes or could not be read."""
-    kind = sniff_photo_type(head)
+    signatures = {  # the kinds a photo link commonly holds, from their first bytes
+        "JPEG": head[:3] == b"\xff\xd8\xff",
+        "WebP": head[:4] == b"RIFF" and head[8:12] == b"WEBP",
+        "PNG": head[:8] == b"\x89PNG\r\n\x1a\n",
+        "GIF": head[:6] in (b"GIF87a", b"GIF89a"),
+        "HEIC/AVIF": head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"),
+    }
+    kind = next((label for label, found in signatures.items() if found), None)
     name = f"Photo #{position} ({url_label})"
     width, height = picture or (0, 0)
     if head and kind not in ("JPEG", "WebP"):

@@ -422,8 +422,7 @@ class StreamSource(VideoSource):
     async def prime(self, length: int) -> None:
         """Read the first part now, or grow it to `length` (TikTok refused the first chunk plan before anything
         was sent, and the next plan's first part is larger: see alternative_plan)."""
-        if self._primed is None:
-            self._primed = HeldBytes(length)
+        self._primed = self._primed or HeldBytes(length)
         # A part grown past IN_MEMORY_CHUNK_MAX moves to disk by itself (SpooledTemporaryFile rolls over).
         await self._read(self._primed, length - self._primed.size)
 
