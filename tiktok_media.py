@@ -132,40 +132,46 @@ def wanted_span(read_at, size: int | None, window: int) -> tuple[int, int] | Non
 # ---- MP4 / MOV (ISO base media file format) ------------------------------------------------------------------
 
 
-def _boxes(budget: _Budget, offset: int, end: int | None):
-    """(type, offset, header length, total size or None when it runs to an unknown end) of the boxes from offset
-    to end; stops at the caps, at a bad header or at one not at hand."""
-    while end is None or offset + 8 <= end:
-        if len(header := budget.read(offset, 8, node=True)) < 8:
+def _nodes(budget: _Budget, offset: int, end: int | None, form, cut: bool = True):
+    """(type or id, body offset, body length) of the ISO boxes or EBML elements (`form`: _ISO or _EBML) from offset
+    to end, one running past end cut there (unless not `cut`); the length is None only for one of unknown size when
+    end is unknown too (it is then the last). Stops at the caps, at a bad header or at one not at hand."""
+    read_header, room = form  # room: the bytes before end a header needs to be read at all
+    while end is None or offset + room <= end:
+        if (header := read_header(budget, offset)) is None:
             return
-        box_size, box_type = struct.unpack(">I4s", header)
-        header_len = 8
-        if box_size == 1:
-            if len(large := budget.read(offset + 8, 8)) < 8:
-                return
-            box_size, header_len = struct.unpack(">Q", large)[0], 16
-        elif box_size == 0:
-            box_size = None if end is None else end - offset
-        if box_size is not None and box_size < header_len:
+        kind, header_len, length = header
+        body = offset + header_len
+        if length is None or (cut and end is not None and body + length > end):
+            length = None if end is None else max(0, end - body)
+        yield kind, body, length
+        if length is None:
             return
-        yield box_type, offset, header_len, box_size
-        if box_size is None:
-            return
-        offset += box_size
+        offset = body + length
 
 
-def _children(budget: _Budget, start: int, end: int | None):
-    """(type, body offset, body length) of the boxes from start to end; a box running past end is cut there."""
-    for box_type, offset, header_len, box_size in _boxes(budget, start, end):
-        if box_size is None or (end is not None and offset + box_size > end):
-            box_size = None if end is None else end - offset
-        yield box_type, offset + header_len, None if box_size is None else box_size - header_len
+def _box_header(budget: _Budget, offset: int) -> tuple[bytes, int, int | None] | None:
+    """An ISO box's (type, header length, body length: None when it runs to its parent's end); None when bad."""
+    if len(header := budget.read(offset, 8, node=True)) < 8:
+        return None
+    box_size, box_type = struct.unpack(">I4s", header)
+    header_len = 8
+    if box_size == 1:
+        if len(large := budget.read(offset + 8, 8)) < 8:
+            return None
+        box_size, header_len = struct.unpack(">Q", large)[0], 16
+    elif box_size == 0:
+        return box_type, header_len, None
+    return (box_type, header_len, box_size - header_len) if box_size >= header_len else None
+
+
+_ISO = (_box_header, 8)
 
 
 def _inspect_iso(budget: _Budget, size: int | None, container: str) -> VideoFacts:
     facts, video, walked = {"container": container}, None, False
-    for box_type, offset, header_len, box_size in _boxes(budget, 0, size):
-        body, end = offset + header_len, None if box_size is None else offset + box_size
+    for box_type, body, length in _nodes(budget, 0, size, _ISO, cut=False):
+        end = None if length is None else body + length
         walked = size is not None and end == size
         if box_type == b"moov":
             video = _read_moov(budget, body, end, facts)
@@ -198,18 +204,18 @@ def _read_moov(budget: _Budget, body: int, end: int | None, facts: dict) -> dict
     """Sets the movie's duration; returns the first video track's boxes read (see _TRACK_LEAVES) and the numbers a
     fragmented file's fragments add to (None: no video track)."""
     (timescale, duration), video, fragmented, trex = (0, 0), None, False, {}  # trex: default durations by track
-    for box_type, child, length in _children(budget, body, end):
+    for box_type, child, length in _nodes(budget, body, end, _ISO):
         child_end = None if length is None else child + length
         if box_type == b"mvhd":
             timescale, duration = _times(_leaf(budget, child, length, 120))
         elif box_type == b"trak" and video is None:
             track: dict = {}
-            _walk(budget, _children, child, child_end, _TRACK_LEAVES, track, b"trak")
+            _walk(budget, _ISO, child, child_end, _TRACK_LEAVES, track, b"trak")
             video = track if track.get(b"hdlr") == b"vide" else None
         elif box_type == b"mvex":
             # A fragmented file: mvhd covers only the samples in moov; mehd, when present, gives the whole length.
             fragmented, duration = True, 0
-            for leaf_type, at, leaf_len in _children(budget, child, child_end):
+            for leaf_type, at, leaf_len in _nodes(budget, child, child_end, _ISO):
                 data = _leaf(budget, at, leaf_len, 16)
                 if leaf_type == b"mehd" and len(data) >= 8:
                     duration = struct.unpack_from(">Q" if data[:1] == b"\x01" else ">I", data, 4)[0]
@@ -251,22 +257,22 @@ def _stts_totals(data: bytes) -> tuple[int, int]:
     return sum(count for count, _delta in table), sum(count * delta for count, delta in table)
 
 
-def _walk(budget: _Budget, children, body: int, end: int | None, table: dict, found: dict, parent) -> None:
+def _walk(budget: _Budget, form, body: int, end: int | None, table: dict, found: dict, parent) -> None:
     """Reads into `found`, by type or id, what `table[parent]` names: a (bytes, reader) pair reads a value, None
     descends into a container. Each Matroska track entry is read apart, and only the first video track's kept;
     the walk stops at a Matroska cluster, since the headers come before the media."""
-    for kind, at, length in children(budget, body, end):
+    for kind, at, length in _nodes(budget, body, end, form):
         entry, inner_end = table.get(parent, {}).get(kind, False), None if length is None else at + length
         if kind == _CLUSTER:
             return
         if entry is None and kind == _TRACK_ENTRY:
             track: dict = {}
-            _walk(budget, children, at, inner_end, table, track, kind)
+            _walk(budget, form, at, inner_end, table, track, kind)
             if track.get(_TRACK_TYPE) == 1:
                 found.update(track)
                 return  # the other tracks are not read
         elif entry is None:
-            _walk(budget, children, at, inner_end, table, found, kind)
+            _walk(budget, form, at, inner_end, table, found, kind)
         elif entry:
             found[kind] = entry[1](_leaf(budget, at, length, entry[0]))
 
@@ -309,10 +315,10 @@ def _read_moof(budget: _Budget, body: int, end: int | None, video: dict) -> None
     """Adds the video track's samples and ticks in one fragment: its track runs' sample durations, when given, else
     the default duration (tfhd's, else trex's)."""
     video["fragments"] = video.get("fragments", 0) + 1
-    trafs = [(traf, length) for box_type, traf, length in _children(budget, body, end) if box_type == b"traf"]
+    trafs = [(traf, length) for box_type, traf, length in _nodes(budget, body, end, _ISO) if box_type == b"traf"]
     for traf, length in trafs:
         default, ours = video["default"], False
-        for leaf_type, at, leaf_len in _children(budget, traf, None if length is None else traf + length):
+        for leaf_type, at, leaf_len in _nodes(budget, traf, None if length is None else traf + length, _ISO):
             data = _leaf(budget, at, leaf_len, 12 + 16 * MAX_STTS_ENTRIES) if leaf_type in (b"tfhd", b"trun") else b""
             # After version and flags: tfhd's track id, trun's sample count.
             flags, number = int.from_bytes(data[1:4], "big"), int.from_bytes(data[4:8], "big")
@@ -361,37 +367,21 @@ _TRACK_ENTRY, _TRACK_TYPE, _CODEC_ID, _DEFAULT_DURATION, _VIDEO = 0xAE, 0x83, 0x
 _PIXEL_WIDTH, _PIXEL_HEIGHT, _TIMECODE_SCALE, _DURATION, _DOCTYPE = 0xB0, 0xBA, 0x2AD7B1, 0x4489, 0x4282
 
 
-def _vint(data: bytes, at: int, keep_marker: bool) -> tuple[int | None, int]:
-    """An EBML variable-length integer at `at`: (value, length); value -1 for "unknown size", None for bad data."""
-    # The first byte's leading zeros say how many bytes follow it; a zero byte (or none) is no valid start.
-    length = 9 - data[at].bit_length() if at < len(data) else 9
-    if length > 8 or at + length > len(data):
-        return None, 0
-    value = int.from_bytes(data[at : at + length], "big")
-    if keep_marker:
-        return value, length
-    unknown = (1 << (7 * length)) - 1  # all ones: size unknown
-    return (-1 if value & unknown == unknown else value & unknown), length
+def _element_header(budget: _Budget, offset: int) -> tuple[int, int, int | None] | None:
+    """An EBML element's (id, header length, body length: None for "unknown size"); None when bad."""
+    header = budget.read(offset, 12, node=True)
+    # The id and the size are variable-length integers: the leading zeros of the first byte say how many bytes follow
+    # it (a zero byte, or none, is no valid start). The id keeps that length marker; the size drops it.
+    id_len = 9 - header[0].bit_length() if header else 9
+    size_len = 9 - header[id_len].bit_length() if id_len < len(header) else 9
+    if id_len > 4 or size_len > 8 or id_len + size_len > len(header):
+        return None
+    unknown = (1 << (7 * size_len)) - 1  # a size of all ones: unknown
+    length = int.from_bytes(header[id_len : id_len + size_len], "big") & unknown
+    return int.from_bytes(header[:id_len], "big"), id_len + size_len, None if length == unknown else length
 
 
-def _elements(budget: _Budget, offset: int, end: int | None):
-    """(id, body offset, body length) of the EBML elements from offset to end, one running past end cut there; the
-    length is None only for an element of unknown size when end is unknown too (it is then the last one)."""
-    while end is None or offset < end:
-        header = budget.read(offset, 12, node=True)
-        element_id, id_len = _vint(header, 0, keep_marker=True)
-        if element_id is None or id_len > 4:
-            return
-        length, size_len = _vint(header, id_len, keep_marker=False)
-        if length is None:
-            return
-        body = offset + id_len + size_len
-        if length < 0 or (end is not None and body + length > end):
-            length = None if end is None else max(0, end - body)
-        yield element_id, body, length
-        if length is None:
-            return
-        offset = body + length
+_EBML = (_element_header, 1)
 
 
 def _uint(data: bytes) -> int | None:
@@ -421,7 +411,7 @@ _EBML_READ = {
 
 def _inspect_ebml(budget: _Budget, size: int | None) -> VideoFacts:
     found: dict = {}
-    _walk(budget, _elements, 0, size, _EBML_READ, found, None)
+    _walk(budget, _EBML, 0, size, _EBML_READ, found, None)
     duration, nanoseconds = found.get(_DURATION), found.get(_DEFAULT_DURATION)
     seconds = duration * (found.get(_TIMECODE_SCALE) or 1_000_000) / 1e9 if duration is not None else math.nan
     return VideoFacts(
@@ -449,14 +439,12 @@ def media_problems(facts: VideoFacts, max_seconds: int | None = None) -> list[st
         problems.append(
             f"The video is a {facts.container.title()} file; TikTok accepts only MP4, MOV and WebM. Re-export it."
         )
-    name = facts.codec_name
-    if name is not None and name not in ALLOWED_CODECS:
+    if (name := facts.codec_name) is not None and name not in ALLOWED_CODECS:
         problems.append(
             f"The video is encoded as {name}; TikTok accepts H.264, H.265, VP8 or VP9. Re-export it as H.264 (the "
             "most compatible)."
         )
-    rate = facts.frame_rate
-    if rate is not None and not MIN_FRAME_RATE <= round(rate, 1) <= MAX_FRAME_RATE:
+    if (rate := facts.frame_rate) is not None and not MIN_FRAME_RATE <= round(rate, 1) <= MAX_FRAME_RATE:
         problems.append(
             f"The video runs at {_number(rate)} frames per second; TikTok accepts {MIN_FRAME_RATE} to "
             f"{MAX_FRAME_RATE}. Re-export it at 30 frames per second, for example."
@@ -467,8 +455,7 @@ def media_problems(facts: VideoFacts, max_seconds: int | None = None) -> list[st
             f"The video is {width}x{height} pixels; TikTok accepts {MIN_SIDE} to {MAX_SIDE} pixels on each side. "
             "Resize it."
         )
-    duration = facts.duration_seconds
-    if duration is not None and max_seconds and not duration <= max_seconds:
+    if (duration := facts.duration_seconds) is not None and max_seconds and not duration <= max_seconds:
         problems.append(
             f"The video is {duration:.1f} seconds long, but this TikTok account may post at most {max_seconds} "
             "seconds through apps right now. Trim the video."
@@ -525,17 +512,6 @@ def check_media(facts: VideoFacts, max_seconds: int | None = None) -> None:
 MAX_PHOTO_BYTES = 20_000_000
 
 
-def sniff_photo_type(head: bytes) -> str | None:
-    signatures = {
-        "JPEG": head[:3] == b"\xff\xd8\xff",
-        "WebP": head[:4] == b"RIFF" and head[8:12] == b"WEBP",
-        "PNG": head[:8] == b"\x89PNG\r\n\x1a\n",
-        "GIF": head[:6] in (b"GIF87a", b"GIF89a"),
-        "HEIC/AVIF": head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"),
-    }
-    return next((kind for kind, found in signatures.items() if found), None)
-
-
 # TikTok refuses a photo over 1080 pixels (picture_size_check_failed) without saying which side counts; field
 # reports fit both "the shorter side" and "the width". Over 1080 on the shorter side fails either reading.
 MAX_PHOTO_SIDE = 1080
@@ -562,7 +538,14 @@ def photo_verdict(
 ) -> tuple[str | None, str | None]:
     """(why TikTok would refuse the photo, why it might): JPEG or WebP of at most 20 MB and 1080 pixels on the
     shorter side; wider than 1080 pixels may be refused. None where the photo passes or could not be read."""
-    kind = sniff_photo_type(head)
+    signatures = {  # the kinds a photo link commonly holds, from their first bytes
+        "JPEG": head[:3] == b"\xff\xd8\xff",
+        "WebP": head[:4] == b"RIFF" and head[8:12] == b"WEBP",
+        "PNG": head[:8] == b"\x89PNG\r\n\x1a\n",
+        "GIF": head[:6] in (b"GIF87a", b"GIF89a"),
+        "HEIC/AVIF": head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"),
+    }
+    kind = next((label for label, found in signatures.items() if found), None)
     name = f"Photo #{position} ({url_label})"
     width, height = picture or (0, 0)
     if head and kind not in ("JPEG", "WebP"):

@@ -14,7 +14,7 @@ import socket
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -23,7 +23,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from tiktok_api import InputError, UserFacingError, check_length, format_size
-from tiktok_media import jpeg_runs_on, picture_size, require_video_type, sniff_video_type, wanted_span
+from tiktok_media import jpeg_runs_on, picture_size, require_video_type, wanted_span
 
 MAX_VIDEO_BYTES = 4 * 1024**3
 
@@ -90,8 +90,7 @@ def alternative_plan(refused: ChunkPlan) -> ChunkPlan | None:
 
     Always larger than the refused chunk size, so the first chunk already read from a link only has to grow."""
     size = refused.video_size
-    if refused.count < 2:
-        return None
+    # A single part (chunk_size == video_size) has no alternative: upper is at most half of it, so None below.
     upper = min(MAX_CHUNK, size // 2)
     # Chunk sizes that divide the file are size // k for the k that divide it (k is under 1,000 for 4 GB).
     exact = [size // k for k in range(2, size // MIN_CHUNK + 1) if size % k == 0]
@@ -148,22 +147,19 @@ def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | 
         ("a link-local", ip.is_link_local),
         ("a multicast", ip.is_multicast),
         ("a reserved", ip.is_reserved),
-        ("a private", ip.is_private),  # last: Python counts most of the classes above as private too
+        ("a private", ip.is_private),  # after the above: Python counts most of them as private too
+        ("a non-public", not ip.is_global),
     ):
         if flag:
             return f"{label} address"
-    if not ip.is_global:
-        return "a non-public address"
     return None
 
 
 def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The address a host names by itself, in any spelling a resolver accepts (2130706433, 0x7f.1, [::1])."""
     host = host.rstrip(".")  # "127.0.0.1." is the same address in fully qualified form
-    try:
+    with suppress(ValueError):
         return ipaddress.ip_address(host.strip("[]").split("%")[0])
-    except ValueError:
-        pass
     try:
         return ipaddress.IPv4Address(socket.inet_aton(host))
     except (OSError, ValueError):  # ValueError: a NUL byte or a character outside ASCII
@@ -183,21 +179,16 @@ def host_problem(host: str) -> str | None:
     aiohttp and getaddrinfo, which then never ask our resolver: such a host passes only as a plain dotted quad
     (checked like any address); 1.2.3.4.5, 4294967297, 0x7f.1 and the like are refused outright, as is an IPv6
     literal that does not parse strictly ([::ffff:127.1])."""
-    if ":" in host:
-        try:
-            return address_problem(ipaddress.IPv6Address(host))
-        except ValueError:
-            return "an address written in an unusual form"
     name = host.lower().removesuffix(".")
     labels = name.split(".")
-    if _NUMERIC_LABEL.fullmatch(labels[-1]):
-        try:
-            return address_problem(ipaddress.IPv4Address(name))
+    ipv6 = ":" in host
+    if ipv6 or _NUMERIC_LABEL.fullmatch(labels[-1]):
+        try:  # an IPv6 literal as given, an IPv4 one as a plain dotted quad
+            return address_problem(ipaddress.ip_address(host if ipv6 else name))
         except ValueError:
-            pass
-        ip = literal_address(name)
-        problem = address_problem(ip) if ip is not None else None
-        return problem or "an address written in an unusual form"
+            # Any other spelling is refused; a numeric one names the address it reads as when that is refused too.
+            ip = None if ipv6 else literal_address(name)
+            return (ip is not None and address_problem(ip)) or "an address written in an unusual form"
     if len(name) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
         return "a host name that is not a valid internet name"
     try:
@@ -243,10 +234,9 @@ class LinkGuard:
             parsed = URL(url)
         except (ValueError, TypeError):
             raise InputError(f"The {what} is not a valid URL. Give a full https:// link; nothing was posted.") from None
-        try:
+        host = None
+        with suppress(ValueError, TypeError):
             host = parsed.raw_host  # the ASCII form: an international name arrives IDNA-encoded
-        except (ValueError, TypeError):
-            host = None
         if parsed.scheme != "https":
             refusal = "must start with https://. Give a secure link"
         elif parsed.user is not None or parsed.password is not None:
@@ -261,10 +251,9 @@ class LinkGuard:
 
     def check_upload_url(self, upload_url) -> str:
         """The video only ever goes to TikTok's own upload host, over https, exactly as TikTok issued the URL."""
-        try:
+        parsed = URL()  # what cannot be parsed is refused below like any URL that is not https
+        with suppress(ValueError, TypeError):
             parsed = URL(upload_url)
-        except (ValueError, TypeError):
-            parsed = URL()  # refused below like any URL that is not https
         host = parsed.raw_host or ""
         if parsed.scheme != "https" or not (host + ".").endswith(UPLOAD_HOST_SUFFIX + "."):
             raise UserFacingError(
@@ -356,13 +345,7 @@ class VideoSource:
 class InlineSource(VideoSource):
     """Base64 content from the workflow, decoded piece by piece as it is sent: no second full copy in memory."""
 
-    def __init__(self, text: str, start: int):
-        self._text, self._start = text, start
-        padding = text[max(start, len(text) - 2) :].count("=")  # valid base64 pads only its last group
-        self.size = (len(text) - start) // 4 * 3 - padding
-
-    @classmethod
-    def from_text(cls, content: str) -> "InlineSource":
+    def __init__(self, content: str):
         start = 0
         if content.startswith("data:"):
             comma = content.find(",", 0, 256)
@@ -376,10 +359,11 @@ class InlineSource(VideoSource):
                 "The file content is not valid base64. Send the video as base64 (or give its link instead); "
                 "nothing was posted."
             )
-        source = cls(content, start)
-        if source.size == 0:
+        self._text, self._start = content, start
+        padding = content[max(start, len(content) - 2) :].count("=")  # valid base64 pads only its last group
+        self.size = (len(content) - start) // 4 * 3 - padding
+        if self.size == 0:
             raise InputError("The file content is empty. Attach the video itself; nothing was posted.")
-        return source
 
     def read_at(self, offset: int, length: int) -> bytes:
         length = min(length, self.size - offset)
@@ -438,8 +422,7 @@ class StreamSource(VideoSource):
     async def prime(self, length: int) -> None:
         """Read the first part now, or grow it to `length` (TikTok refused the first chunk plan before anything
         was sent, and the next plan's first part is larger: see alternative_plan)."""
-        if self._primed is None:
-            self._primed = HeldBytes(length)
+        self._primed = self._primed or HeldBytes(length)
         # A part grown past IN_MEMORY_CHUNK_MAX moves to disk by itself (SpooledTemporaryFile rolls over).
         await self._read(self._primed, length - self._primed.size)
 
@@ -479,14 +462,11 @@ class ByteWindows(VideoSource):
 
     def __init__(self, size: int | None) -> None:
         self.size = size
-        self._spans: dict[int, bytes] = {}
-
-    def add(self, offset: int, data: bytes) -> None:
-        self._spans[offset] = data
+        self.windows: dict[int, bytes] = {}  # the bytes read, by the offset they start at
 
     def read_at(self, offset: int, length: int) -> bytes:
         data = b""  # from the window that holds `offset`, on through the windows that continue it
-        for start, window in sorted(self._spans.items()):
+        for start, window in sorted(self.windows.items()):
             if start <= offset + len(data) < start + len(window):
                 data += window[offset + len(data) - start : offset + length - start]
         return data
@@ -565,7 +545,7 @@ def resolve_video_source(file_obj: dict | None, files: list | None, video_url: s
         return SourceSpec("link", url=link)
     if not content:
         raise InputError("The file has no content. Attach the video itself or give its link; nothing was posted.")
-    return SourceSpec("inline", inline=_typed(InlineSource.from_text(content)))
+    return SourceSpec("inline", inline=_typed(InlineSource(content)))
 
 
 def new_download_session() -> aiohttp.ClientSession:
@@ -580,8 +560,7 @@ def _request_url(url: str, what: str = "video link") -> URL:
     international host name is sent in its IDNA form; a link that cannot be encoded is refused in words."""
     try:
         current = URL(url, encoded=True)
-        host = current.raw_host
-        if host and not host.isascii():
+        if (host := current.raw_host) and not host.isascii():
             current = current.with_host(URL(url).raw_host)
         return current
     except (ValueError, TypeError):  # UnicodeError: a host IDNA cannot encode
@@ -669,11 +648,9 @@ def content_range(response: aiohttp.ClientResponse) -> tuple[int | None, int | N
 async def _read_some(response: aiohttp.ClientResponse, limit: int) -> bytes:
     """Up to `limit` bytes of a body; a broken download gives what arrived."""
     data = bytearray()
-    try:
+    with suppress(TransferError):  # the download broke off: what arrived is all the preflight has
         async for piece in _body(response, limit):
             data += piece
-    except TransferError:
-        pass  # the download broke off: what arrived is all the preflight has
     return bytes(data)
 
 
@@ -717,7 +694,7 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
             # host without Range (a link read for its facts only), the body read on in order, at most PROBE_READ_CAP
             # (as inflated, when the host compressed it although the identity encoding was asked for).
             source = RangeSource(url, size) if ranged else ByteWindows(size)
-            source.add(0, await _read_some(response, PROBE_HEAD_BYTES))
+            source.windows[0] = await _read_some(response, PROBE_HEAD_BYTES)
             for read in range(1, PROBE_MAX_REQUESTS if ranged else PROBE_READ_CAP // PROBE_HEAD_BYTES):
                 if (span := wanted_span(source.read_at, size, PROBE_HEAD_BYTES)) is None:
                     break
@@ -727,7 +704,7 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
                     span, window = (read * PROBE_HEAD_BYTES, 0), await _read_some(response, PROBE_HEAD_BYTES)
                 if not window:
                     break
-                source.add(span[0], window)
+                source.windows[span[0]] = window
             response.release()
         elif size is None:
             source = await _spool(response)
@@ -737,7 +714,8 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
         try:  # a source refused here (over 4 GB, not a video, a broken first part) closes what it holds
             if isinstance(source, StreamSource):
                 await source.prime(plan_chunks(size).chunk_size)
-            return _typed(source, whole or bool(source.read_at(0, SNIFF_BYTES)))
+            # A link read for its facts only whose head gave no bytes keeps no content type, for the caller to decide.
+            return _typed(source) if whole or source.read_at(0, SNIFF_BYTES) else source
         except BaseException:
             await source.aclose()
             raise
@@ -746,11 +724,10 @@ async def open_link(url: str, *, whole: bool = True) -> VideoSource:
             await session.close()
 
 
-def _typed(source: VideoSource, required: bool = True) -> VideoSource:
-    """The source with its content type, from the signature of its first bytes; `required`: refused unless it is
-    a video TikTok takes (else None, for the caller to decide)."""
-    head = source.read_at(0, SNIFF_BYTES)
-    source.content_type = require_video_type(head) if required else sniff_video_type(head)
+def _typed(source: VideoSource) -> VideoSource:
+    """The source with its content type, from the signature of its first bytes; refused unless it is a video TikTok
+    takes."""
+    source.content_type = require_video_type(source.read_at(0, SNIFF_BYTES))
     return source
 
 
@@ -784,10 +761,9 @@ async def probe_photos(urls: list[str], timeout: float) -> list[tuple[bytes, int
 
     async def one(url: str):
         async with limit:
-            try:
+            with suppress(UserFacingError, aiohttp.ClientError, asyncio.TimeoutError):
                 return await _probe_photo(session, url)
-            except (UserFacingError, aiohttp.ClientError, asyncio.TimeoutError):
-                return None
+        return None  # a photo that could not be read
 
     tasks = [asyncio.ensure_future(one(url)) for url in urls]
     try:
@@ -891,13 +867,12 @@ class UploadUnconfirmed(TransferError):
         self.what, self.refusal = what, refusal
 
 
-async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: str) -> None:
-    """PUT every chunk in order; chunk k+1 is read while chunk k is sent. Resends on 5xx/timeouts, resumes on a
-    416 whose range is consistent with what was sent. Once the last part went out, a failure is never "nothing
-    was posted": it raises UploadUnconfirmed."""
+async def upload_chunks(source, plan: ChunkPlan, url: str, content_type: str) -> None:
+    """PUT every chunk in order to TikTok's upload `url`; chunk k+1 is read while chunk k is sent. Resends on
+    5xx/timeouts, resumes on a 416 whose range is consistent with what was sent. Once the last part went out, a
+    failure is never "nothing was posted": it raises UploadUnconfirmed."""
     spans = plan.ranges()
-    watch = transfer_watch.get() or TransferWatch()
-    token = transfer_watch.set(watch)  # each part's send reports to this same watch, also where no deadline set one
+    watch = transfer_watch.get() or TransferWatch()  # the deadline's, where one is set
     watch.uploading, watch.parts = True, len(spans)
     watch.last_activity = time.monotonic()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_STALL_TIMEOUT_S)
@@ -919,7 +894,7 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
                             await asyncio.sleep(CHUNK_RETRY_DELAY_S * tries)
                         puts_left -= 1
                         watch.part = index + 1
-                        next_index = await _send_chunk(session, upload_url, chunk, plan, content_type, index, tries)
+                        next_index = await _send_chunk(session, url, chunk, plan, content_type, index, tries, watch)
                         if next_index != index or puts_left <= 0:
                             break
                     if next_index == index:
@@ -948,7 +923,6 @@ async def upload_chunks(source, plan: ChunkPlan, upload_url: str, content_type: 
             raise
         finally:
             _discard(pending)
-            transfer_watch.reset(token)
             if index >= len(spans):
                 watch.uploading = False  # a deadline that hits after this is not the upload's
 
@@ -961,15 +935,14 @@ def _discard(task: asyncio.Future) -> None:
         task.result().release()
 
 
-async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, index, tries):
+async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, content_type: str, index, tries, watch):
     """Send one chunk; return the index of the chunk TikTok needs next (== index means resend, plan.count means
-    TikTok holds the whole video). `tries`: how many times this chunk was sent before."""
+    TikTok holds the whole video). `tries`: how many times this chunk was sent before; `watch`: the upload's."""
     headers = {
         "Content-Type": content_type,
         "Content-Length": str(chunk.length),
         "Content-Range": f"bytes {chunk.first}-{chunk.last}/{plan.video_size}",
     }
-    watch = transfer_watch.get()
     body = _PartBody(chunk, watch, index)
     try:
         # The upload URL is used exactly as issued, and a redirect away from it is never followed.
@@ -984,6 +957,7 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         logger.warning("chunk %d of %d: no answer from TikTok, sending it again", index + 1, plan.count)
         return index
     watch.last_activity = time.monotonic()
+    resume = resume_index(progress, plan.ranges(), plan.video_size)  # where TikTok's range says it stands, if used
     if 200 <= status < 300:
         if index < plan.count - 1:
             return index + 1  # not the last part
@@ -992,7 +966,6 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         # A 201, or a 2xx to a resend of the last part: TikTok holds it, unless its range names an earlier part.
         if status == 201 or progress is None:
             return plan.count
-        resume = resume_index(progress, plan.ranges(), plan.video_size)
         if resume is not None:  # the whole file, or this last part or an earlier one
             return resume
     elif status >= 500:
@@ -1003,7 +976,6 @@ async def _send_chunk(session, upload_url, chunk: Chunk, plan: ChunkPlan, conten
         # TikTok can hold no more than the parts whose bytes were all written (aiohttp may have sent this one in a
         # first attempt that it resent by itself). A range covering the whole file after the last part went out
         # is completion.
-        resume = resume_index(progress, plan.ranges(), plan.video_size)
         if resume is not None and (resume <= index or resume <= watch.written_through + 1):
             return resume
     raise TransferError(_put_failure(status, index, plan.count))

@@ -457,7 +457,7 @@ def test_tiktok_upload_urls_are_used_verbatim(url):
 
 
 def _inline(data: bytes, prefix: str = "") -> InlineSource:
-    return InlineSource.from_text(prefix + base64.b64encode(data).decode())
+    return InlineSource(prefix + base64.b64encode(data).decode())
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 100, PIECE_SIZE * 2 + 7])
@@ -492,7 +492,7 @@ def test_inline_accepts_a_data_url_prefix():
 )
 def test_inline_refuses_bad_base64(content, reason):
     with pytest.raises(InputError, match=reason):
-        InlineSource.from_text(content)
+        InlineSource(content)
 
 
 # ---- One source from the inputs -------------------------------------------------------------------------------------

@@ -418,7 +418,7 @@ class TestWhatAFailedLinkLeavesBehind:
 
     async def test_an_upload_leaves_no_watch_behind_in_its_callers_context(self, loopback):
         plan = ChunkPlan(len(SMALL), len(SMALL), 1)
-        source = tiktok_transfer.InlineSource.from_text(b64(SMALL))
+        source = tiktok_transfer.InlineSource(b64(SMALL))
 
         await tiktok_transfer.upload_chunks(source, plan, loopback.url("/upload/"), "video/mp4")
 
