@@ -421,6 +421,16 @@ CREATOR_CAP_CODES = ("spam_risk_too_many_posts", "spam_risk_user_banned_from_pos
 SCOPE_REFUSALS = ("scope_not_authorized", "scope_permission_missed")
 
 
+async def unless_scope_refused(request, refused):
+    """The request's answer, or `refused` when TikTok refuses it for a permission (scope) the account did not grant."""
+    try:
+        return await request
+    except TikTokError as error:
+        if error.code not in SCOPE_REFUSALS:
+            raise
+        return refused
+
+
 def whole_number(value):
     """JSON Schema counts 20.0 as an integer, so a form may send it: use it as the int it is."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
@@ -740,21 +750,16 @@ async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
         data = await call_tiktok(context, USER_INFO_URL, method="GET", params={"fields": fields})
         return _fields(data.get("user"))
 
-    try:
-        user = await get(scopes)
+    # A single scope's refusal is the caller's to read: it already names that scope.
+    user = await (unless_scope_refused(get(scopes), None) if len(scopes) > 1 else get(scopes))
+    if user is not None:
         return user, missing_user_scopes(user, scopes)
-    except TikTokError as error:
-        if error.code not in SCOPE_REFUSALS or len(scopes) == 1:
-            raise
     merged, granted = {}, ["user.info.basic"]
     # With a single optional scope the refusal already names it; probing it again would repeat the refusal.
     for scope in scopes[1:] if len(scopes) > 2 else ():
-        try:
-            merged.update(await get(["user.info.basic", scope]))
+        if (fields := await unless_scope_refused(get(["user.info.basic", scope]), None)) is not None:
+            merged.update(fields)
             granted.append(scope)
-        except TikTokError as error:
-            if error.code not in SCOPE_REFUSALS:
-                raise
     # No optional scope probed or granted: the basic fields alone.
     merged = merged or await get(["user.info.basic"])
     return merged, missing_user_scopes(merged, granted)
