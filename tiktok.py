@@ -173,19 +173,13 @@ class CreatePhotoPost(ActionHandler):
 class GetAccountInsights(ActionHandler):
     async def execute(self, inputs, context):
         video_count = tiktok_api.whole_number(inputs.get("video_count", 20))
-        try:
-            user, missing = await tiktok_api.fetch_user(context, ["user.info.stats"])
-            missing = [scope for scope in missing if scope == "user.info.stats"]
-        except tiktok_api.TikTokError as error:
-            if error.code not in tiktok_api.SCOPE_REFUSALS:
-                raise
-            user, missing = {}, ["user.info.stats"]
-        try:
-            videos, _cursor, has_more = await tiktok_api.list_videos(context, video_count, None)
-        except tiktok_api.TikTokError as error:
-            if error.code not in tiktok_api.SCOPE_REFUSALS:
-                raise
-            videos, has_more, missing = [], False, [*missing, "video.list"]
+        stats = tiktok_api.fetch_user(context, ["user.info.stats"])
+        user, missing = await tiktok_api.unless_scope_refused(stats, ({}, ["user.info.stats"]))
+        missing = [scope for scope in missing if scope == "user.info.stats"]
+        listing = await tiktok_api.unless_scope_refused(tiktok_api.list_videos(context, video_count, None), None)
+        if listing is None:
+            missing.append("video.list")
+        videos, _cursor, has_more = listing or ([], None, False)
         videos, stats = videos[:video_count], tiktok_api.normalize_user(user)
         return ActionResult(
             data={

@@ -106,13 +106,12 @@ COUNT_MAX = 2**63 - 1
 def _count(value) -> int | None:
     """A whole number from TikTok's answer (also when sent as digits or as 12.0), or None for anything else
     (a bool, a fraction, text, NaN, infinity, a negative number or one past int64)."""
-    if isinstance(value, bool):
-        return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     elif isinstance(value, str) and value.strip().isdigit() and value.strip().isascii() and len(value) <= 30:
         value = int(value.strip())
-    return value if isinstance(value, int) and 0 <= value <= COUNT_MAX else None
+    # `type(...) is int`: a bool is an int subclass, and no count.
+    return value if type(value) is int and 0 <= value <= COUNT_MAX else None
 
 
 # How each user field is read; the fields not named here are text.
@@ -173,8 +172,7 @@ def normalize_video(video: dict) -> dict:
     TikTok's own fields."""
     # Every field is text or a number; the id is set apart below, and a missing count reads as 0.
     out = {name: (_text if name in VIDEO_TEXT_FIELDS else _count)(video.get(name)) for name in VIDEO_FIELDS}
-    raw_id = video.get("id")
-    out["id"] = post_id_string(raw_id) or (raw_id if isinstance(raw_id, str) else "")
+    out["id"] = post_id_string(video.get("id")) or _text(video.get("id")) or ""
     out.update(created_at=iso_time(out["create_time"]), duration_seconds=out["duration"])
     # TikTok's share_url carries its tracking parameters; the post's own address is the link without them.
     out["post_url"] = out["share_url"] and out["share_url"].partition("?")[0]
@@ -423,6 +421,16 @@ CREATOR_CAP_CODES = ("spam_risk_too_many_posts", "spam_risk_user_banned_from_pos
 SCOPE_REFUSALS = ("scope_not_authorized", "scope_permission_missed")
 
 
+async def unless_scope_refused(request, refused):
+    """The request's answer, or `refused` when TikTok refuses it for a permission (scope) the account did not grant."""
+    try:
+        return await request
+    except TikTokError as error:
+        if error.code not in SCOPE_REFUSALS:
+            raise
+        return refused
+
+
 def whole_number(value):
     """JSON Schema counts 20.0 as an integer, so a form may send it: use it as the int it is."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
@@ -561,9 +569,8 @@ def sdk_retry_count(context) -> int:
     pauses alone would overrun the step, so every request is sent with retry_count at that limit: the SDK never
     resends it, and the shared context (and its config) is never changed."""
     limit = _fields(getattr(context, "config", None)).get("max_retries")
-    if isinstance(limit, (int, float)) and not isinstance(limit, bool) and math.isfinite(limit):
-        return max(0, math.ceil(limit))
-    return 0
+    # max_retries=True reads as 1, as the SDK's own `retry_count < max_retries` reads it.
+    return max(0, math.ceil(limit)) if isinstance(limit, (int, float)) and math.isfinite(limit) else 0
 
 
 async def call_tiktok(
@@ -687,9 +694,8 @@ def unknown_input(action, name: str, known: list[str]) -> str:
         return f"{title} has no {shown}: {why}."
     if close:
         return f"{title} has no input {shown}: did you mean {close[0]}?"
-    return f"{title} has no input {shown}; " + (
-        f"its inputs are {', '.join(known)}." if known else "it takes no inputs."
-    )
+    inputs = f"its inputs are {', '.join(known)}." if known else "it takes no inputs."
+    return f"{title} has no input {shown}; {inputs}"
 
 
 def user_errors(execute, action):
@@ -744,21 +750,16 @@ async def fetch_user(context, scopes) -> tuple[dict, list[str]]:
         data = await call_tiktok(context, USER_INFO_URL, method="GET", params={"fields": fields})
         return _fields(data.get("user"))
 
-    try:
-        user = await get(scopes)
+    # A single scope's refusal is the caller's to read: it already names that scope.
+    user = await (unless_scope_refused(get(scopes), None) if len(scopes) > 1 else get(scopes))
+    if user is not None:
         return user, missing_user_scopes(user, scopes)
-    except TikTokError as error:
-        if error.code not in SCOPE_REFUSALS or len(scopes) == 1:
-            raise
     merged, granted = {}, ["user.info.basic"]
     # With a single optional scope the refusal already names it; probing it again would repeat the refusal.
     for scope in scopes[1:] if len(scopes) > 2 else ():
-        try:
-            merged.update(await get(["user.info.basic", scope]))
+        if (fields := await unless_scope_refused(get(["user.info.basic", scope]), None)) is not None:
+            merged.update(fields)
             granted.append(scope)
-        except TikTokError as error:
-            if error.code not in SCOPE_REFUSALS:
-                raise
     # No optional scope probed or granted: the basic fields alone.
     merged = merged or await get(["user.info.basic"])
     return merged, missing_user_scopes(merged, granted)
@@ -786,8 +787,7 @@ async def list_videos(context, max_count: int, cursor) -> tuple[list[dict], obje
         videos += normalize_videos(data.get("videos"))
         has_more = bool(data.get("has_more"))
         # TikTok's cursor is a number (a timestamp in ms); anything else keeps the previous one.
-        if isinstance(data.get("cursor"), int) and not isinstance(data.get("cursor"), bool):
-            cursor = data["cursor"]
+        cursor = data["cursor"] if type(data.get("cursor")) is int else cursor
     return videos, cursor, has_more
 
 

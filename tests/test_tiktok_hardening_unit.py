@@ -174,7 +174,7 @@ class TestSharedContextPublishesOnce:
             ({"max_retries": 3, "timeout": 30}, 3),
             ({"max_retries": 0}, 0),
             ({"max_retries": 2.5}, 3),
-            ({"max_retries": True}, 0),
+            ({"max_retries": True}, 1),
             ({"max_retries": "3"}, 0),
             ({}, 0),
             (None, 0),
