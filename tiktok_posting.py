@@ -278,17 +278,13 @@ async def within_transfer_deadline(step, until: float):
             raise
         if watch.last_part_sent:
             raise tiktok_transfer.UploadUnconfirmed("TikTok's upload server stopped answering") from None
-        if watch.uploading and watch.reading:
+        link_stalled = watch.uploading and watch.reading
+        if link_stalled or watch.stalled():
+            who, doing = ("The video's link host", "read") if link_stalled else ("TikTok's upload server", "sent")
+            advice = "Check the link and run the step again" if link_stalled else "Run the step again in a few minutes"
             raise tiktok_transfer.TransferError(
-                f"The video's link host stopped sending the video while part {watch.part} of {watch.parts} was "
-                "being read, so it could not be passed on to TikTok within the step. Nothing was posted (TikTok "
-                "discards an upload that never completes). Check that the link works and run the step again."
-            ) from None
-        if watch.stalled():
-            raise tiktok_transfer.TransferError(
-                f"TikTok's upload server stopped answering while part {watch.part} of {watch.parts} of the video was "
-                "being sent. Nothing was posted (TikTok discards an upload that never completes). Run the step again "
-                "in a few minutes."
+                f"{who} stopped answering while part {watch.part} of {watch.parts} of the video was being {doing}. "
+                f"Nothing was posted (TikTok discards an upload that never completes). {advice}."
             ) from None
         raise tiktok_transfer.TransferError(
             f"The video is too large to move to TikTok within one workflow step ({TRANSFER_DEADLINE_S:.0f} s at "
