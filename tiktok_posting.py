@@ -310,7 +310,7 @@ async def settle_upload(
         answer = await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}, retry_429=False)
         status = normalize_status(answer)
     held = status["uploaded_bytes"] if status.get("status") == "PROCESSING_UPLOAD" else None
-    if status and (status["status"] in AFTER_UPLOAD or (held or 0) >= video_size):
+    if status.get("status") in AFTER_UPLOAD or (held or 0) >= video_size:
         return status["status"]
     if status.get("status") == "FAILED":
         raise tiktok_transfer.TransferError(unconfirmed.refusal or f"{status['explanation']} Nothing was posted.")
@@ -424,12 +424,11 @@ async def video_report(context, spec) -> dict:
     try:
         max_seconds = (await query_creator(context))["max_video_post_duration_sec"]
     except TikTokError as error:
+        if error.code == "access_token_invalid":
+            raise
+        why_no_limit = f"TikTok did not give it right now ({error.code or 'no error code'})"
         if error.code in SCOPE_REFUSALS:
             why_no_limit = "the connection did not grant video.publish, which TikTok needs to tell it"
-        elif error.code == "access_token_invalid":
-            raise
-        else:
-            why_no_limit = f"TikTok did not give it right now ({error.code or 'no error code'})"
     report = dict.fromkeys(("container", "codec", "duration_seconds", "width", "height", "frame_rate", "size_bytes"))
     report.update(ok=False, problems=[tiktok_media.NOT_A_VIDEO], max_duration_seconds=max_seconds, unchecked=[])
     if spec is None:
@@ -502,8 +501,7 @@ async def post_photos(context, photo_urls: list[str], cover_photo: int, post_mod
         for position, (link, answer) in enumerate(zip(links, answers, strict=True), start=1)
         if answer is not None
     ]
-    problems = [problem for problem, _warning in verdicts if problem]
-    if problems:
+    if problems := [problem for problem, _warning in verdicts if problem]:
         raise InputError(" ".join(problems) + " Nothing was posted.")
     post_info = {key: value for key, value in text.items() if value}
     creator, forced = {}, []
@@ -521,8 +519,7 @@ async def post_photos(context, photo_urls: list[str], cover_photo: int, post_mod
         privacy_level, brand_content = direct_only["privacy_level"], bool(direct_only["brand_content_toggle"])
         if privacy_level is None:
             raise InputError(
-                "privacy_level is required for DIRECT_POST. Run Get Creator Info to see the options; nothing was "
-                "posted."
+                "privacy_level is required for DIRECT_POST. Run Get Creator Info for the options; nothing was posted."
             )
         # Comments stay off unless the user allowed them (TikTok's posting guidelines).
         requested = {"disable_comment": not direct_only["allow_comments"]}
