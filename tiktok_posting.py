@@ -179,7 +179,7 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
                     await within_transfer_deadline(source.prime(another.ranges()[0][1] + 1), moving_until)
                 plans.append(another)
         publish_id = _publish_id(data)
-        upload_url = tiktok_transfer.check_upload_url(data.get("upload_url"))
+        upload_url = tiktok_transfer.link_guard.check_upload_url(data.get("upload_url"))
         status = "PROCESSING_UPLOAD"
         try:
             await within_transfer_deadline(

@@ -273,10 +273,6 @@ def check_link(url: str, what: str = "video link") -> URL:
     return link_guard.check_link(url, what)
 
 
-def check_upload_url(upload_url) -> str:
-    return link_guard.check_upload_url(upload_url)
-
-
 # ---- Where the bytes come from: one source abstraction for the inspector and the upload ------------------------
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
