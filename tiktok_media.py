@@ -341,12 +341,9 @@ def _track_facts(video: dict, walked: bool, facts: dict) -> None:
     """The video track's codec, picture size (tkhd's, else the sample entry's), frame rate from the samples read (a
     fragmented file's: else its default duration), and a fragmented file's duration when neither mehd nor sidx gave
     it: its samples', when every fragment was read."""
-    codec, entry_size = video.get(b"stsd") or (None, None)
-    _id, width, height = video.get(b"tkhd") or (0, 0, 0)
-    if not (width and height):
-        width, height = entry_size or (0, 0)
-    facts["codec"] = codec
-    facts["width"], facts["height"] = (width, height) if width and height else (None, None)
+    facts["codec"], entry_size = video.get(b"stsd") or (None, None)
+    sides = (video.get(b"tkhd", (0, 0, 0))[1:], entry_size or (0, 0))
+    facts["width"], facts["height"] = next((pair for pair in sides if all(pair)), (None, None))
     timescale, samples, ticks = video.get(b"mdhd", (0, 0))[0], video["samples"], video["ticks"]
     if timescale and samples and ticks:
         facts["frame_rate"] = round(samples * timescale / ticks, 3)
@@ -449,13 +446,12 @@ def media_problems(facts: VideoFacts, max_seconds: int | None = None) -> list[st
             f"The video runs at {_number(rate)} frames per second; TikTok accepts {MIN_FRAME_RATE} to "
             f"{MAX_FRAME_RATE}. Re-export it at 30 frames per second, for example."
         )
-    width, height = facts.width, facts.height
-    if width is not None and height is not None and not all(MIN_SIDE <= side <= MAX_SIDE for side in (width, height)):
+    if None not in (sides := (facts.width, facts.height)) and not all(MIN_SIDE <= side <= MAX_SIDE for side in sides):
         problems.append(
-            f"The video is {width}x{height} pixels; TikTok accepts {MIN_SIDE} to {MAX_SIDE} pixels on each side. "
-            "Resize it."
+            f"The video is {facts.width}x{facts.height} pixels; TikTok accepts {MIN_SIDE} to {MAX_SIDE} pixels on "
+            "each side. Resize it."
         )
-    if (duration := facts.duration_seconds) is not None and max_seconds and not duration <= max_seconds:
+    if (duration := facts.duration_seconds) is not None and max_seconds and duration > max_seconds:
         problems.append(
             f"The video is {duration:.1f} seconds long, but this TikTok account may post at most {max_seconds} "
             "seconds through apps right now. Trim the video."
@@ -502,8 +498,7 @@ class MediaRefusal(InputError):
 
 
 def check_media(facts: VideoFacts, max_seconds: int | None = None) -> None:
-    problems = media_problems(facts, max_seconds)
-    if problems:
+    if problems := media_problems(facts, max_seconds):
         raise MediaRefusal(" ".join(problems) + " Nothing was posted.")
 
 

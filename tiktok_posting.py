@@ -179,7 +179,7 @@ async def upload_video(context, init_url: str, spec, body: dict, max_duration, c
                     await within_transfer_deadline(source.prime(another.ranges()[0][1] + 1), moving_until)
                 plans.append(another)
         publish_id = _publish_id(data)
-        upload_url = tiktok_transfer.check_upload_url(data.get("upload_url"))
+        upload_url = tiktok_transfer.link_guard.check_upload_url(data.get("upload_url"))
         status = "PROCESSING_UPLOAD"
         try:
             await within_transfer_deadline(
@@ -278,17 +278,13 @@ async def within_transfer_deadline(step, until: float):
             raise
         if watch.last_part_sent:
             raise tiktok_transfer.UploadUnconfirmed("TikTok's upload server stopped answering") from None
-        if watch.uploading and watch.reading:
+        link_stalled = watch.uploading and watch.reading
+        if link_stalled or watch.stalled():
+            who, doing = ("The video's link host", "read") if link_stalled else ("TikTok's upload server", "sent")
+            advice = "Check the link and run the step again" if link_stalled else "Run the step again in a few minutes"
             raise tiktok_transfer.TransferError(
-                f"The video's link host stopped sending the video while part {watch.part} of {watch.parts} was "
-                "being read, so it could not be passed on to TikTok within the step. Nothing was posted (TikTok "
-                "discards an upload that never completes). Check that the link works and run the step again."
-            ) from None
-        if watch.stalled():
-            raise tiktok_transfer.TransferError(
-                f"TikTok's upload server stopped answering while part {watch.part} of {watch.parts} of the video was "
-                "being sent. Nothing was posted (TikTok discards an upload that never completes). Run the step again "
-                "in a few minutes."
+                f"{who} stopped answering while part {watch.part} of {watch.parts} of the video was being {doing}. "
+                f"Nothing was posted (TikTok discards an upload that never completes). {advice}."
             ) from None
         raise tiktok_transfer.TransferError(
             f"The video is too large to move to TikTok within one workflow step ({TRANSFER_DEADLINE_S:.0f} s at "
@@ -314,7 +310,7 @@ async def settle_upload(
         answer = await call_tiktok(context, STATUS_URL, body={"publish_id": publish_id}, retry_429=False)
         status = normalize_status(answer)
     held = status["uploaded_bytes"] if status.get("status") == "PROCESSING_UPLOAD" else None
-    if status and (status["status"] in AFTER_UPLOAD or (held or 0) >= video_size):
+    if status.get("status") in AFTER_UPLOAD or (held or 0) >= video_size:
         return status["status"]
     if status.get("status") == "FAILED":
         raise tiktok_transfer.TransferError(unconfirmed.refusal or f"{status['explanation']} Nothing was posted.")
@@ -428,12 +424,11 @@ async def video_report(context, spec) -> dict:
     try:
         max_seconds = (await query_creator(context))["max_video_post_duration_sec"]
     except TikTokError as error:
+        if error.code == "access_token_invalid":
+            raise
+        why_no_limit = f"TikTok did not give it right now ({error.code or 'no error code'})"
         if error.code in SCOPE_REFUSALS:
             why_no_limit = "the connection did not grant video.publish, which TikTok needs to tell it"
-        elif error.code == "access_token_invalid":
-            raise
-        else:
-            why_no_limit = f"TikTok did not give it right now ({error.code or 'no error code'})"
     report = dict.fromkeys(("container", "codec", "duration_seconds", "width", "height", "frame_rate", "size_bytes"))
     report.update(ok=False, problems=[tiktok_media.NOT_A_VIDEO], max_duration_seconds=max_seconds, unchecked=[])
     if spec is None:
@@ -506,8 +501,7 @@ async def post_photos(context, photo_urls: list[str], cover_photo: int, post_mod
         for position, (link, answer) in enumerate(zip(links, answers, strict=True), start=1)
         if answer is not None
     ]
-    problems = [problem for problem, _warning in verdicts if problem]
-    if problems:
+    if problems := [problem for problem, _warning in verdicts if problem]:
         raise InputError(" ".join(problems) + " Nothing was posted.")
     post_info = {key: value for key, value in text.items() if value}
     creator, forced = {}, []
@@ -525,8 +519,7 @@ async def post_photos(context, photo_urls: list[str], cover_photo: int, post_mod
         privacy_level, brand_content = direct_only["privacy_level"], bool(direct_only["brand_content_toggle"])
         if privacy_level is None:
             raise InputError(
-                "privacy_level is required for DIRECT_POST. Run Get Creator Info to see the options; nothing was "
-                "posted."
+                "privacy_level is required for DIRECT_POST. Run Get Creator Info for the options; nothing was posted."
             )
         # Comments stay off unless the user allowed them (TikTok's posting guidelines).
         requested = {"disable_comment": not direct_only["allow_comments"]}

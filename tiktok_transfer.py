@@ -273,10 +273,6 @@ def check_link(url: str, what: str = "video link") -> URL:
     return link_guard.check_link(url, what)
 
 
-def check_upload_url(upload_url) -> str:
-    return link_guard.check_upload_url(upload_url)
-
-
 # ---- Where the bytes come from: one source abstraction for the inspector and the upload ------------------------
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
@@ -485,8 +481,7 @@ class RangeSource(ByteWindows):
 
     async def pieces(self, first: int, last: int) -> AsyncIterator[bytes]:
         self.failure = None  # a read that failed once and then worked is no reason the upload failed
-        if self._session is None:
-            self._session = new_download_session()
+        self._session = self._session or new_download_session()
         try:
             response = await _follow(self._session, self.url, headers={"Range": f"bytes={first}-{last}"})
         except UserFacingError as error:
@@ -576,8 +571,7 @@ async def _follow(session: aiohttp.ClientSession, url: str, headers=None) -> aio
         except (aiohttp.ClientError, asyncio.TimeoutError, BlockedAddressError) as error:
             # The resolver's refusal arrives as the connector error's os_error (or its cause).
             causes = (error, getattr(error, "os_error", None), error.__cause__)
-            blocked = [cause for cause in causes if isinstance(cause, BlockedAddressError)]
-            if blocked:
+            if blocked := [cause for cause in causes if isinstance(cause, BlockedAddressError)]:
                 failed = f"The video link is not allowed: {blocked[0]}. Use a public link"
             elif isinstance(error, aiohttp.ClientConnectorError):
                 failed = f"Could not connect to {current.raw_host} to download the video. Check the link"

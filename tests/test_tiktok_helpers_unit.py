@@ -30,10 +30,10 @@ from tiktok_transfer import (
     Chunk,
     ChunkPlan,
     InlineSource,
+    LinkGuard,
     PublicOnlyResolver,
     address_problem,
     check_link,
-    check_upload_url,
     literal_address,
     plan_chunks,
     resolve_video_source,
@@ -442,7 +442,7 @@ async def test_the_download_session_resolves_through_the_guard():
 )
 def test_video_bytes_only_go_to_tiktoks_upload_hosts(url):
     with pytest.raises(Exception, match="usable TikTok upload address"):
-        check_upload_url(url)
+        LinkGuard().check_upload_url(url)
 
 
 @pytest.mark.parametrize(
@@ -450,7 +450,7 @@ def test_video_bytes_only_go_to_tiktoks_upload_hosts(url):
     ["https://open-upload.tiktokapis.com/video/?upload_id=1&upload_token=t", "https://upload.us.tiktokapis.com/v/"],
 )
 def test_tiktok_upload_urls_are_used_verbatim(url):
-    assert check_upload_url(url) == url
+    assert LinkGuard().check_upload_url(url) == url
 
 
 # ---- Inline base64 ---------------------------------------------------------------------------------------------------

@@ -348,7 +348,9 @@ class TestPlainRefusals:
             )
         )
 
-        assert message.startswith("The video's link host stopped sending the video while part 1 of 1 was being read")
+        assert message.startswith(
+            "The video's link host stopped answering while part 1 of 1 of the video was being read."
+        )
         assert "TikTok's upload server" not in message
         assert urls(mock_context) == [INBOX_INIT]
 
