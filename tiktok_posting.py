@@ -443,6 +443,11 @@ async def video_report(context, spec) -> dict:
     problems = tiktok_media.media_problems(facts, max_seconds)
     duration = None if facts.duration_seconds is None else round(facts.duration_seconds, 3)
     unchecked = tiktok_media.unchecked_rules(facts, max_seconds, why_no_limit)
+    # A host without Range is read in order, only up to a cap: say so when the facts lie further in.
+    cap = tiktok_transfer.PROBE_READ_CAP
+    if unchecked and type(source) is tiktok_transfer.ByteWindows and len(source.read_at(0, cap)) >= cap:
+        why = "its host does not send parts of a file on request, so the rest was not downloaded to check it"
+        unchecked.insert(0, f"Only the first {format_size(cap)} of the video were read: {why}.")
     report.update(dataclasses.asdict(facts), codec=facts.codec_name, duration_seconds=duration, size_bytes=size)
     return report | {"ok": not problems, "problems": problems, "unchecked": unchecked}
 
