@@ -205,8 +205,9 @@ class OAuthEndpoints:
             "refresh_expires_in": int(refresh_expires - now),
             "refresh_token": refresh_token,
             "scope": ",".join(scopes),
-            "token_type": "Bearer",  # nosec B105 - the token type, not a token
         }
+        # The token type, not a token.
+        answer["token_type"] = "Bearer"  # nosec B105
         return Reply.json(200, answer)
 
     def _oauth_error(self, error: str, description: str) -> Reply:
