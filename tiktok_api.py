@@ -811,10 +811,10 @@ def insights_explanation(analyzed: int, asked: int, has_more: bool, missing: lis
 
 # ---- Polling triggers -----------------------------------------------------------------------------------------------
 
-# new_video also asks for the hour before last_poll_ts: TikTok lists a video only once it is processed and
-# reviewed, often minutes after its create_time, and the platform's clock and TikTok's may differ. The platform
-# keeps one record per id, so a video seen by two polls starts one workflow.
-POLL_OVERLAP_S = 3600
+# new_video also asks for the day before last_poll_ts: video.list shows a video only once TikTok has processed
+# and reviewed it, minutes to hours after its create_time, and the platform's clock and TikTok's may differ. The
+# platform keeps one record per id, so a video seen by several polls starts one workflow.
+POLL_OVERLAP_S = 86400
 
 
 # A poll reads at most this many videos (five pages of video.list), the newest ones.
@@ -865,7 +865,7 @@ async def videos_since(context, since: float) -> list[dict]:
 async def new_videos(context, last_poll_ts) -> list[dict]:
     """new_video's videos: on the first poll the newest one only (a sample, not the account's history)."""
     since = poll_time(last_poll_ts)
-    if since is None:
+    if not since:  # none, or the epoch itself: a first poll
         return (await list_videos(context, 1, None))[0][:1]
     return await videos_since(context, since - POLL_OVERLAP_S)
 

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.unit
 T = 1_790_000_000  # 2026-09-21T14:13:20Z, the last poll in these tests
 HOUR = 3600
 DAY = 86400
+OVERLAP = DAY  # new_video's look-back before last_poll_ts
 
 
 def listed(max_count, cursor=None):
@@ -118,7 +119,7 @@ class TestNewVideo:
             }
         ]
 
-    @pytest.mark.parametrize("first", [None, ""])
+    @pytest.mark.parametrize("first", [None, "", "0", 0])
     async def test_first_poll_of_an_account_without_videos_is_empty(self, integration, mock_context, first):
         mock_context.fetch.side_effect = [page([], cursor=0, has_more=False)]
 
@@ -140,18 +141,24 @@ class TestNewVideo:
             f" {T}.0 ",
         ],
     )
-    async def test_later_polls_return_what_was_posted_after_last_poll_ts_less_an_hour(
+    async def test_later_polls_return_what_was_posted_after_last_poll_ts_less_a_day(
         self, integration, mock_context, last_poll_ts
     ):
-        newest_first = [clip(4, T + 600), clip(3, T - 1), clip(2, T - HOUR + 1), clip(1, T - HOUR), clip(0, T - DAY)]
-        newest_first += [clip(-n, T - DAY - n) for n in range(1, 16)]  # a full page: TikTok's 20
-        mock_context.fetch.side_effect = [page(newest_first, cursor=(T - DAY) * 1000)]
+        newest_first = [
+            clip(4, T + 600),
+            clip(3, T - 1),
+            clip(2, T - OVERLAP + 1),
+            clip(1, T - OVERLAP),
+            clip(0, T - 2 * DAY),
+        ]
+        newest_first += [clip(-n, T - 2 * DAY - n) for n in range(1, 16)]  # a full page: TikTok's 20
+        mock_context.fetch.side_effect = [page(newest_first, cursor=(T - 2 * DAY) * 1000)]
 
         records = await integration.execute_polling_trigger("new_video", {}, last_poll_ts, mock_context)
 
         assert mock_context.fetch.await_args_list == [listed(20)]
-        assert numbers(records) == [2, 3, 4]  # oldest first; created exactly an hour before is not new
-        assert [r["data"]["create_time"] for r in records] == [T - HOUR + 1, T - 1, T + 600]
+        assert numbers(records) == [2, 3, 4]  # oldest first; created exactly a day before is not new
+        assert [r["data"]["create_time"] for r in records] == [T - OVERLAP + 1, T - 1, T + 600]
 
     async def test_an_iso_time_without_offset_is_utc_whatever_the_servers_zone(
         self, integration, mock_context, monkeypatch
@@ -159,7 +166,7 @@ class TestNewVideo:
         monkeypatch.setenv("TZ", "Pacific/Auckland")
         time.tzset()
         try:
-            mock_context.fetch.side_effect = [page([clip(2, T - HOUR + 1), clip(1, T - HOUR)], has_more=False)]
+            mock_context.fetch.side_effect = [page([clip(2, T - OVERLAP + 1), clip(1, T - OVERLAP)], has_more=False)]
 
             records = await integration.execute_polling_trigger("new_video", {}, "2026-09-21T14:13:20", mock_context)
         finally:
@@ -169,7 +176,7 @@ class TestNewVideo:
         assert numbers(records) == [2]
 
     async def test_nothing_new_is_one_request_and_no_record(self, integration, mock_context):
-        mock_context.fetch.side_effect = [page([clip(n, T - HOUR - n) for n in range(20)], cursor=5)]
+        mock_context.fetch.side_effect = [page([clip(n, T - OVERLAP - n) for n in range(20)], cursor=5)]
 
         assert await integration.execute_polling_trigger("new_video", {}, str(T), mock_context) == []
         assert mock_context.fetch.await_args_list == [listed(20)]
@@ -180,7 +187,7 @@ class TestNewVideo:
             page([clip(80 - n, T + 80 - n) for n in range(20)], cursor=(T + 61) * 1000),
         ]
 
-        records = await integration.execute_polling_trigger("new_video", {}, str(T + HOUR + 75), mock_context)
+        records = await integration.execute_polling_trigger("new_video", {}, str(T + OVERLAP + 75), mock_context)
 
         assert mock_context.fetch.await_args_list == [listed(20), listed(20, (T + 81) * 1000)]
         assert numbers(records) == list(range(76, 101))
@@ -191,7 +198,7 @@ class TestNewVideo:
             page([clip(100 - 20 * p - n, T + 100 - 20 * p - n) for n in range(20)], cursor=cursors[p]) for p in range(5)
         ]
 
-        records = await integration.execute_polling_trigger("new_video", {}, str(T + HOUR), mock_context)
+        records = await integration.execute_polling_trigger("new_video", {}, str(T + OVERLAP), mock_context)
 
         assert mock_context.fetch.await_args_list == [listed(20)] + [listed(20, c) for c in cursors[:4]]
         assert numbers(records) == list(range(1, 101))
@@ -218,7 +225,7 @@ class TestNewVideo:
     async def test_odd_counts_read_as_get_videos_reads_them(self, integration, mock_context):
         odd = clip(7, T + 5, views="2000", likes=" 150 ", comments=None, shares=-3, duration=12.0, width="wide")
         no_time = video("7400000000000000008", views=True)  # no create_time: counted as new, never as old
-        mock_context.fetch.side_effect = [page([no_time, odd, clip(1, T - 2 * HOUR)], cursor=9, has_more=False)]
+        mock_context.fetch.side_effect = [page([no_time, odd, clip(1, T - OVERLAP)], cursor=9, has_more=False)]
 
         records = await integration.execute_polling_trigger("new_video", {}, str(T), mock_context)
 
