@@ -511,8 +511,9 @@ async def post_photos(context, photo_urls: list[str], cover_photo: int, post_mod
     post_info = {key: value for key, value in text.items() if value}
     creator, forced = {}, []
     if post_mode == "MEDIA_UPLOAD":
-        # With MEDIA_UPLOAD the creator decides these in the TikTok app: a value given here would be ignored.
-        if given := [name for name, value in direct_only.items() if value is not None]:
+        # With MEDIA_UPLOAD the creator decides these in the TikTok app: a value given here would be ignored. A
+        # false toggle is the schema's default (a form may send it) and asks for nothing.
+        if given := [name for name, value in direct_only.items() if value not in (None, False)]:
             names = f"{', '.join(given[:-1])} and {given[-1]}" if len(given) > 1 else given[0]
             raise InputError(
                 f"With MEDIA_UPLOAD the creator chooses {names} in the TikTok app: leave "

@@ -384,6 +384,8 @@ class TestCreateVideoPost:
             {"video_url": PULL_URL, "privacy_level": "PRIVATE"},
             {"video_url": PULL_URL, "privacy_level": "SELF_ONLY", "cover_frame_seconds": -1},
             {"video_url": PULL_URL, "privacy_level": "SELF_ONLY", "cover_frame_seconds": "2s"},
+            # Past an hour (no TikTok post is that long), and never a number that overflows milliseconds.
+            {"video_url": PULL_URL, "privacy_level": "SELF_ONLY", "cover_frame_seconds": 1e306},
             {"files": [], "privacy_level": "SELF_ONLY"},
             {"video_url": PULL_URL, "privacy_level": "SELF_ONLY", "allow_comments": "no"},
         ],
@@ -574,9 +576,18 @@ class TestCreatePhotoPost:
         assert fetched(mock_context)[1].kwargs["json"]["post_info"]["disable_comment"] is True
         assert data["forced_settings"] == ["allow_comments"]
 
-    async def test_media_upload_skips_creator_info_and_post_settings(self, integration, mock_context):
+    @pytest.mark.parametrize(
+        "defaults",
+        [
+            {},
+            dict.fromkeys(("allow_comments", "auto_add_music", "brand_content_toggle", "brand_organic_toggle"), False),
+        ],
+        ids=["left-out", "schema-defaults-sent"],
+    )
+    async def test_media_upload_skips_creator_info_and_post_settings(self, integration, mock_context, defaults):
         mock_context.fetch.side_effect = [ok({"publish_id": "p_inbox_url~v2.5"})]
         inputs = {"photo_urls": PHOTOS[:2], "post_mode": "MEDIA_UPLOAD", "title": "Draft", "caption": "Later"}
+        inputs |= defaults  # a form that fills in every schema default sends these
 
         data = data_of(await integration.execute_action("create_photo_post", inputs, mock_context))
 
@@ -646,10 +657,10 @@ class TestCreatePhotoPost:
                 {
                     "photo_urls": PHOTOS,
                     "post_mode": "MEDIA_UPLOAD",
-                    "allow_comments": False,
-                    "auto_add_music": False,
-                    "brand_content_toggle": False,
-                    "brand_organic_toggle": False,
+                    "allow_comments": True,
+                    "auto_add_music": True,
+                    "brand_content_toggle": True,
+                    "brand_organic_toggle": True,
                 },
                 "With MEDIA_UPLOAD the creator chooses allow_comments, auto_add_music, brand_content_toggle and "
                 "brand_organic_toggle in the TikTok app: leave them out, or use DIRECT_POST. Nothing was posted.",
