@@ -440,6 +440,8 @@ async def video_report(context, spec) -> dict:
         return report
     facts, size = tiktok_media.inspect_video(source.read_at, source.size), source.size
     await source.aclose()
+    if source.content_type is None:  # the link answered with no bytes (see open_link): there is nothing to check
+        return report | {"problems": ["The video link sent no data, so nothing could be checked. Check the link."]}
     problems = tiktok_media.media_problems(facts, max_seconds)
     duration = None if facts.duration_seconds is None else round(facts.duration_seconds, 3)
     unchecked = tiktok_media.unchecked_rules(facts, max_seconds, why_no_limit)

@@ -179,7 +179,7 @@ def test_runner_reads_input_files_and_refuses_a_damaged_state(tmp_path, monkeypa
 
 def test_runner_polls_a_trigger_as_the_platform_does(tmp_path, monkeypatch, capsys):
     """TRIGGER runs one poll: the first (no LAST_POLL_TS) returns the newest video only, a later one the videos
-    posted after LAST_POLL_TS less an hour, oldest first; a poll that raises is one JSON error with status 1."""
+    posted after LAST_POLL_TS less a day, oldest first; a poll that raises is one JSON error with status 1."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(STATE_ENV, str(tmp_path / "state"))
     for name in ("TIKTOK_ACCESS_TOKEN", "ACTION", "INPUT", "LAST_POLL_TS"):
@@ -193,8 +193,8 @@ def test_runner_polls_a_trigger_as_the_platform_does(tmp_path, monkeypatch, caps
     later = json.loads(capsys.readouterr().out)
     times = [record["data"]["create_time"] for record in later]
     assert (
-        len(later) > 1 and times == sorted(times) and min(times) > 1794873600 - 3600
-    )  # 2026-11-17T00:00:00Z less an hour
+        len(later) > 1 and times == sorted(times) and min(times) > 1794873600 - 86400
+    )  # 2026-11-17T00:00:00Z less a day
     assert later[-1]["id"] == first[0]["id"]
     monkeypatch.setenv("LAST_POLL_TS", "soon")
     assert runner.main([]) == 1

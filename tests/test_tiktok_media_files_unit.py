@@ -162,6 +162,20 @@ class TestCheckVideoReadsRealFiles:
         assert loopback.served("/fragmented.mp4") == [("bytes=0-1023", 1024), ("bytes=1645-2305", 661)]
 
 
+class TestCheckVideoOfALinkThatSendsNothing:
+    @pytest.mark.parametrize("ranges", [True, False], ids=["Range", "no Range"])
+    async def test_is_not_ok(self, integration, mock_context, loopback, ranges):
+        mock_context.fetch.return_value = ok(creator())
+        # The host announces the file, then drops the connection before its first byte.
+        url = loopback.host("/v.mp4", read("h264-data-handler.mov"), ranges=ranges, cut_after=0)
+
+        report = data_of(await integration.execute_action("check_video", {"video_url": url}, mock_context))
+
+        assert report["ok"] is False and report["unchecked"] == []
+        assert report["problems"] == ["The video link sent no data, so nothing could be checked. Check the link."]
+        assert facts_of(report) == dict.fromkeys(facts_of(report))
+
+
 class TestCheckVideoWithoutRange:
     """A host that ignores Range: the check reads only until the facts are known, or at most PROBE_READ_CAP."""
 
