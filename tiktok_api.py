@@ -831,8 +831,9 @@ def poll_time(last_poll_ts) -> float | None:
     # NaN or infinity is neither.
     with contextlib.suppress(ValueError):
         if re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+            number = float(text)
             # 10^11 seconds is the year 5138, 10^11 milliseconds 1973: larger numbers are milliseconds.
-            return float(text) / 1000 if float(text) >= 1e11 else float(text)
+            return number / 1000 if number >= 1e11 else number
         moment = datetime.datetime.fromisoformat(text)
         return moment.replace(tzinfo=moment.tzinfo or datetime.UTC).timestamp()
     raise UserFacingError(

@@ -731,7 +731,11 @@ PHOTO_HEAD_BYTES = 64 * 2**10
 PHOTO_PROBES_AT_ONCE = 6
 
 
-async def _probe_photo(session: aiohttp.ClientSession, url: str) -> tuple[bytes, int | None, tuple[int, int] | None]:
+# What the probe reads of a photo: its head, its size and its picture size (None where unknown).
+PhotoHead = tuple[bytes, int | None, tuple[int, int] | None]
+
+
+async def _probe_photo(session: aiohttp.ClientSession, url: str) -> PhotoHead:
     """The first 64 KiB of a photo, its size (from Content-Range, else Content-Length) and its picture size, in one
     ranged GET; a second reads the next 192 KiB of a JPEG whose metadata pushes its frame header past the first."""
     response = await _follow(session, url, headers={"Range": f"bytes=0-{PHOTO_HEAD_BYTES - 1}"})
@@ -747,9 +751,9 @@ async def _probe_photo(session: aiohttp.ClientSession, url: str) -> tuple[bytes,
     return head, size, picture
 
 
-async def probe_photos(urls: list[str], timeout: float) -> list[tuple[bytes, int | None] | None]:
-    """(head, size) of each photo link, read without the token through the link guard; None for a photo that
-    could not be read within `timeout` (TikTok, which pulls the photos itself, then decides)."""
+async def probe_photos(urls: list[str], timeout: float) -> list[PhotoHead | None]:
+    """(head, size, picture size) of each photo link, read without the token through the link guard; None for a
+    photo that could not be read within `timeout` (TikTok, which pulls the photos itself, then decides)."""
     session = new_download_session()
     limit = asyncio.Semaphore(PHOTO_PROBES_AT_ONCE)
 
